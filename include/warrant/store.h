@@ -1,0 +1,82 @@
+/*
+ * warrant/store.h — the data directory and its embedded database.
+ *
+ * A data directory holds warrant.db (SQLite, WAL mode, foreign keys on,
+ * synchronous=FULL so a commit is durable when it returns), a sandbox/
+ * directory (a second store holding the sandbox copy of the inventory, so
+ * sandbox work can never touch production state) and the log's signing key
+ * (log.key, mode 0600).
+ *
+ * Every module reaches the database only through this module (lib/store):
+ * statements are prepared, bound and stepped through wr_stmt, so a second
+ * backend (PostgreSQL) can follow by re-implementing lib/store alone.
+ * Schema migrations are versioned per module and applied in order at open.
+ */
+#ifndef WARRANT_STORE_H
+#define WARRANT_STORE_H
+
+#include "warrant/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wr_store wr_store;
+
+enum {
+    WR_STORE_CREATE = 1,   /* create the directory and database if missing */
+    WR_STORE_READONLY = 2  /* open for reading only */
+};
+
+/* Opens (and migrates) the store in data directory dir. */
+int wr_store_open(const char *dir, int flags, wr_store **out, wr_err *err) WR_MUST_CHECK;
+void wr_store_close(wr_store *s);
+/* The data directory this store lives in (borrowed). */
+const char *wr_store_dir(const wr_store *s);
+
+/* Transactions.  begin takes the write lock at once (BEGIN IMMEDIATE), so
+ * two processes racing to change the same object serialise here and the
+ * loser re-reads the state it is about to change.  Nesting is not allowed. */
+int wr_store_begin(wr_store *s, wr_err *err) WR_MUST_CHECK;
+int wr_store_commit(wr_store *s, wr_err *err) WR_MUST_CHECK;
+void wr_store_rollback(wr_store *s);
+int wr_store_in_transaction(const wr_store *s);
+
+/* ---- statements ------------------------------------------------------- */
+typedef struct wr_stmt wr_stmt;
+
+/* Prepare SQL with ?-parameters (cached per store).  The statement is reset
+ * and its bindings cleared by wr_stmt_done, which every user must call. */
+int wr_stmt_prepare(wr_store *s, const char *sql, wr_stmt **out, wr_err *err) WR_MUST_CHECK;
+int wr_stmt_bind_text(wr_stmt *st, int idx, const char *v);   /* NULL binds NULL */
+int wr_stmt_bind_int(wr_stmt *st, int idx, int64_t v);
+int wr_stmt_bind_blob(wr_stmt *st, int idx, const void *v, size_t len);
+int wr_stmt_bind_null(wr_stmt *st, int idx);
+/* 1 = a row is available, 0 = done, negative = error (err filled). */
+int wr_stmt_step(wr_stmt *st, wr_err *err) WR_MUST_CHECK;
+const char *wr_stmt_text(wr_stmt *st, int col);   /* NULL for SQL NULL */
+int64_t wr_stmt_int(wr_stmt *st, int col);
+const void *wr_stmt_blob(wr_stmt *st, int col, size_t *len);
+int wr_stmt_is_null(wr_stmt *st, int col);
+void wr_stmt_done(wr_stmt *st);
+/* Run SQL without results (may hold several statements, no parameters). */
+int wr_store_exec(wr_store *s, const char *sql, wr_err *err) WR_MUST_CHECK;
+/* Rows changed by the last statement. */
+int64_t wr_store_changes(wr_store *s);
+
+/* ---- migrations ------------------------------------------------------ */
+typedef struct wr_migration {
+    int version;        /* 1, 2, 3 ... within its module */
+    const char *sql;    /* applied in one transaction */
+} wr_migration;
+
+typedef struct wr_schema_module {
+    const char *name;               /* "core", "ledger", "workflow", ... */
+    const wr_migration *steps;
+    size_t nsteps;
+} wr_schema_module;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,311 @@
+/*
+ * store.c — the SQLite backend of the store.
+ *
+ * One wr_store wraps one sqlite3 connection to <dir>/warrant.db.  The
+ * connection runs in WAL mode (readers never block the writer), with
+ * foreign keys enforced and synchronous=FULL (a COMMIT has reached the disk
+ * when it returns, which the lineage log relies on to acknowledge appends).
+ * Prepared statements are cached by SQL text in a small open-addressed
+ * table, so hot paths pay for parsing SQL once per connection.
+ *
+ * Migrations: each module lists its schema steps (wr_schema_module); the
+ * table schema_version(module, version) records what has been applied, and
+ * wr_store_open applies the missing steps in order, each in a transaction.
+ */
+#include "warrant/store.h"
+#include "store_internal.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STMT_CACHE 256
+
+struct wr_stmt {
+    sqlite3_stmt *st;
+    wr_store *store;
+    char *sql;
+};
+
+struct wr_store {
+    sqlite3 *db;
+    char *dir;
+    int in_tx;
+    int readonly;
+    wr_stmt cache[STMT_CACHE];
+};
+
+static unsigned long hash_str(const char *s)
+{
+    unsigned long h = 5381;
+    while (*s)
+        h = h * 33 + (unsigned char)*s++;
+    return h;
+}
+
+static int sqlfail(wr_store *s, wr_err *err, const char *what)
+{
+    int ext = sqlite3_extended_errcode(s->db);
+    int code = WR_EIO;
+    if ((ext & 0xff) == SQLITE_CONSTRAINT)
+        code = WR_ECONFLICT;
+    else if ((ext & 0xff) == SQLITE_CORRUPT || (ext & 0xff) == SQLITE_NOTADB)
+        code = WR_ECORRUPT;
+    else if ((ext & 0xff) == SQLITE_BUSY)
+        code = WR_ECONFLICT;
+    return wr_fail(err, code, "store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+int wr_store_exec(wr_store *s, const char *sql, wr_err *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = wr_fail(err, WR_EIO, "store: %s", msg ? msg : "exec failed");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return WR_OK;
+}
+
+static int migrate(wr_store *s, wr_err *err)
+{
+    int rc = wr_store_exec(s,
+        "CREATE TABLE IF NOT EXISTS schema_version("
+        " module TEXT PRIMARY KEY, version INTEGER NOT NULL)", err);
+    if (rc)
+        return rc;
+    for (size_t m = 0; m < wr_schema_module_count; m++) {
+        const wr_schema_module *mod = wr_schema_modules[m];
+        int have = 0;
+        wr_stmt *st;
+        if ((rc = wr_stmt_prepare(s, "SELECT version FROM schema_version WHERE module=?", &st, err)))
+            return rc;
+        wr_stmt_bind_text(st, 1, mod->name);
+        rc = wr_stmt_step(st, err);
+        if (rc == 1)
+            have = (int)wr_stmt_int(st, 0);
+        wr_stmt_done(st);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < mod->nsteps; i++) {
+            const wr_migration *step = &mod->steps[i];
+            if (step->version <= have)
+                continue;
+            if (s->readonly)
+                return wr_fail(err, WR_ESTATE, "store: schema of '%s' is at version %d, "
+                               "needs %d: open it once read-write", mod->name, have, step->version);
+            if ((rc = wr_store_begin(s, err)))
+                return rc;
+            if ((rc = wr_store_exec(s, step->sql, err)))
+                goto fail;
+            if ((rc = wr_stmt_prepare(s, "INSERT INTO schema_version(module, version) VALUES(?,?) "
+                                      "ON CONFLICT(module) DO UPDATE SET version=excluded.version",
+                                      &st, err)))
+                goto fail;
+            wr_stmt_bind_text(st, 1, mod->name);
+            wr_stmt_bind_int(st, 2, step->version);
+            rc = wr_stmt_step(st, err);
+            wr_stmt_done(st);
+            if (rc < 0)
+                goto fail;
+            if ((rc = wr_store_commit(s, err)))
+                return rc;
+            continue;
+        fail:
+            wr_store_rollback(s);
+            return wr_fail_wrap(err, "migration %s/%d", mod->name, step->version);
+        }
+    }
+    return WR_OK;
+}
+
+int wr_store_open(const char *dir, int flags, wr_store **out, wr_err *err)
+{
+    int rc;
+    if (flags & WR_STORE_CREATE) {
+        if ((rc = wr_mkdirs(dir, 0700, err)))
+            return rc;
+    }
+    size_t n = strlen(dir) + 32;
+    char *path = malloc(n);
+    wr_store *s = calloc(1, sizeof *s);
+    if (!path || !s) {
+        free(path);
+        free(s);
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    }
+    snprintf(path, n, "%s/warrant.db", dir);
+    s->dir = strdup(dir);
+    s->readonly = (flags & WR_STORE_READONLY) != 0;
+    int oflags = s->readonly ? SQLITE_OPEN_READONLY
+                 : SQLITE_OPEN_READWRITE | ((flags & WR_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    oflags |= SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+        rc = wr_fail(err, s->db ? WR_EIO : WR_ENOMEM, "%s: %s%s", path,
+                     s->db ? sqlite3_errmsg(s->db) : "cannot open",
+                     (flags & WR_STORE_CREATE) ? "" : " (run 'warrant init' first?)");
+        free(path);
+        wr_store_close(s);
+        return rc;
+    }
+    free(path);
+    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_extended_result_codes(s->db, 1);
+    rc = wr_store_exec(s,
+        "PRAGMA foreign_keys=ON;"
+        "PRAGMA synchronous=FULL;"
+        "PRAGMA temp_store=MEMORY;", err);
+    if (!rc && !s->readonly)
+        rc = wr_store_exec(s, "PRAGMA journal_mode=WAL;", err);
+    if (!rc)
+        rc = migrate(s, err);
+    if (rc) {
+        wr_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return WR_OK;
+}
+
+void wr_store_close(wr_store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        if (s->cache[i].st)
+            sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
+    if (s->in_tx)
+        wr_store_rollback(s);
+    sqlite3_close(s->db);
+    free(s->dir);
+    free(s);
+}
+
+const char *wr_store_dir(const wr_store *s)
+{
+    return s->dir;
+}
+
+int wr_store_begin(wr_store *s, wr_err *err)
+{
+    if (s->in_tx)
+        return wr_fail(err, WR_EINTERNAL, "store: nested transaction");
+    int rc = wr_store_exec(s, "BEGIN IMMEDIATE", err);
+    if (rc == WR_OK)
+        s->in_tx = 1;
+    return rc;
+}
+
+int wr_store_commit(wr_store *s, wr_err *err)
+{
+    if (!s->in_tx)
+        return wr_fail(err, WR_EINTERNAL, "store: commit outside a transaction");
+    int rc = wr_store_exec(s, "COMMIT", err);
+    if (rc) {
+        wr_store_rollback(s);
+        return rc;
+    }
+    s->in_tx = 0;
+    return WR_OK;
+}
+
+void wr_store_rollback(wr_store *s)
+{
+    if (!s->in_tx)
+        return;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_tx = 0;
+}
+
+int wr_store_in_transaction(const wr_store *s)
+{
+    return s->in_tx;
+}
+
+int wr_stmt_prepare(wr_store *s, const char *sql, wr_stmt **out, wr_err *err)
+{
+    size_t h = hash_str(sql) % STMT_CACHE;
+    for (size_t probe = 0; probe < STMT_CACHE; probe++) {
+        wr_stmt *slot = &s->cache[(h + probe) % STMT_CACHE];
+        if (slot->sql && strcmp(slot->sql, sql) == 0) {
+            *out = slot;
+            return WR_OK;
+        }
+        if (!slot->sql) {
+            if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->st, NULL) != SQLITE_OK)
+                return sqlfail(s, err, "prepare");
+            slot->sql = strdup(sql);
+            slot->store = s;
+            *out = slot;
+            return WR_OK;
+        }
+    }
+    return wr_fail(err, WR_EINTERNAL, "store: statement cache full");
+}
+
+int wr_stmt_bind_text(wr_stmt *st, int idx, const char *v)
+{
+    return v ? sqlite3_bind_text(st->st, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st->st, idx);
+}
+
+int wr_stmt_bind_int(wr_stmt *st, int idx, int64_t v)
+{
+    return sqlite3_bind_int64(st->st, idx, (sqlite3_int64)v);
+}
+
+int wr_stmt_bind_blob(wr_stmt *st, int idx, const void *v, size_t len)
+{
+    return sqlite3_bind_blob64(st->st, idx, v, (sqlite3_uint64)len, SQLITE_TRANSIENT);
+}
+
+int wr_stmt_bind_null(wr_stmt *st, int idx)
+{
+    return sqlite3_bind_null(st->st, idx);
+}
+
+int wr_stmt_step(wr_stmt *st, wr_err *err)
+{
+    int rc = sqlite3_step(st->st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return sqlfail(st->store, err, "step");
+}
+
+const char *wr_stmt_text(wr_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st->st, col);
+}
+
+int64_t wr_stmt_int(wr_stmt *st, int col)
+{
+    return (int64_t)sqlite3_column_int64(st->st, col);
+}
+
+const void *wr_stmt_blob(wr_stmt *st, int col, size_t *len)
+{
+    const void *p = sqlite3_column_blob(st->st, col);
+    if (len)
+        *len = (size_t)sqlite3_column_bytes(st->st, col);
+    return p;
+}
+
+int wr_stmt_is_null(wr_stmt *st, int col)
+{
+    return sqlite3_column_type(st->st, col) == SQLITE_NULL;
+}
+
+void wr_stmt_done(wr_stmt *st)
+{
+    sqlite3_reset(st->st);
+    sqlite3_clear_bindings(st->st);
+}
+
+int64_t wr_store_changes(wr_store *s)
+{
+    return (int64_t)sqlite3_changes64(s->db);
+}
