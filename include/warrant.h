@@ -11,6 +11,8 @@
  *   warrant/policy.h     the Cedar policy engine
  *   warrant/ledger.h     the lineage log (RFC 9162 Merkle tree, C2SP notes)
  *   warrant/inventory.h  identities, systems, accounts, grants; readiness
+ *   warrant/governance.h obligations from governance annotations
+ *   warrant/workflow.h   principals, mandates, governed changes
  */
 #ifndef WARRANT_H
 #define WARRANT_H
@@ -19,5 +21,8 @@
 #include "warrant/store.h"
 #include "warrant/policy.h"
 #include "warrant/ledger.h"
+#include "warrant/inventory.h"
+#include "warrant/governance.h"
+#include "warrant/workflow.h"
 
 #endif

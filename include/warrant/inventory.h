@@ -66,6 +66,12 @@ int wr_inventory_system_get(wr_store *s, const char *id, json_t **out,
 /* Identity record {"id","kind","name","status","department","owner",...}. */
 int wr_inventory_identity_get(wr_store *s, const char *id, json_t **out,
                               wr_err *err) WR_MUST_CHECK;
+/* Entitlement {"id","system","name","privilege","description"}. */
+int wr_inventory_entitlement_get(wr_store *s, const char *id, json_t **out,
+                                 wr_err *err) WR_MUST_CHECK;
+/* Account {"id","system","login","identity","status","last_used_at"}. */
+int wr_inventory_account_get(wr_store *s, const char *id, json_t **out,
+                             wr_err *err) WR_MUST_CHECK;
 /* Grants with an expires_at at or before now that are still present:
  * a JSON array of {"account","entitlement","expires_at"}. */
 int wr_inventory_expired_grants(wr_store *s, int64_t now, json_t **out,

@@ -52,6 +52,8 @@ static int digits(const char *s, int n, int *out)
 int wr_time_parse(const char *s, int64_t *out)
 {
     int y, mo, d, h = 0, mi = 0, se = 0;
+    if (!s)
+        return WR_EINVAL;
     size_t n = strlen(s);
     if (n < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
         s[7] != '-' || digits(s + 8, 2, &d))

@@ -1,0 +1,538 @@
+/*
+ * execute.c — carrying out approved changes, checking them, closing them,
+ * undoing them, and expiring what is due.
+ *
+ * Execution protocol (three transactions, so the rollback plan is durable
+ * before anything is touched):
+ *   T1  approved -> executing; the inverse of every operation, computed
+ *       from the target's current state, goes into the change and the log
+ *       ("change.executing").  A second executor racing for the same change
+ *       finds it executing and gets WR_ESTATE: nothing is applied twice.
+ *   T2  apply every operation to the target, record the results,
+ *       executing -> executed ("change.executed").  If any operation fails
+ *       the transaction rolls back, so nothing partial remains, and
+ *   T3  records executing -> failed with the error ("change.failed").
+ * For sandbox changes the target is the sandbox store; the log and the
+ * workflow state stay in the production store.
+ *
+ * A rollback is a new governed change whose operations are the recorded
+ * inverses (in reverse order); when it executes, the original change
+ * becomes rolled_back.
+ */
+#include "workflow_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int wf_change_create(wr_ctx *ctx, const wr_actor *actor, const json_t *principal, const json_t *req,
+                     const char *rollback_of, char *id_out, size_t id_len, int *outcome,
+                     json_t **decision_out, wr_err *err);
+
+static int set_json_column(wr_ctx *ctx, const char *sql, const char *id, const json_t *v, wr_err *err)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(ctx->store, sql, &st, err);
+    if (rc == WR_OK) {
+        wr_stmt_bind_text(st, 1, text);
+        wr_stmt_bind_text(st, 2, id);
+        rc = wr_stmt_step(st, err);
+        wr_stmt_done(st);
+    }
+    free(text);
+    return rc < 0 ? rc : WR_OK;
+}
+
+static int log_change(wr_ctx *ctx, const char *kind, const json_t *p, const wr_actor *actor, const char *id,
+                      const char *from, const char *to, json_t *extra, wr_err *err)
+{
+    json_t *entry = wf_entry_new(kind, p, actor);
+    json_object_set_new(entry, "state", json_pack("{s:s,s:s}", "from", from, "to", to));
+    if (extra)
+        json_object_update(entry, extra);
+    int rc = wf_log(ctx, entry, id, NULL, err);
+    json_decref(entry);
+    json_decref(extra);
+    return rc;
+}
+
+static const char *state_of(const json_t *c)
+{
+    return json_string_value(json_object_get(c, "state"));
+}
+
+/* Is every stage the execution decision asks for among those the change
+ * went through?  (A permit for execute may ask for more than the proposal
+ * did; approvals cannot be skipped by switching modes.) */
+static int stages_covered(const json_t *needed, const json_t *had)
+{
+    size_t i, j;
+    json_t *n, *h;
+    json_array_foreach(needed, i, n) {
+        int found = 0;
+        json_array_foreach(had, j, h)
+            found |= strcmp(json_string_value(json_object_get(n, "role")),
+                            json_string_value(json_object_get(h, "role"))) == 0;
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static int mark_rolled_back(wr_ctx *ctx, const json_t *p, const wr_actor *actor, const json_t *c, wr_err *err)
+{
+    const char *orig = json_string_value(json_object_get(c, "rollback_of"));
+    json_t *o = NULL;
+    int rc = wf_change_load(ctx, orig, &o, err);
+    if (rc)
+        return rc;
+    char from[32];
+    snprintf(from, sizeof from, "%s", state_of(o));
+    json_decref(o);
+    if ((rc = wf_change_set_state(ctx, orig, "rolled_back", err)))
+        return rc;
+    return log_change(ctx, "change.rolled_back", p, actor, orig, from, "rolled_back",
+                      json_pack("{s:O}", "rollback", json_object_get(c, "id")), err);
+}
+
+int wr_change_execute(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t **out, wr_err *err)
+{
+    wr_err local = {0};
+    if (!err)
+        err = &local;   /* the failure path below keeps the first error */
+    json_t *p = NULL, *c = NULL, *mandate = NULL, *inverse = NULL, *results = NULL;
+    wf_decision d;
+    wf_decision_init(&d);
+    int rc;
+    /* ---- T1: decide, record the plan and its inverse, claim the change */
+    if ((rc = wr_store_begin(ctx->store, err)))
+        goto done;
+    if ((rc = wf_actor_load(ctx, actor, &p, err)) || (rc = wf_change_load(ctx, id, &c, err)))
+        goto fail;
+    if (strcmp(state_of(c), "approved") != 0) {
+        rc = wr_fail(err, WR_ESTATE, "change %s is %s: only an approved change can be executed", id, state_of(c));
+        goto fail;
+    }
+    const char *env = json_string_value(json_object_get(c, "environment"));
+    json_t *ops = json_object_get(json_object_get(c, "request"), "operations");
+    if (strcmp(json_string_value(json_object_get(p, "kind")), "agent") == 0) {
+        const char *named = strcmp(json_string_value(json_object_get(json_object_get(c, "initiator"), "id")),
+                                   actor->principal) == 0 ? json_string_value(json_object_get(c, "mandate")) : NULL;
+        if ((rc = wf_mandate_for(ctx, p, named, &mandate, err)))
+            goto fail;
+    }
+    if ((rc = wf_decide_ops(ctx, p, actor->channel, WR_MODE_EXECUTE, env, ops, mandate, 0, &d, err)))
+        goto fail;
+    if (d.outcome != WF_DENY &&
+        !stages_covered(d.stages, json_object_get(json_object_get(c, "decision"), "stages"))) {
+        d.outcome = WF_DENY;
+        json_array_append_new(d.explanation, json_string("executing needs approval stages this change did not go through"));
+    }
+    if (d.outcome == WF_DENY) {
+        /* a refusal is itself lineage: AI denials are what auditors look for */
+        json_t *dec = wf_decision_json(&d);
+        if ((rc = log_change(ctx, "change.execution_denied", p, actor, id, "approved", "approved",
+                             json_pack("{s:o}", "decision", dec), err)) ||
+            (rc = wr_store_commit(ctx->store, err)))
+            goto fail;
+        const char *why = json_string_value(json_array_get(d.explanation, 0));
+        rc = wr_fail(err, WR_EDENIED, "%s may not execute change %s: %s", actor->principal, id, why ? why : "denied");
+        goto done;
+    }
+    wr_store *target = wf_target(ctx, env, err);
+    if (!target) {
+        rc = err ? err->code : WR_EIO;
+        goto fail;
+    }
+    inverse = json_array();
+    size_t i;
+    json_t *op;
+    json_array_foreach(ops, i, op) {
+        json_t *inv = NULL;
+        if ((rc = wr_inventory_op_inverse(target, op, &inv, err))) {
+            rc = wr_fail_wrap(err, "operations[%zu]: computing the inverse", i);
+            goto fail;
+        }
+        json_array_insert_new(inverse, 0, inv);   /* undo in reverse order */
+    }
+    if ((rc = set_json_column(ctx, "UPDATE changes SET inverse=? WHERE id=?", id, inverse, err)) ||
+        (rc = wf_change_set_state(ctx, id, "executing", err)) ||
+        (rc = log_change(ctx, "change.executing", p, actor, id, "approved", "executing",
+                         json_pack("{s:O,s:O,s:o}", "operations", ops, "inverse", inverse, "decision",
+                                   wf_decision_json(&d)), err)) ||
+        (rc = wr_store_commit(ctx->store, err)))
+        goto fail;
+
+    /* ---- T2: apply */
+    int separate = target != ctx->store;
+    if ((rc = wr_store_begin(ctx->store, err)))
+        goto done;
+    if (separate && (rc = wr_store_begin(target, err))) {
+        wr_store_rollback(ctx->store);
+        goto done;
+    }
+    results = json_array();
+    json_array_foreach(ops, i, op) {
+        json_t *res = NULL;
+        if ((rc = wr_inventory_op_apply(target, op, actor->principal, &res, err))) {
+            rc = wr_fail_wrap(err, "operations[%zu]", i);
+            break;
+        }
+        json_array_append_new(results, res);
+    }
+    if (rc == WR_OK) {
+        rc = set_json_column(ctx, "UPDATE changes SET result=? WHERE id=?", id, results, err);
+        if (!rc)
+            rc = wf_change_set_state(ctx, id, "executed", err);
+        if (!rc)
+            rc = log_change(ctx, "change.executed", p, actor, id, "executing", "executed",
+                            json_pack("{s:O}", "results", results), err);
+        if (!rc && json_string_value(json_object_get(c, "rollback_of")))
+            rc = mark_rolled_back(ctx, p, actor, c, err);
+        if (!rc && separate)
+            rc = wr_store_commit(target, err);
+        if (!rc)
+            rc = wr_store_commit(ctx->store, err);
+    }
+    if (rc) {
+        /* ---- T3: nothing partial remains; record the failure */
+        wr_err why = *err;
+        if (separate)
+            wr_store_rollback(target);
+        wr_store_rollback(ctx->store);
+        if (wr_store_begin(ctx->store, NULL) == WR_OK) {
+            /* best effort: if even this fails the change stays
+             * "executing" (in doubt) and the error below is reported */
+            if (wf_change_set_state(ctx, id, "failed", NULL) != WR_OK ||
+                log_change(ctx, "change.failed", p, actor, id, "executing", "failed",
+                           json_pack("{s:s,s:b}", "error", why.msg, "rolled_back", 1), NULL) != WR_OK ||
+                wr_store_commit(ctx->store, NULL) != WR_OK)
+                wr_store_rollback(ctx->store);
+        }
+        *err = why;
+        rc = wr_fail_wrap(err, "change %s failed and nothing was applied", id);
+        goto done;
+    }
+    rc = wr_change_get(ctx, id, out, err);
+    goto done;
+fail:
+    wr_store_rollback(ctx->store);
+done:
+    wf_decision_clear(&d);
+    json_decref(p);
+    json_decref(c);
+    json_decref(mandate);
+    json_decref(inverse);
+    json_decref(results);
+    return rc;
+}
+
+/* Loads actor and change in a new transaction, checks the state and asks
+ * policy about a workflow action. */
+static int begin_action(wr_ctx *ctx, const wr_actor *actor, const char *id, const char *action,
+                        const char *want_state, json_t **p, json_t **c, wr_err *err)
+{
+    int rc = wr_store_begin(ctx->store, err);
+    if (rc)
+        return rc;
+    if ((rc = wf_actor_load(ctx, actor, p, err)) || (rc = wf_change_load(ctx, id, c, err)))
+        return rc;
+    if (strcmp(state_of(*c), want_state) != 0)
+        return wr_fail(err, WR_ESTATE, "change %s is %s: only a%s %s change can be %s", id, state_of(*c),
+                       want_state[0] == 'e' ? "n" : "", want_state,
+                       strcmp(action, "validate") == 0 ? "validated" : "closed");
+    wf_decision d;
+    wf_decision_init(&d);
+    rc = wf_decide_change_action(ctx, *p, action, *c, &d, err);
+    if (rc == WR_OK && d.outcome == WF_DENY) {
+        const char *why = json_string_value(json_array_get(d.explanation, 0));
+        rc = wr_fail(err, WR_EDENIED, "policy refuses: %s", why ? why : "denied");
+    }
+    wf_decision_clear(&d);
+    return rc;
+}
+
+int wr_change_validate(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t **out, wr_err *err)
+{
+    json_t *p = NULL, *c = NULL, *report = NULL;
+    int rc = begin_action(ctx, actor, id, "validate", "executed", &p, &c, err);
+    if (rc)
+        goto fail;
+    wr_store *target = wf_target(ctx, json_string_value(json_object_get(c, "environment")), err);
+    if (!target) {
+        rc = err ? err->code : WR_EIO;
+        goto fail;
+    }
+    json_t *ops = json_object_get(json_object_get(c, "request"), "operations");
+    json_t *checks = json_array();
+    int all = 1;
+    size_t i;
+    json_t *op;
+    json_array_foreach(ops, i, op) {
+        int matches = 0;
+        if ((rc = wr_inventory_op_readback(target, op, &matches, err))) {
+            json_decref(checks);
+            goto fail;
+        }
+        all &= matches;
+        json_array_append_new(checks, json_pack("{s:O,s:b}", "operation", op, "matches", matches));
+    }
+    char ts[21];
+    wr_time_format(wr_now(), ts);
+    report = json_pack("{s:s,s:o,s:b,s:s}", "kind", "validation_report", "checks", checks, "passed", all, "at", ts);
+    char *canon = NULL;
+    size_t len = 0;
+    if ((rc = wr_jcs_serialize(report, &canon, &len, err)))
+        goto fail;
+    char digest[72];
+    wr_digest_string(canon, len, digest);
+    free(canon);
+    const char *to = all ? "validated" : "failed";
+    json_t *evidence = json_deep_copy(json_object_get(c, "evidence"));
+    if (!json_is_array(evidence)) {
+        json_decref(evidence);
+        evidence = json_array();
+    }
+    if (all)
+        json_array_append_new(evidence, json_pack("{s:s,s:s,s:s}", "kind", "validation_report", "ref", id,
+                                                  "sha256", digest));
+    rc = set_json_column(ctx, "UPDATE changes SET evidence=? WHERE id=?", id, evidence, err);
+    json_decref(evidence);
+    if (rc || (rc = wf_change_set_state(ctx, id, to, err)) ||
+        (rc = log_change(ctx, all ? "change.validated" : "change.validation_failed", p, actor, id, "executed", to,
+                         json_pack("{s:O,s:s}", "validation", report, "sha256", digest), err)) ||
+        (rc = wr_store_commit(ctx->store, err)))
+        goto fail;
+    json_decref(p);
+    json_decref(c);
+    json_decref(report);
+    if (!all)
+        return wr_fail(err, WR_ECORRUPT, "change %s: the target does not match what was executed; marked failed", id);
+    return wr_change_get(ctx, id, out, err);
+fail:
+    wr_store_rollback(ctx->store);
+    json_decref(p);
+    json_decref(c);
+    json_decref(report);
+    return rc;
+}
+
+int wr_change_close(wr_ctx *ctx, const wr_actor *actor, const char *id, const json_t *evidence, json_t **out,
+                    wr_err *err)
+{
+    if (evidence && !json_is_array(evidence))
+        return wr_fail(err, WR_EINVAL, "close: evidence must be an array of {\"kind\":..., \"ref\":...}");
+    size_t i;
+    json_t *e;
+    json_array_foreach(evidence, i, e) {
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        const char *ref = json_string_value(json_object_get(e, "ref"));
+        if (!json_is_object(e) || !kind || !wf_id_valid(kind) || !ref || !*ref || strlen(ref) > WF_MAX_REASON)
+            return wr_fail(err, WR_EINVAL, "close: evidence[%zu] needs \"kind\" (an identifier) and \"ref\"", i);
+    }
+    json_t *p = NULL, *c = NULL, *all = NULL;
+    int rc = begin_action(ctx, actor, id, "close", "validated", &p, &c, err);
+    if (rc)
+        goto fail;
+    all = json_deep_copy(json_object_get(c, "evidence"));
+    if (!json_is_array(all)) {
+        json_decref(all);
+        all = json_array();
+    }
+    json_array_foreach(evidence, i, e) {
+        json_t *item = json_deep_copy(e);
+        if (json_is_string(json_object_get(item, "content"))) {
+            /* keep a digest, not the content */
+            const char *content = json_string_value(json_object_get(item, "content"));
+            char digest[72];
+            wr_digest_string(content, strlen(content), digest);
+            json_object_del(item, "content");
+            json_object_set_new(item, "sha256", json_string(digest));
+        }
+        json_array_append_new(all, item);
+    }
+    json_t *required = json_object_get(json_object_get(json_object_get(c, "decision"), "obligations"), "evidence");
+    char missing[256] = "";
+    json_t *r;
+    json_array_foreach(required, i, r) {
+        size_t j;
+        int have = 0;
+        json_array_foreach(all, j, e)
+            have |= strcmp(json_string_value(json_object_get(e, "kind")), json_string_value(r)) == 0;
+        if (!have)
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s", missing[0] ? ", " : "",
+                     json_string_value(r));
+    }
+    if (missing[0]) {
+        rc = wr_fail(err, WR_EINVAL, "change %s cannot close without evidence: %s (policy requires it; give "
+                     "--evidence KIND=REF)", id, missing);
+        goto fail;
+    }
+    if ((rc = set_json_column(ctx, "UPDATE changes SET evidence=? WHERE id=?", id, all, err)) ||
+        (rc = wf_change_set_state(ctx, id, "closed", err)) ||
+        (rc = log_change(ctx, "change.closed", p, actor, id, "validated", "closed",
+                         json_pack("{s:O}", "evidence", all), err)) ||
+        (rc = wr_store_commit(ctx->store, err)))
+        goto fail;
+    json_decref(p);
+    json_decref(c);
+    json_decref(all);
+    return wr_change_get(ctx, id, out, err);
+fail:
+    wr_store_rollback(ctx->store);
+    json_decref(p);
+    json_decref(c);
+    json_decref(all);
+    return rc;
+}
+
+int wr_change_rollback(wr_ctx *ctx, const wr_actor *actor, const char *id, const char *reason, json_t **out,
+                       wr_err *err)
+{
+    if (!reason || !*reason || strlen(reason) > WF_MAX_REASON)
+        return wr_fail(err, WR_EINVAL, "rollback: a reason is required (at most %d bytes)", WF_MAX_REASON);
+    json_t *p = NULL, *c = NULL, *req = NULL;
+    char newid[64];
+    int outcome = WF_DENY, rc;
+    if ((rc = wr_store_begin(ctx->store, err)))
+        return rc;
+    if ((rc = wf_actor_load(ctx, actor, &p, err)) || (rc = wf_change_load(ctx, id, &c, err)))
+        goto fail;
+    const char *state = state_of(c);
+    if (strcmp(state, "executed") != 0 && strcmp(state, "validated") != 0 && strcmp(state, "closed") != 0) {
+        rc = wr_fail(err, WR_ESTATE, "change %s is %s: only an executed, validated or closed change can be rolled back",
+                     id, state);
+        goto fail;
+    }
+    wr_stmt *st;
+    if ((rc = wr_stmt_prepare(ctx->store, "SELECT id, state FROM changes WHERE rollback_of=? AND state IN "
+                              "('awaiting_approval','approved','executing','executed','validated','closed')",
+                              &st, err)))
+        goto fail;
+    wr_stmt_bind_text(st, 1, id);
+    if ((rc = wr_stmt_step(st, err)) == 1)
+        rc = wr_fail(err, WR_ESTATE, "change %s already has a rollback: %s (%s)", id, wr_stmt_text(st, 0),
+                     wr_stmt_text(st, 1));
+    wr_stmt_done(st);
+    if (rc)
+        goto fail;
+    json_t *inverse = json_object_get(c, "inverse");
+    size_t i;
+    json_t *op;
+    json_array_foreach(inverse, i, op) {
+        if (json_is_true(json_object_get(op, "irreversible"))) {
+            rc = wr_fail(err, WR_EINVAL, "change %s cannot be rolled back: operation %s is irreversible", id,
+                         json_string_value(json_object_get(op, "op")));
+            goto fail;
+        }
+    }
+    char rec[256];
+    snprintf(rec, sizeof rec, "roll back change %s", id);
+    req = json_pack("{s:s,s:O,s:O,s:s,s:s}", "mode", "recommend", "environment", json_object_get(c, "environment"),
+                    "operations", inverse, "recommendation", rec, "rationale", reason);
+    if (json_object_get(c, "mandate") && json_is_string(json_object_get(c, "mandate")) &&
+        strcmp(json_string_value(json_object_get(p, "kind")), "agent") == 0)
+        json_object_set(req, "mandate", json_object_get(c, "mandate"));
+    if ((rc = wf_change_create(ctx, actor, p, req, id, newid, sizeof newid, &outcome, NULL, err)) ||
+        (rc = wr_store_commit(ctx->store, err)))
+        goto fail;
+    json_decref(p);
+    json_decref(c);
+    json_decref(req);
+    return wr_change_get(ctx, newid, out, err);
+fail:
+    wr_store_rollback(ctx->store);
+    json_decref(p);
+    json_decref(c);
+    json_decref(req);
+    return rc;
+}
+
+int wr_expire(wr_ctx *ctx, json_t **out, wr_err *err)
+{
+    int64_t now = wr_now();
+    json_t *changes = json_array(), *grants = NULL, *mandates = json_array();
+    wr_actor system_actor = {NULL, "timer"};
+    wr_stmt *st;
+    int rc;
+    if ((rc = wr_store_begin(ctx->store, err)))
+        goto out;
+    /* 1. approval windows that closed */
+    if ((rc = wr_stmt_prepare(ctx->store, "SELECT id FROM changes WHERE state='awaiting_approval' AND "
+                              "stage_deadline <= ? ORDER BY id", &st, err)))
+        goto fail;
+    wr_stmt_bind_int(st, 1, now);
+    while ((rc = wr_stmt_step(st, err)) == 1)
+        json_array_append_new(changes, json_string(wr_stmt_text(st, 0)));
+    wr_stmt_done(st);
+    if (rc < 0)
+        goto fail;
+    size_t i;
+    json_t *v;
+    json_array_foreach(changes, i, v) {
+        if ((rc = wf_change_set_state(ctx, json_string_value(v), "expired", err)) ||
+            (rc = log_change(ctx, "change.expired", NULL, &system_actor, json_string_value(v), "awaiting_approval",
+                             "expired", json_pack("{s:s}", "reason", "approval window closed"), err)))
+            goto fail;
+    }
+    /* 2. time-bound grants, revoked with their inverse in the log */
+    if ((rc = wr_inventory_expired_grants(ctx->store, now, &grants, err)))
+        goto fail;
+    json_array_foreach(grants, i, v) {
+        json_t *op = json_pack("{s:s,s:O,s:O}", "op", "revoke", "account", json_object_get(v, "account"),
+                               "entitlement", json_object_get(v, "entitlement"));
+        json_t *inv = NULL, *res = NULL;
+        rc = wr_inventory_op_inverse(ctx->store, op, &inv, err);
+        if (!rc)
+            rc = wr_inventory_op_apply(ctx->store, op, "warrant-timer", &res, err);
+        if (!rc) {
+            json_t *entry = wf_entry_new("grant.expired", NULL, &system_actor);
+            json_object_set(entry, "operation", op);
+            json_object_set(entry, "inverse", inv);
+            json_object_set(entry, "result", res);
+            json_object_set(entry, "expires_at", json_object_get(v, "expires_at"));
+            rc = wf_log(ctx, entry, NULL, NULL, err);
+            json_decref(entry);
+        }
+        json_decref(op);
+        json_decref(inv);
+        json_decref(res);
+        if (rc)
+            goto fail;
+    }
+    /* 3. mandates past their deadline */
+    if ((rc = wr_stmt_prepare(ctx->store, "SELECT id FROM mandates WHERE state='active' AND deadline <= ?", &st, err)))
+        goto fail;
+    wr_stmt_bind_int(st, 1, now);
+    while ((rc = wr_stmt_step(st, err)) == 1)
+        json_array_append_new(mandates, json_string(wr_stmt_text(st, 0)));
+    wr_stmt_done(st);
+    if (rc < 0)
+        goto fail;
+    json_array_foreach(mandates, i, v) {
+        if ((rc = wr_stmt_prepare(ctx->store, "UPDATE mandates SET state='expired', closed_at=? WHERE id=?", &st, err)))
+            goto fail;
+        wr_stmt_bind_int(st, 1, now);
+        wr_stmt_bind_text(st, 2, json_string_value(v));
+        rc = wr_stmt_step(st, err);
+        wr_stmt_done(st);
+        json_t *entry = wf_entry_new("mandate.expired", NULL, &system_actor);
+        json_object_set(entry, "mandate", v);
+        if (rc >= 0)
+            rc = wf_log(ctx, entry, NULL, NULL, err);
+        json_decref(entry);
+        if (rc < 0)
+            goto fail;
+    }
+    if ((rc = wr_store_commit(ctx->store, err)))
+        goto fail;
+    *out = json_pack("{s:O,s:O,s:O}", "changes", changes, "grants", grants, "mandates", mandates);
+    goto out;
+fail:
+    wr_store_rollback(ctx->store);
+out:
+    json_decref(changes);
+    json_decref(grants);
+    json_decref(mandates);
+    return rc < 0 ? rc : WR_OK;
+}

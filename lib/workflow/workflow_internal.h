@@ -1,0 +1,94 @@
+/*
+ * workflow_internal.h — what the files of lib/workflow share: the context
+ * structure, lineage entry helpers, and the decision record.
+ */
+#ifndef WARRANT_WORKFLOW_INTERNAL_H
+#define WARRANT_WORKFLOW_INTERNAL_H
+
+#include "warrant/governance.h"
+#include "warrant/inventory.h"
+#include "warrant/workflow.h"
+
+#include <jansson.h>
+
+struct wr_ctx {
+    char *dir;
+    wr_store *store;
+    wr_store *sandbox;
+    wr_ledger *ledger;
+    wr_policy_set *policies;
+    char policy_digest[72];   /* sha256 of the policy files, recorded in decisions */
+    wr_authz *authz;
+};
+
+#define WF_MAX_ID 128
+#define WF_MAX_REASON 4096
+#define WF_MAX_OPS 256
+
+/* ---- principals.c ---- */
+/* Loads a principal as JSON (caller decrefs); ENOTFOUND names the id. */
+int wf_principal_load(wr_ctx *ctx, const char *id, json_t **out, wr_err *err);
+/* Loads the actor's principal and checks it is active. */
+int wf_actor_load(wr_ctx *ctx, const wr_actor *actor, json_t **out, wr_err *err);
+int wf_id_valid(const char *id);
+/* {"id","kind","on_behalf_of"?,"owner"?} as recorded in log entries. */
+json_t *wf_actor_json(const json_t *principal, const wr_actor *actor);
+int wf_is_ai(const json_t *principal);  /* copilot, agent or service */
+
+/* ---- mandates.c ---- */
+int wf_mandate_load(wr_ctx *ctx, const char *id, json_t **out, wr_err *err);
+/* The agent's mandate for a request: the named one, or its only active one. */
+int wf_mandate_for(wr_ctx *ctx, const json_t *agent, const char *named, json_t **out, wr_err *err);
+
+/* ---- decide.c ---- */
+enum { WF_DENY = 0, WF_ALLOW = 1, WF_APPROVAL = 2 };
+
+typedef struct wf_decision {
+    int outcome;
+    wr_obligations ob;
+    json_t *policies;      /* determining policy ids */
+    json_t *errors;        /* policy evaluation errors */
+    json_t *explanation;   /* array of sentences */
+    json_t *readiness;     /* readiness values the decision saw (cedar form) */
+    json_t *stages;        /* resolved stages: [{role,count,eligible:[..]}] */
+    char system[WF_MAX_ID];
+    char domain[WF_MAX_ID];
+} wf_decision;
+
+void wf_decision_init(wf_decision *d);
+void wf_decision_clear(wf_decision *d);
+json_t *wf_decision_json(const wf_decision *d);
+/* Decides operations for principal in mode.  change_id non-NULL when the
+ * decision concerns an existing change (execute); mandate may be NULL. */
+int wf_decide_ops(wr_ctx *ctx, const json_t *principal, const char *channel, int mode,
+                  const char *environment, const json_t *ops, const json_t *mandate,
+                  int new_change, wf_decision *d, wr_err *err);
+/* Decides a workflow action (approve, reject, validate, close) on a change. */
+int wf_decide_change_action(wr_ctx *ctx, const json_t *principal, const char *action,
+                            const json_t *change, wf_decision *d, wr_err *err);
+/* Humans eligible for a stage role on a change by initiator touching
+ * system: never AI, never the initiator, the human behind a copilot or an
+ * agent's accountable owner.  Caller decrefs. */
+int wf_eligible(wr_ctx *ctx, const char *role, const char *system, const json_t *initiator,
+                json_t **out, wr_err *err);
+
+/* ---- lineage.c ---- */
+/* A new entry {"v":1,"kind","at","actor","channel"} (caller decrefs). */
+json_t *wf_entry_new(const char *kind, const json_t *principal, const wr_actor *actor);
+/* Appends the entry in the current transaction and indexes it under
+ * change_id (may be NULL). */
+int wf_log(wr_ctx *ctx, json_t *entry, const char *change_id, uint64_t *index, wr_err *err);
+/* Digests of input signals: content is hashed and dropped (caller decrefs). */
+int wf_inputs_digest(const json_t *inputs, json_t **out, wr_err *err);
+
+/* ---- change.c ---- */
+int wf_change_load(wr_ctx *ctx, const char *id, json_t **out, wr_err *err);
+int wf_change_set_state(wr_ctx *ctx, const char *id, const char *state, wr_err *err);
+wr_store *wf_target(wr_ctx *ctx, const char *environment, wr_err *err);
+/* Creates a change (or records advice/a draft) inside the caller's
+ * transaction; *decision_out (optional, caller decrefs) gets the decision. */
+int wf_change_create(wr_ctx *ctx, const wr_actor *actor, const json_t *principal, const json_t *req,
+                     const char *rollback_of, char *id_out, size_t id_len, int *outcome,
+                     json_t **decision_out, wr_err *err);
+
+#endif
