@@ -1,0 +1,625 @@
+/*
+ * cmd_demo.c — `warrant demo run|generate`: the whole governance loop,
+ * narrated, on a realistic sample organisation.
+ *
+ * run builds a fresh data directory: a synthetic enterprise from the
+ * generator (people, departments, twelve applications with owners,
+ * accounts, skewed entitlements, service accounts, planted orphans and
+ * dormant accounts, secrets in code), imported into the inventory; the
+ * people of the story as principals, one copilot per analyst, two agents
+ * with mandates and a rotation service; the default policy set.  Then it
+ * plays the loop, each step through the same public API the CLI uses:
+ * readiness, a copilot that drafts and recommends but is refused
+ * execution, an agent that proposes revocations of orphaned accounts under
+ * its mandate, owner and security approvals, execution, validation and
+ * closure with evidence, separation-of-duties refusals, a step outside the
+ * mandate, a readiness gate, the sandbox, a rollback, expiry of a
+ * time-bound grant, the lineage of one change and verification of the
+ * whole log.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char cmd_demo_summary[] = "run the narrated demo, or generate a synthetic enterprise";
+
+static const char usage[] =
+    "usage: warrant demo run [--data DIR] [--identities N] [--seed S]\n"
+    "       warrant demo generate --out DIR [--identities N] [--seed S]\n\n"
+    "run initialises DIR (it must not hold a store yet), loads a synthetic\n"
+    "organisation of N identities (default 600) and plays the governance loop.\n"
+    "generate only writes the organisation as CSV files into DIR.\n";
+
+typedef struct demo {
+    wr_ctx *ctx;
+    int step;
+    int failures;   /* expectations of the story that did not hold */
+} demo;
+
+static void chapter(demo *d, const char *title)
+{
+    printf("\n\033[1m%d. %s\033[0m\n", ++d->step, title);
+}
+
+static void say(const char *fmt, ...) WR_PRINTF(1, 2);
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("   ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+static const char *js(const json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+/* Reports an outcome the story expects; a surprise counts as a failure so
+ * the demo exits non-zero rather than narrating something untrue. */
+static void expect(demo *d, int ok, const char *what, const wr_err *err)
+{
+    if (ok)
+        return;
+    d->failures++;
+    printf("   !! unexpected: %s%s%s\n", what, err && err->msg[0] ? ": " : "", err ? err->msg : "");
+}
+
+static json_t *principal(const char *id, const char *kind, const char *name, const char *obo, const char *owner,
+                         const char *role1, const char *role2)
+{
+    json_t *p = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:[]}", "id", id, "kind", kind, "name", name, "on_behalf_of", obo,
+                          "owner", owner, "roles");
+    if (role1)
+        json_array_append_new(json_object_get(p, "roles"), json_string(role1));
+    if (role2)
+        json_array_append_new(json_object_get(p, "roles"), json_string(role2));
+    return p;
+}
+
+static void print_decision(const json_t *c)
+{
+    json_t *dec = json_object_get(c, "decision");
+    size_t i;
+    json_t *v;
+    printf("   -> %s", js(dec, "outcome"));
+    if (json_object_get(c, "state"))
+        printf(" (change %s is %s)", js(c, "id"), js(c, "state"));
+    printf("\n");
+    json_array_foreach(json_object_get(dec, "explanation"), i, v)
+        printf("      %s\n", json_string_value(v));
+}
+
+/* Proposes as `who`; returns the change (caller decrefs) or NULL. */
+static json_t *propose(demo *d, const char *who, const char *mode, const char *env, json_t *ops, const char *rec,
+                       const char *why, json_t *inputs, wr_err *err)
+{
+    json_t *req = json_pack("{s:s,s:s,s:o,s:s,s:s,s:o}", "mode", mode, "environment", env, "operations", ops,
+                            "recommendation", rec, "rationale", why, "inputs", inputs ? inputs : json_array());
+    wr_actor a = {who, "cli"};
+    json_t *out = NULL;
+    int rc = wr_change_propose(d->ctx, &a, req, &out, err);
+    json_decref(req);
+    return rc == WR_OK ? out : NULL;
+}
+
+static int act(demo *d, const char *who, const char *verb, const char *id, const char *reason, json_t **out,
+               wr_err *err)
+{
+    wr_actor a = {who, "cli"};
+    json_t *res = NULL;
+    int rc;
+    if (strcmp(verb, "approve") == 0)
+        rc = wr_change_approve(d->ctx, &a, id, reason, &res, err);
+    else if (strcmp(verb, "reject") == 0)
+        rc = wr_change_reject(d->ctx, &a, id, reason, &res, err);
+    else if (strcmp(verb, "execute") == 0)
+        rc = wr_change_execute(d->ctx, &a, id, &res, err);
+    else if (strcmp(verb, "validate") == 0)
+        rc = wr_change_validate(d->ctx, &a, id, &res, err);
+    else
+        rc = wr_change_rollback(d->ctx, &a, id, reason, &res, err);
+    if (out)
+        *out = res;
+    else
+        json_decref(res);
+    return rc;
+}
+
+static int close_with(demo *d, const char *who, const char *id, const char *kind, const char *ref, wr_err *err)
+{
+    wr_actor a = {who, "cli"};
+    json_t *ev = json_pack("[{s:s,s:s}]", "kind", kind, "ref", ref), *out = NULL;
+    int rc = wr_change_close(d->ctx, &a, id, ev, &out, err);
+    json_decref(ev);
+    json_decref(out);
+    return rc;
+}
+
+static int load_org(demo *d, const char *dir, uint64_t n, uint64_t seed, wr_err *err)
+{
+    char orgdir[4200];
+    snprintf(orgdir, sizeof orgdir, "%s/sample-org", dir);
+    json_t *truth = NULL;
+    int rc = wr_inventory_generate(orgdir, n, seed, &truth, err);
+    json_decref(truth);
+    if (rc)
+        return rc;
+    static const char *const files[] = {"identities", "systems", "entitlements", "accounts",
+                                        "grants", "credentials", "roles"};
+    uint64_t rows = 0;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s.csv", orgdir, files[i]);
+        wr_import_opts opts = {0};
+        opts.kind = files[i];
+        opts.source = "sample-org";
+        wr_import_stats st = {0};
+        if ((rc = wr_inventory_import_file(wr_ctx_store(d->ctx), path, &opts, &st, NULL, err)))
+            return rc;
+        rows += st.added;
+    }
+    say("imported %llu records (identities, applications, accounts, entitlements, grants, secrets) from %s",
+        (unsigned long long)rows, orgdir);
+    return wr_sandbox_reset(d->ctx, err);
+}
+
+static void readiness_line(demo *d, const char *system, json_t **cedar_out)
+{
+    json_t *m = NULL;
+    wr_err err = {0};
+    if (wr_readiness_compute(wr_ctx_store(d->ctx), "system", system, &m, &err) != WR_OK) {
+        expect(d, 0, "readiness", &err);
+        return;
+    }
+    json_t *c = json_object_get(m, "cedar");
+    say("%-12s ownership %3lld%%  orphans %3lld%% (%lld)  dormant %3lld%%  entitlement accuracy %3lld%%", system,
+        (long long)json_integer_value(json_object_get(c, "ownership_completeness")),
+        (long long)json_integer_value(json_object_get(c, "orphan_rate")),
+        (long long)json_integer_value(json_object_get(c, "orphaned_accounts")),
+        (long long)json_integer_value(json_object_get(c, "dormant_rate")),
+        (long long)json_integer_value(json_object_get(c, "entitlement_accuracy")));
+    if (cedar_out)
+        *cedar_out = json_incref(c);
+    json_decref(m);
+}
+
+static void story(demo *d, const char *dir, uint64_t n, uint64_t seed)
+{
+    wr_err err = {0};
+    json_t *c = NULL, *out = NULL;
+    int rc;
+
+    chapter(d, "A sample organisation");
+    if (load_org(d, dir, n, seed, &err) != WR_OK) {
+        expect(d, 0, "loading the sample organisation", &err);
+        return;
+    }
+    json_t *people[] = {
+        principal("alice.nguyen", "human", "Alice Nguyen (Payroll application owner)", NULL, NULL, NULL, NULL),
+        principal("frank.osei", "human", "Frank Osei (Security)", NULL, NULL, "security", NULL),
+        principal("sam.rivera", "human", "Sam Rivera (Security operations)", NULL, NULL, "security", NULL),
+        principal("grace.okafor", "human", "Grace Okafor (Compliance)", NULL, NULL, "compliance", "audit"),
+        principal("bob.martin", "human", "Bob Martin (IAM analyst, IT)", NULL, NULL, "it", NULL),
+        principal("erin.lopez", "human", "Erin Lopez (IAM analyst, Sales ops)", NULL, NULL, NULL, NULL),
+        principal("carol.diaz", "human", "Carol Diaz (HR systems owner)", NULL, NULL, NULL, NULL),
+        principal("dave.kim", "human", "Dave Kim (Engineering, owns the agents)", NULL, NULL, NULL, NULL),
+        principal("copilot-bob.martin", "copilot", "Bob's IAM copilot", "bob.martin", NULL, NULL, NULL),
+        principal("copilot-erin.lopez", "copilot", "Erin's IAM copilot", "erin.lopez", NULL, NULL, NULL),
+        principal("agent-orphan-sweeper", "agent", "Digital employee: orphaned-account remediation", NULL,
+                  "dave.kim", NULL, NULL),
+        principal("agent-access-reviewer", "agent", "Digital employee: HR access review", NULL, "carol.diaz",
+                  NULL, NULL),
+        principal("svc-secrets-rotator", "service", "Secrets rotation service", NULL, "bob.martin", NULL, NULL),
+    };
+    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
+        rc = wr_principal_add(d->ctx, NULL, people[i], NULL, &err);
+        expect(d, rc == WR_OK, "adding a principal", &err);
+        json_decref(people[i]);
+    }
+    say("principals: 8 people (owners, security, compliance, two IAM analysts), a copilot per analyst,");
+    say("two agents with accountable owners, and a secrets-rotation service");
+
+    chapter(d, "Identity data readiness gates autonomy");
+    json_t *payroll_ready = NULL;
+    readiness_line(d, "payroll", &payroll_ready);
+    readiness_line(d, "hr-portal", NULL);
+    readiness_line(d, "github", NULL);
+    say("policy 'agent-remediation' lets agents execute only while ownership_completeness >= 80");
+    say("and orphan_rate <= 25 on the system they touch; below that AI may advise but not execute.");
+
+    /* the orphaned payroll accounts the agent will remediate */
+    json_t *orphans = NULL;
+    if (wr_readiness_offenders(wr_ctx_store(d->ctx), "orphan_rate", "system", "payroll", 3, &orphans, &err)) {
+        expect(d, 0, "listing orphaned accounts", &err);
+        return;
+    }
+    say("orphaned payroll accounts (first %zu):", json_array_size(orphans));
+    size_t i;
+    json_t *o;
+    json_array_foreach(orphans, i, o)
+        say("  %s — %s", js(o, "id"), js(o, "reason"));
+    char *orphans_text = json_dumps(orphans, JSON_COMPACT);
+
+    chapter(d, "A copilot drafts and recommends for its human");
+    json_t *ops = json_pack("[{s:s,s:s,s:s}]", "op", "revoke", "account", "payroll:mallory.reed", "entitlement",
+                            "payroll:approver");
+    say("copilot-bob.martin drafts a revocation of payroll:approver from mallory.reed (a leaver):");
+    c = propose(d, "copilot-bob.martin", "draft", "production", json_deep_copy(ops), "revoke payroll:approver",
+                "mallory.reed left the company; her payroll account is still active", NULL, &err);
+    expect(d, c != NULL, "copilot draft", &err);
+    if (c)
+        print_decision(c);
+    json_decref(c);
+    say("... and recommends it, with the HR feed as input signal (only its digest is kept):");
+    json_t *inputs = json_pack("[{s:s,s:s}]", "source", "hr-feed:leavers", "content", orphans_text);
+    c = propose(d, "copilot-bob.martin", "recommend", "production", ops, "revoke payroll:approver",
+                "mallory.reed left the company; her payroll account is still active", inputs, &err);
+    expect(d, c && strcmp(js(c, "state"), "awaiting_approval") == 0, "copilot recommendation awaiting approval", &err);
+    char copilot_change[64] = "";
+    if (c) {
+        print_decision(c);
+        snprintf(copilot_change, sizeof copilot_change, "%s", js(c, "id"));
+    }
+    json_decref(c);
+    say("bob.martin, the human behind the copilot, tries to approve it:");
+    rc = act(d, "bob.martin", "approve", copilot_change, "looks right", NULL, &err);
+    expect(d, rc == WR_EDENIED, "self-approval refused", NULL);
+    say("-> refused: %s", err.msg);
+    say("alice.nguyen, payroll's owner, approves:");
+    rc = act(d, "alice.nguyen", "approve", copilot_change, "confirmed leaver with HR (ticket HR-4411)", NULL, &err);
+    expect(d, rc == WR_OK, "owner approval", &err);
+    say("the copilot tries to execute it:");
+    rc = act(d, "copilot-bob.martin", "execute", copilot_change, NULL, NULL, &err);
+    expect(d, rc == WR_EDENIED, "copilot refused execution", NULL);
+    say("-> refused: %s", err.msg);
+    say("bob.martin executes it himself:");
+    rc = act(d, "bob.martin", "execute", copilot_change, NULL, &out, &err);
+    expect(d, rc == WR_OK, "human execution", &err);
+    if (out)
+        say("-> %s; rollback plan recorded before it ran", js(out, "state"));
+    json_decref(out);
+    out = NULL;
+    rc = act(d, "bob.martin", "validate", copilot_change, NULL, NULL, &err);
+    expect(d, rc == WR_OK, "validation", &err);
+    rc = close_with(d, "bob.martin", copilot_change, "ticket", "HR-4411", &err);
+    expect(d, rc == WR_OK, "closure with ticket", &err);
+    say("validated against the inventory and closed with evidence ticket HR-4411");
+
+    chapter(d, "A digital employee gets a mandate");
+    json_t *mspec = json_pack("{s:s,s:s,s:[s,s],s:[s,s],s:i,s:s,s:s,s:[s]}", "agent", "agent-orphan-sweeper",
+                              "purpose", "remove orphaned accounts in finance applications", "systems", "payroll",
+                              "netsuite", "actions", "revoke", "disable", "max_changes", 4, "duration", "14d",
+                              "readiness_floor", "ownership_completeness>=60", "evidence", "ticket");
+    wr_actor dave = {"dave.kim", "cli"};
+    json_t *mandate = NULL;
+    rc = wr_mandate_create(d->ctx, &dave, mspec, &mandate, &err);
+    json_decref(mspec);
+    expect(d, rc == WR_OK, "mandate", &err);
+    char mandate_id[64] = "";
+    if (mandate)
+        snprintf(mandate_id, sizeof mandate_id, "%s", js(mandate, "id"));
+    json_decref(mandate);
+    say("dave.kim gives agent-orphan-sweeper mandate %s: payroll and netsuite, revoke and disable,", mandate_id);
+    say("at most 4 changes within 14 days, closure evidence: ticket");
+
+    chapter(d, "The agent remediates orphaned accounts, with human approval");
+    char agent_changes[2][64] = {"", ""};
+    size_t k = 0;
+    json_array_foreach(orphans, i, o) {
+        if (k == 2)
+            break;
+        const char *acct = js(o, "id");
+        if (strcmp(acct, "payroll:mallory.reed") == 0)
+            continue;
+        json_t *dops = json_pack("[{s:s,s:s}]", "op", "disable", "account", acct);
+        json_t *in = json_pack("[{s:s,s:s}]", "source", "warrant:readiness:orphan_rate", "content", orphans_text);
+        c = propose(d, "agent-orphan-sweeper", "recommend", "production", dops, "disable orphaned account",
+                    "account has no active owner in the HR source of truth", in, &err);
+        expect(d, c && strcmp(js(c, "state"), "awaiting_approval") == 0, "agent proposal", &err);
+        if (c) {
+            say("agent proposes: disable %s", acct);
+            print_decision(c);
+            snprintf(agent_changes[k++], sizeof agent_changes[0], "%s", js(c, "id"));
+        }
+        json_decref(c);
+    }
+    if (k < 2) {
+        expect(d, 0, "two orphaned accounts to remediate", NULL);
+        free(orphans_text);
+        json_decref(orphans);
+        json_decref(payroll_ready);
+        return;
+    }
+    say("dave.kim, accountable for the agent, tries to approve its change:");
+    rc = act(d, "dave.kim", "approve", agent_changes[0], "fine by me", NULL, &err);
+    expect(d, rc == WR_EDENIED, "owner-of-agent approval refused", NULL);
+    say("-> refused: %s", err.msg);
+    say("the agent tries to approve its own change:");
+    rc = act(d, "agent-orphan-sweeper", "approve", agent_changes[0], "approved", NULL, &err);
+    expect(d, rc == WR_EDENIED, "AI approval refused", NULL);
+    say("-> refused: %s", err.msg);
+    for (k = 0; k < 2; k++) {
+        rc = act(d, "alice.nguyen", "approve", agent_changes[k], "orphaned per HR feed; no business need", NULL, &err);
+        expect(d, rc == WR_OK, "owner approval", &err);
+        say("alice.nguyen (owner) approves %s", agent_changes[k]);
+        rc = act(d, "alice.nguyen", "approve", agent_changes[k], "again", NULL, &err);
+        expect(d, rc == WR_EDENIED || rc == WR_ESTATE, "second approval by the same person refused", NULL);
+        rc = act(d, "frank.osei", "approve", agent_changes[k], "no active sessions; safe to disable", NULL, &err);
+        expect(d, rc == WR_OK, "security approval", &err);
+        say("frank.osei (security) approves %s", agent_changes[k]);
+        rc = act(d, "agent-orphan-sweeper", "execute", agent_changes[k], NULL, &out, &err);
+        expect(d, rc == WR_OK, "agent execution", &err);
+        say("agent executes %s -> %s", agent_changes[k], out ? js(out, "state") : err.msg);
+        json_decref(out);
+        out = NULL;
+        rc = act(d, "agent-orphan-sweeper", "validate", agent_changes[k], NULL, NULL, &err);
+        expect(d, rc == WR_OK, "agent validation", &err);
+    }
+    rc = close_with(d, "agent-orphan-sweeper", agent_changes[0], "ticket", "INC-20417", &err);
+    expect(d, rc == WR_OK, "agent closure", &err);
+    say("the agent validates both and closes %s with ticket INC-20417", agent_changes[0]);
+    wr_actor agent = {"agent-orphan-sweeper", "cli"};
+    json_t *none = json_array();
+    rc = wr_change_close(d->ctx, &agent, agent_changes[1], none, &out, &err);
+    json_decref(none);
+    expect(d, rc == WR_EINVAL, "closure without evidence refused", NULL);
+    say("closing %s without its ticket is refused: %s", agent_changes[1], err.msg);
+    rc = close_with(d, "agent-orphan-sweeper", agent_changes[1], "ticket", "INC-20418", &err);
+    expect(d, rc == WR_OK, "agent closure", &err);
+
+    chapter(d, "Outside the mandate");
+    c = propose(d, "agent-orphan-sweeper", "recommend", "production",
+                json_pack("[{s:s,s:s}]", "op", "disable", "account", "github:dave.kim"), "disable",
+                "tidy up", NULL, &err);
+    expect(d, c && strcmp(js(c, "state"), "denied") == 0, "out-of-mandate denial", &err);
+    say("the agent proposes to disable an account in github:");
+    if (c)
+        print_decision(c);
+    json_decref(c);
+    c = propose(d, "agent-orphan-sweeper", "recommend", "production",
+                json_pack("[{s:s,s:s,s:s}]", "op", "grant", "account", "payroll:svc-payroll-sync", "entitlement",
+                          "payroll:approver"), "grant", "needed for sync", NULL, &err);
+    say("the agent proposes to grant access in payroll:");
+    expect(d, c && strcmp(js(c, "state"), "denied") == 0, "agent grant denied", &err);
+    if (c)
+        print_decision(c);
+    json_decref(c);
+
+    chapter(d, "Readiness gate: below the bar, AI may advise but not execute");
+    json_t *hr_ready = NULL;
+    readiness_line(d, "hr-portal", &hr_ready);
+    long own = (long)json_integer_value(json_object_get(hr_ready, "ownership_completeness"));
+    char floor[96];
+    snprintf(floor, sizeof floor, "ownership_completeness>=%ld", own + 1);
+    json_decref(hr_ready);
+    json_t *rspec = json_pack("{s:s,s:s,s:[s],s:[s],s:i,s:s,s:s}", "agent", "agent-access-reviewer", "purpose",
+                              "revoke stale HR portal access", "systems", "hr-portal", "actions", "revoke",
+                              "max_changes", 2, "duration", "7d", "readiness_floor", floor);
+    wr_actor carol = {"carol.diaz", "cli"};
+    rc = wr_mandate_create(d->ctx, &carol, rspec, &out, &err);
+    json_decref(rspec);
+    json_decref(out);
+    out = NULL;
+    expect(d, rc == WR_OK, "reviewer mandate", &err);
+    say("carol.diaz's mandate for agent-access-reviewer demands %s; hr-portal is at %ld%%", floor, own);
+    json_t *hr_grant = NULL;
+    wr_inventory_query q = {"grants", "hr-portal", NULL, NULL, 1, 0};
+    if (wr_inventory_search(wr_ctx_store(d->ctx), &q, &hr_grant, &err) == WR_OK &&
+        json_array_size(json_object_get(hr_grant, "items"))) {
+        json_t *g = json_array_get(json_object_get(hr_grant, "items"), 0);
+        json_t *gop = json_pack("[{s:s,s:s,s:s}]", "op", "revoke", "account", js(g, "account"), "entitlement",
+                                js(g, "entitlement"));
+        c = propose(d, "agent-access-reviewer", "advise", "production", json_deep_copy(gop), "revoke",
+                    "unused for 120 days", NULL, &err);
+        say("the agent asks for advice on revoking %s from %s (mode advise):", js(g, "entitlement"), js(g, "account"));
+        expect(d, c != NULL, "advice", &err);
+        if (c)
+            print_decision(c);
+        json_decref(c);
+        wr_actor rev = {"agent-access-reviewer", "cli"};
+        json_t *dreq = json_pack("{s:s,s:O}", "mode", "execute", "operations", gop), *dec = NULL;
+        rc = wr_decide(d->ctx, &rev, dreq, &dec, &err);
+        expect(d, rc == WR_OK && strcmp(js(dec, "outcome"), "deny") == 0, "execution gated by readiness", &err);
+        say("could it execute that itself?");
+        if (dec) {
+            json_t *wrapped = json_pack("{s:O}", "decision", dec);
+            print_decision(wrapped);
+            json_decref(wrapped);
+        }
+        json_decref(dec);
+        json_decref(dreq);
+        json_decref(gop);
+    } else {
+        expect(d, 0, "an hr-portal grant", &err);
+    }
+    json_decref(hr_grant);
+
+    chapter(d, "Sandbox rehearsal never touches production");
+    c = propose(d, "agent-orphan-sweeper", "execute", "sandbox",
+                json_pack("[{s:s,s:s}]", "op", "disable", "account", "payroll:svc-payroll-sync"),
+                "rehearse disabling the sync service", "what breaks if the sync account is off?", NULL, &err);
+    expect(d, c && strcmp(js(c, "state"), "executed") == 0, "sandbox execution", &err);
+    say("the agent disables payroll:svc-payroll-sync in the sandbox: %s, no approvals needed", c ? js(c, "state") : err.msg);
+    json_decref(c);
+    json_t *acct = NULL;
+    wr_inventory_query aq = {"accounts", "payroll", "svc-payroll-sync", NULL, 5, 0};
+    if (wr_inventory_search(wr_ctx_store(d->ctx), &aq, &acct, &err) == WR_OK) {
+        json_t *a = json_array_get(json_object_get(acct, "items"), 0);
+        say("in production the account is still %s", js(a, "status"));
+        expect(d, strcmp(js(a, "status"), "active") == 0, "production untouched", NULL);
+    }
+    json_decref(acct);
+
+    chapter(d, "A rollback is itself a governed change");
+    rc = act(d, "sam.rivera", "rollback", agent_changes[1], "contractor account still needed until month end", &out,
+             &err);
+    expect(d, rc == WR_OK, "rollback proposal", &err);
+    char rb[64] = "";
+    if (out) {
+        snprintf(rb, sizeof rb, "%s", js(out, "id"));
+        say("sam.rivera (security) asks to roll back %s: new change %s (%s)", agent_changes[1], rb, js(out, "state"));
+    }
+    json_decref(out);
+    out = NULL;
+    rc = act(d, "alice.nguyen", "approve", rb, "agreed: re-enable until 31st", NULL, &err);
+    expect(d, rc == WR_OK, "rollback approval", &err);
+    rc = act(d, "sam.rivera", "execute", rb, NULL, &out, &err);
+    expect(d, rc == WR_OK, "rollback execution", &err);
+    json_decref(out);
+    out = NULL;
+    json_t *orig = NULL;
+    if (wr_change_get(d->ctx, agent_changes[1], &orig, &err) == WR_OK) {
+        say("alice.nguyen approves, sam.rivera executes: %s is now %s", agent_changes[1], js(orig, "state"));
+        expect(d, strcmp(js(orig, "state"), "rolled_back") == 0, "original rolled back", NULL);
+    }
+    json_decref(orig);
+
+    chapter(d, "Time-bound privileged access expires by itself");
+    c = propose(d, "bob.martin", "recommend", "production",
+                json_pack("[{s:s,s:s,s:s}]", "op", "grant", "account", "aws-prod:dave.kim", "entitlement",
+                          "aws-prod:admin"), "grant break-glass admin", "incident INC-20500", NULL, &err);
+    expect(d, c && strcmp(js(c, "state"), "awaiting_approval") == 0, "privileged grant routed", &err);
+    char grant_change[64] = "";
+    if (c) {
+        snprintf(grant_change, sizeof grant_change, "%s", js(c, "id"));
+        say("bob.martin asks for aws-prod:admin for dave.kim:");
+        print_decision(c);
+    }
+    json_decref(c);
+    rc = act(d, "dave.kim", "approve", grant_change, "incident response", NULL, &err);
+    expect(d, rc == WR_OK, "owner approval (aws-prod)", &err);
+    rc = act(d, "frank.osei", "approve", grant_change, "time-bound, incident open", NULL, &err);
+    expect(d, rc == WR_OK, "security approval", &err);
+    rc = act(d, "bob.martin", "execute", grant_change, NULL, &out, &err);
+    expect(d, rc == WR_OK, "grant execution", &err);
+    if (out) {
+        json_t *op0 = json_array_get(json_object_get(json_object_get(out, "request"), "operations"), 0);
+        say("approved by dave.kim (owner) and frank.osei (security), executed; expires %s", js(op0, "expires_at"));
+    }
+    json_decref(out);
+    out = NULL;
+    char later[32];
+    wr_time_format(wr_now() + 31 * 86400, later);
+    setenv("WARRANT_NOW", later, 1);
+    rc = wr_expire(d->ctx, &out, &err);
+    unsetenv("WARRANT_NOW");
+    expect(d, rc == WR_OK && json_array_size(json_object_get(out, "grants")) >= 1, "grant expiry", &err);
+    say("31 days later the timer revokes %zu expired grant(s), each recorded with its inverse",
+        out ? json_array_size(json_object_get(out, "grants")) : 0);
+    json_decref(out);
+    out = NULL;
+
+    chapter(d, "The mandate closes with a summary");
+    json_t *mev = json_pack("[{s:s,s:s}]", "kind", "attestation", "ref", "Q4 orphan remediation sign-off");
+    rc = wr_mandate_close(d->ctx, &dave, mandate_id, mev, &out, &err);
+    json_decref(mev);
+    expect(d, rc == WR_OK, "mandate closure", &err);
+    if (out) {
+        char *sum = json_dumps(json_object_get(json_object_get(out, "summary"), "by_state"), JSON_COMPACT);
+        say("mandate %s closed: %lld of %lld changes used, by state %s", mandate_id,
+            (long long)json_integer_value(json_object_get(out, "used")),
+            (long long)json_integer_value(json_object_get(out, "max_changes")), sum);
+        free(sum);
+    }
+    json_decref(out);
+    out = NULL;
+
+    chapter(d, "Decision lineage of one change, verified");
+    if (wr_change_lineage(d->ctx, agent_changes[0], &out, &err) == WR_OK) {
+        json_t *item;
+        json_array_foreach(json_object_get(out, "entries"), i, item) {
+            json_t *e = json_object_get(item, "entry");
+            json_t *a = json_object_get(e, "actor");
+            json_t *ap = json_object_get(e, "approval");
+            printf("   #%-4lld %-24s %-22s %s%s%s\n", (long long)json_integer_value(json_object_get(item, "index")),
+                   js(e, "kind"), js(a, "id"), ap ? "\"" : "", ap ? js(ap, "reason") : "", ap ? "\"" : "");
+        }
+        say("every entry's inclusion proof checks against the signed tree of size %lld",
+            (long long)json_integer_value(json_object_get(out, "tree_size")));
+    } else {
+        expect(d, 0, "lineage", &err);
+    }
+    json_decref(out);
+    out = NULL;
+
+    chapter(d, "The whole log verifies");
+    uint64_t bad = 0;
+    rc = wr_ledger_verify(wr_ctx_ledger(d->ctx), &bad, &err);
+    expect(d, rc == WR_OK, "log verification", &err);
+    char *note = NULL;
+    if (wr_ledger_checkpoint(wr_ctx_ledger(d->ctx), &note, &err) == WR_OK) {
+        say("%llu entries recomputed; checkpoint signature valid. The signed checkpoint:",
+            (unsigned long long)wr_ledger_size(wr_ctx_ledger(d->ctx)));
+        for (char *line = strtok(note, "\n"); line; line = strtok(NULL, "\n"))
+            printf("      %s\n", line);
+    }
+    free(note);
+    free(orphans_text);
+    json_decref(orphans);
+    json_decref(payroll_ready);
+}
+
+int cmd_demo(int argc, char **argv, wr_cli *cli)
+{
+    if (argc < 2 || cli->help) {
+        fputs(usage, cli->help ? stdout : stderr);
+        return cli->help ? 0 : 2;
+    }
+    const char *ids = "600", *seed_s = "7", *outdir = NULL, *pos[1];
+    int npos = 0;
+    cli_opt opts[] = {{"identities", 1, &ids, NULL}, {"seed", 1, &seed_s, NULL}, {"out", 1, &outdir, NULL},
+                      {NULL, 0, NULL, NULL}};
+    int run = strcmp(argv[1], "run") == 0;
+    if (!run && strcmp(argv[1], "generate") != 0)
+        return cli_usage_error("demo", "unknown subcommand '%s'", argv[1]);
+    if (cli_parse(argc - 1, argv + 1, run ? opts + 0 : opts, pos, 0, &npos))
+        return 2;
+    char *end;
+    unsigned long long n = strtoull(ids, &end, 10), seed;
+    if (*end || n < 100 || n > 10000000)
+        return cli_usage_error("demo", "--identities must be a number from 100 to 10000000");
+    seed = strtoull(seed_s, &end, 10);
+    if (*end)
+        return cli_usage_error("demo", "--seed must be a number");
+    wr_err err = {0};
+    if (!run) {
+        if (!outdir)
+            return cli_usage_error("demo", "generate needs --out DIR");
+        json_t *truth = NULL;
+        if (wr_inventory_generate(outdir, n, seed, &truth, &err) != WR_OK)
+            return cli_fail(&err);
+        if (cli->json)
+            cli_print_json(truth);
+        else
+            printf("wrote a synthetic enterprise of %llu identities to %s\n", n, outdir);
+        json_decref(truth);
+        return 0;
+    }
+    if (outdir)
+        return cli_usage_error("demo", "run takes --data, not --out");
+    printf("Warrant demo: AI in identity governance, end to end\n");
+    printf("data directory: %s\n", cli->data_dir);
+    if (wr_ctx_init(cli->data_dir, NULL, &err) != WR_OK)
+        return cli_fail(&err);
+    demo d = {0};
+    if (wr_ctx_open(cli->data_dir, 0, &d.ctx, &err) != WR_OK)
+        return cli_fail(&err);
+    story(&d, cli->data_dir, n, seed);
+    wr_ctx_close(d.ctx);
+    if (d.failures) {
+        printf("\n%d step(s) of the story did not go as expected\n", d.failures);
+        return 1;
+    }
+    printf("\nDone. Explore it yourself, e.g.:\n"
+           "  warrant --data %s change list\n"
+           "  warrant --data %s lineage <change id>\n"
+           "  warrant --data %s readiness\n"
+           "  warrant --data %s log verify\n", cli->data_dir, cli->data_dir, cli->data_dir, cli->data_dir);
+    return 0;
+}
