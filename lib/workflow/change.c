@@ -291,7 +291,8 @@ int wf_change_create(wr_ctx *ctx, const wr_actor *actor, const json_t *principal
     json_object_set_new(decision, "policy_set", json_string(ctx->policy_digest));
     if (decision_out)
         *decision_out = json_incref(decision);
-    ops = apply_ttl(json_object_get(req, "operations"), d.ob.grant_ttl);
+    /* a rollback restores the exact prior state, expiry included */
+    ops = apply_ttl(json_object_get(req, "operations"), rollback_of ? 0 : d.ob.grant_ttl);
     json_t *request = json_pack("{s:O,s:O,s:s?,s:s?,s:s?}", "operations", ops, "inputs", inputs,
                                 "recommendation", recommendation, "rationale", rationale, "ticket", ticket);
     wr_id_new(mode >= WR_MODE_RECOMMEND ? "chg" : mode == WR_MODE_DRAFT ? "drf" : "adv", id_out, id_len);

@@ -1,0 +1,29 @@
+# org.sh — a small organisation for workflow tests: initialises
+# $WARRANT_DATA, imports tests/fixtures/org and adds the principals.
+#   olivia  human, owns payroll          sam, sue  humans, role security
+#   hank    human, role it (analyst)     ethan     human, owns github and the agent
+#   ivy     human, no roles              cop       copilot for hank
+#   cop-ivy copilot for ivy              bot       agent, owner ethan
+#   svc     service, owner hank
+setup_org() {
+  w init >/dev/null
+  local f
+  for f in identities systems entitlements accounts grants; do
+    w import "$WARRANT_SRC/tests/fixtures/org/$f.csv" --kind "$f" >/dev/null
+  done
+  w sandbox reset >/dev/null
+  w principal add olivia --kind human --name "Olivia Owner" >/dev/null
+  w principal add sam --kind human --role security >/dev/null
+  w principal add sue --kind human --role security >/dev/null
+  w principal add hank --kind human --role it >/dev/null
+  w principal add ethan --kind human >/dev/null
+  w principal add ivy --kind human >/dev/null
+  w principal add cop --kind copilot --for hank >/dev/null
+  w principal add cop-ivy --kind copilot --for ivy >/dev/null
+  w principal add bot --kind agent --owner ethan >/dev/null
+  w principal add svc --kind service --owner hank >/dev/null
+}
+# jget JSON FILTER — jq -r on a string
+jget() { printf '%s' "$1" | jq -r "$2"; }
+# log_size — the number of entries in the lineage log
+log_size() { w log checkpoint | sed -n 2p; }
