@@ -831,7 +831,8 @@ static bool parse_action_scope(cparser *P, cscopec *c)
         oom(P);
         return false;
     }
-    while (!list || P->L.tok.t != T_RBK) {
+    bool empty = list && P->L.tok.t == T_RBK;
+    while (!empty) {
         if (c->nlist == cap) {
             cuid *nl = ca_alloc(P->a, cap * 2 * sizeof *nl);
             if (!nl) {
