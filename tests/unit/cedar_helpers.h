@@ -39,7 +39,10 @@ static inline int decide_ctx(const char *policies, const char *context, wr_respo
     }
     if (!az && wr_authz_new(&az))
         exit(2);
-    wr_policy_set *ps;
+    /* the response borrows policy ids: keep the last set until the next call */
+    static wr_policy_set *ps;
+    wr_policy_set_free(ps);
+    ps = NULL;
     if (wr_policy_set_parse(policies, strlen(policies), "t.cedar", &ps, &err))
         return -2;
     json_t *ctx = context ? json_loads(context, 0, NULL) : NULL;
@@ -50,7 +53,6 @@ static inline int decide_ctx(const char *policies, const char *context, wr_respo
     int out = rc ? -3 : r.nerror ? -1 : r.allow;
     if (resp_out)
         *resp_out = r;
-    wr_policy_set_free(ps);
     return out;
 }
 
