@@ -21,7 +21,7 @@ struct carena_chunk {
 #define CA_MIN_CHUNK ((size_t)64 << 10)
 #define CA_DEFAULT_MAX ((size_t)1 << 30)
 
-void *ca_alloc(carena *a, size_t n)
+static void *alloc(carena *a, size_t n, bool zero)
 {
     size_t al = sizeof(max_align_t);
     n = (n + al - 1) / al * al;
@@ -32,7 +32,8 @@ void *ca_alloc(carena *a, size_t n)
             void *p = (char *)c->data + c->used;
             c->used += n;
             a->cur = c;
-            memset(p, 0, n);
+            if (zero)
+                memset(p, 0, n);
             return p;
         }
         if (!c->next)
@@ -59,8 +60,19 @@ void *ca_alloc(carena *a, size_t n)
         t->next = c;
     }
     a->cur = c;
-    memset(c->data, 0, n);
+    if (zero)
+        memset(c->data, 0, n);
     return c->data;
+}
+
+void *ca_alloc(carena *a, size_t n)
+{
+    return alloc(a, n, true);
+}
+
+void *ca_alloc_nz(carena *a, size_t n)
+{
+    return alloc(a, n, false);
 }
 
 char *ca_strndup(carena *a, const char *s, size_t n)

@@ -149,17 +149,21 @@ int wr_authorize(wr_authz *a, const wr_policy_set *ps, const wr_entities *ents,
         memset(a->stamp, 0, a->nstamp * sizeof *a->stamp);
         a->epoch = 1;
     }
-    gather g = {a, ca_alloc(&a->arena, (ps->n ? ps->n : 1) * sizeof(uint32_t)), 0};
-    const char **reason = ca_alloc(&a->arena, (ps->n ? ps->n : 1) * sizeof(char *));
-    const char **errs = ca_alloc(&a->arena, (ps->n ? ps->n : 1) * sizeof(char *));
-    const char **msgs = ca_alloc(&a->arena, (ps->n ? ps->n : 1) * sizeof(char *));
-    const char **permits = ca_alloc(&a->arena, (ps->n ? ps->n : 1) * sizeof(char *));
-    if (!g.cand || !reason || !errs || !msgs || !permits)
+    gather g = {a, ca_alloc_nz(&a->arena, (ps->n ? ps->n : 1) * sizeof(uint32_t)), 0};
+    if (!g.cand)
         return wr_fail(err, WR_ENOMEM, "authorization scratch limit reached");
     take(&g, &ps->wildcard);
     take_uid(&g, &ps->by_principal, ents, &ev.var[VAR_PRINCIPAL]);
     take_uid(&g, &ps->by_resource, ents, &ev.var[VAR_RESOURCE]);
     take_uid(&g, &ps->by_action, ents, &ev.var[VAR_ACTION]);
+    /* result arrays sized by the candidates, not the whole set */
+    size_t nc = g.n ? g.n : 1;
+    const char **reason = ca_alloc_nz(&a->arena, nc * sizeof(char *));
+    const char **errs = ca_alloc_nz(&a->arena, nc * sizeof(char *));
+    const char **msgs = ca_alloc_nz(&a->arena, nc * sizeof(char *));
+    const char **permits = ca_alloc_nz(&a->arena, nc * sizeof(char *));
+    if (!reason || !errs || !msgs || !permits)
+        return wr_fail(err, WR_ENOMEM, "authorization scratch limit reached");
     qsort(g.cand, g.n, sizeof *g.cand, cmp_u32);
 
     size_t nforbid = 0, npermit = 0, nerr = 0;

@@ -39,6 +39,7 @@ typedef struct carena {
 } carena;
 
 void *ca_alloc(carena *a, size_t n);                 /* zeroed; NULL when over cap */
+void *ca_alloc_nz(carena *a, size_t n);              /* not zeroed (hot path) */
 char *ca_strndup(carena *a, const char *s, size_t n); /* NUL-terminated copy */
 void ca_reset(carena *a);                            /* keeps the chunks */
 void ca_free(carena *a);
