@@ -1,0 +1,282 @@
+/*
+ * cedar.h — internal data structures of the Cedar engine (not public).
+ *
+ * The engine is split one concept per file:
+ *   arena.c     bump allocator (parse-time storage and per-decision scratch)
+ *   uidmap.c    hash map keyed by entity uid (type, id)
+ *   lexer.c     tokens with line:col positions and string unescaping
+ *   parser.c    policy text -> AST (cexpr) and scope constraints
+ *   value.c     Cedar values: equality, containment, JSON conversion
+ *   eval.c      expression evaluator (Cedar reference semantics)
+ *   entities.c  entity JSON + transitive ancestor index
+ *   schema.c    human-readable .cedarschema parser
+ *   validate.c  policy validation against a schema
+ *   policyset.c policy set, templates and links, annotations, scope index
+ *   authorize.c wr_authz scratch and wr_authorize
+ *
+ * Every structure built at load time lives in an arena owned by its
+ * object (policy set, entity store, schema) and is immutable afterwards,
+ * so evaluation only reads it and is thread-safe.  Evaluation allocates
+ * only from the caller's wr_authz arena, which is reset (not freed) per
+ * decision: after warm-up a decision performs no malloc.
+ */
+#ifndef WARRANT_POLICY_CEDAR_H
+#define WARRANT_POLICY_CEDAR_H
+
+#include "policy/ext.h"
+#include "warrant/policy.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- arena ----------------------------------------------------------------- */
+typedef struct carena_chunk carena_chunk;
+typedef struct carena {
+    carena_chunk *head, *cur;
+    size_t total;   /* bytes obtained from malloc */
+    size_t max;     /* cap on total (0: 1 GiB) */
+} carena;
+
+void *ca_alloc(carena *a, size_t n);                 /* zeroed; NULL when over cap */
+void *ca_alloc_nz(carena *a, size_t n);              /* not zeroed (hot path) */
+char *ca_strndup(carena *a, const char *s, size_t n); /* NUL-terminated copy */
+void ca_reset(carena *a);                            /* keeps the chunks */
+void ca_free(carena *a);
+
+/* ---- values ------------------------------------------------------------------ */
+enum cv_kind {
+    CV_BOOL, CV_LONG, CV_STR, CV_ENT, CV_SET, CV_REC, CV_IP, CV_DEC, CV_DT, CV_DUR
+};
+
+typedef struct cv cv;
+struct cv {
+    uint8_t k;
+    union {
+        bool b;
+        int64_t i;          /* long, decimal (1/10000), datetime/duration (ms) */
+        struct { const char *p; size_t n; } s;
+        struct { const char *ty; const char *id; size_t idn; } e;
+        struct { size_t n; cv *v; } set;
+        struct { size_t n; const char **keys; cv *v; } rec; /* keys sorted (strcmp) */
+        wr_ipaddr ip;
+    } u;
+};
+
+const char *cv_kind_name(int k);
+bool cv_equal(const cv *a, const cv *b);
+/* Record lookup; NULL when absent. */
+const cv *cv_rec_get(const cv *rec, const char *key);
+/* Sorts record keys and rejects duplicates (returns the duplicate key). */
+const char *cv_rec_sort(carena *a, cv *rec);
+/* Builds an extension value from its constructor name index (CFN_IP..) and
+ * text; returns WR_OK, WR_EINVAL (malformed) or WR_ELIMIT (overflow). */
+int cv_ext_parse(int fn, const char *s, size_t n, cv *out);
+/* Set membership by Cedar equality. */
+bool cv_set_has(const cv *set, const cv *x);
+/* Entity reference from {"type","id"} or {"__entity":{...}}. */
+int cv_uid_from_json(carena *a, const json_t *j, const char *path, cv *out, wr_err *err);
+/* Renders a value as Cedar JSON (for messages and tests); caller decrefs. */
+json_t *cv_to_json(const cv *v);
+
+/* ---- uid hash map ------------------------------------------------------------ */
+typedef struct cuid_slot {
+    const char *ty, *id;
+    size_t idn;
+    uint32_t val;
+    uint32_t used;
+} cuid_slot;
+typedef struct cuidmap {
+    cuid_slot *slots;
+    size_t cap, n;
+} cuidmap;
+uint64_t cuid_hash(const char *ty, const char *id, size_t idn);
+/* Returns the value for (ty,id) or UINT32_MAX. */
+uint32_t cuidmap_get(const cuidmap *m, const char *ty, const char *id, size_t idn);
+/* Inserts if absent (key strings must outlive the map); returns the stored
+ * value (the existing one if present) or UINT32_MAX on allocation failure. */
+uint32_t cuidmap_put(cuidmap *m, const char *ty, const char *id, size_t idn, uint32_t val);
+void cuidmap_free(cuidmap *m);
+
+/* ---- schema -------------------------------------------------------------------- */
+enum cst_kind {
+    CST_BOOL, CST_LONG, CST_STRING, CST_SET, CST_RECORD, CST_ENTITY,
+    CST_IP, CST_DECIMAL, CST_DATETIME, CST_DURATION, CST_NAME /* unresolved */
+};
+typedef struct cstype cstype;
+struct cstype {
+    int k;
+    const char *name;            /* CST_ENTITY: entity type; CST_NAME: reference */
+    const char *ns;              /* namespace the reference appeared in */
+    cstype *elem;                /* CST_SET */
+    size_t nattr;                /* CST_RECORD */
+    const char **attr_names;
+    cstype **attr_types;
+    bool *attr_required;
+    uint32_t line, col;
+};
+
+typedef struct csentity {
+    const char *name;            /* fully qualified */
+    size_t nparents;
+    const char **parents;        /* fully qualified entity type names */
+    cstype *attrs;               /* CST_RECORD (possibly empty) */
+    cstype *tags;                /* NULL when the type has no tags */
+    size_t nenum;                /* enumerated entity type: allowed ids */
+    const char **enums;
+} csentity;
+
+typedef struct csaction {
+    const char *type;            /* "Action" or "NS::Action" */
+    const char *id;
+    size_t nparents;
+    const char **parent_types, **parent_ids;
+    size_t nprincipals, nresources;
+    const char **principals, **resources;
+    cstype *context;             /* CST_RECORD */
+    bool applies;                /* has an appliesTo clause */
+} csaction;
+
+struct wr_schema {
+    carena arena;
+    size_t nentities, nactions;
+    csentity *entities;
+    csaction *actions;
+};
+
+const csentity *cschema_entity(const wr_schema *s, const char *name);
+const csaction *cschema_action(const wr_schema *s, const char *ty, const char *id);
+/* Converts JSON to a value following the schema type t (NULL: schemaless).
+ * path names the place for messages. */
+int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
+                 const char *path, int depth, cv *out, wr_err *err);
+
+/* ---- policies ------------------------------------------------------------------ */
+enum cop {
+    OP_LIT, OP_VAR, OP_SLOT, OP_NOT, OP_NEG, OP_MUL, OP_ADD, OP_SUB,
+    OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE, OP_IN, OP_AND, OP_OR, OP_IF,
+    OP_HAS, OP_LIKE, OP_IS, OP_ATTR, OP_METHOD, OP_CALL, OP_SET, OP_REC
+};
+enum cvar { VAR_PRINCIPAL, VAR_ACTION, VAR_RESOURCE, VAR_CONTEXT };
+
+typedef struct cexpr cexpr;
+struct cexpr {
+    uint8_t op;
+    uint8_t var;                 /* OP_VAR / OP_SLOT */
+    uint8_t fn;                  /* OP_METHOD / OP_CALL: CFN_* */
+    uint32_t line, col;
+    uint32_t height;             /* AST height, bounded at parse time */
+    size_t nk;
+    cexpr **k;                   /* operands */
+    const char *name;            /* OP_HAS/OP_ATTR: attribute; OP_IS: type */
+    const char **keys;           /* OP_REC: keys of k[i] */
+    const uint8_t *star;         /* OP_LIKE: 1 where pattern byte is a wildcard */
+    size_t patn;
+    const char *pat;
+    cv lit;                      /* OP_LIT */
+};
+
+/* Built-in methods and extension functions. */
+enum cfn {
+    CFN_CONTAINS, CFN_CONTAINSALL, CFN_CONTAINSANY, CFN_ISEMPTY, CFN_GETTAG, CFN_HASTAG,
+    CFN_LESSTHAN, CFN_LESSTHANOREQUAL, CFN_GREATERTHAN, CFN_GREATERTHANOREQUAL,
+    CFN_ISIPV4, CFN_ISIPV6, CFN_ISLOOPBACK, CFN_ISMULTICAST, CFN_ISINRANGE,
+    CFN_OFFSET, CFN_DURATIONSINCE, CFN_TODATE, CFN_TOTIME,
+    CFN_TOMILLISECONDS, CFN_TOSECONDS, CFN_TOMINUTES, CFN_TOHOURS, CFN_TODAYS,
+    CFN_IP, CFN_DECIMAL, CFN_DATETIME, CFN_DURATION, CFN__COUNT
+};
+typedef struct cfninfo { const char *name; int nargs; bool method; } cfninfo;
+extern const cfninfo cfn_table[CFN__COUNT];
+
+/* Scope constraint on principal or resource (action uses the same shape
+ * with CS_IN over a list). */
+enum cscope { CS_ANY, CS_EQ, CS_IN, CS_IS, CS_IS_IN };
+typedef struct cuid { const char *ty, *id; size_t idn; } cuid;
+typedef struct cscopec {
+    uint8_t kind;
+    bool slot;                   /* ?principal / ?resource instead of uid */
+    const char *is_type;         /* CS_IS, CS_IS_IN */
+    cuid uid;                    /* CS_EQ, CS_IN, CS_IS_IN (action CS_EQ) */
+    size_t nlist;                /* action `in [..]` / `in uid` */
+    cuid *list;
+    uint32_t line, col;
+} cscopec;
+
+typedef struct ccond { bool when; cexpr *e; } ccond;
+
+typedef struct cpolicy {
+    const char *id;
+    int effect;                  /* 1 permit, 0 forbid */
+    bool is_template;
+    size_t nannot;
+    const char **annot_keys, **annot_vals;
+    cscopec principal, action, resource;
+    size_t ncond;
+    ccond *conds;
+    const char *file;
+    uint32_t line, col;
+} cpolicy;
+
+/* Per-dimension scope index: uid -> list of policy indices. */
+typedef struct cindex_list { uint32_t n, cap; uint32_t *v; } cindex_list;
+typedef struct cindex {
+    cuidmap map;                 /* uid -> index into lists */
+    cindex_list *lists;
+    size_t nlists, caplists;
+} cindex;
+
+struct wr_policy_set {
+    carena arena;
+    cpolicy **pol;               /* all policies, templates and links */
+    size_t n, cap;
+    size_t nfiles;               /* files added (for messages) */
+    /* scope index over non-template policies, rebuilt when the set changes */
+    bool index_ok;
+    cindex by_principal, by_resource, by_action;
+    cindex_list wildcard;
+};
+
+int cpolicy_parse_text(wr_policy_set *ps, const char *text, size_t len, const char *file,
+                       wr_err *err);
+int cpolicy_index_build(wr_policy_set *ps, wr_err *err);
+void cpolicy_index_free(wr_policy_set *ps);
+
+/* ---- entities -------------------------------------------------------------------- */
+typedef struct cnode {
+    const char *ty, *id;
+    size_t idn;
+    bool present;                /* declared in the store (not only a parent) */
+    cv attrs, tags;              /* CV_REC */
+    size_t nparents;
+    uint32_t *parents;
+    size_t nanc;
+    uint32_t *anc;               /* sorted node indices of all ancestors */
+} cnode;
+
+struct wr_entities {
+    carena arena;
+    cuidmap map;                 /* uid -> node index */
+    cnode *nodes;
+    size_t n, cap;
+};
+
+const cnode *centities_get(const wr_entities *e, const char *ty, const char *id, size_t idn);
+/* a in b over the hierarchy (a == b counts). */
+bool centities_in(const wr_entities *e, const cv *a, const cv *b);
+
+/* ---- evaluation ---------------------------------------------------------------------- */
+typedef struct ceval {
+    carena *arena;
+    const wr_entities *ents;
+    cv var[4];
+    char msg[512];
+    int depth;
+} ceval;
+
+/* Evaluates x; returns 0 or -1 with ev->msg set. */
+int ceval_expr(ceval *ev, const cexpr *x, cv *out);
+/* Evaluates one policy: 1 satisfied, 0 not, -1 error (msg set). */
+int ceval_policy(ceval *ev, const cpolicy *p);
+bool cv_like(const char *s, size_t n, const char *pat, const uint8_t *star, size_t patn);
+
+#endif
