@@ -3,32 +3,10 @@
  * from the stored entries, signed checkpoints, and tamper detection. */
 #include "check.h"
 #include "ledger/ledger_internal.h"
+#include "ledger_ref.h"
 
 #include <sys/stat.h>
 
-static uint64_t k_below(uint64_t n)
-{
-    uint64_t k = 1;
-    while (k * 2 < n)
-        k *= 2;
-    return k;
-}
-
-/* naive MTH over leaf hashes (RFC 9162 §2.1.1) */
-static void ref_mth(uint8_t (*lh)[32], uint64_t n, uint8_t out[32])
-{
-    if (n == 0) {
-        wr_sha256("", 0, out);
-    } else if (n == 1) {
-        memcpy(out, lh[0], 32);
-    } else {
-        uint64_t k = k_below(n);
-        uint8_t a[32], b[32];
-        ref_mth(lh, k, a);
-        ref_mth(lh + k, n - k, b);
-        wr_merkle_node_hash(a, b, out);
-    }
-}
 
 static wr_store *open_new(const char *tag, char *dir_out)
 {

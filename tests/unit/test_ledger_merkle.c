@@ -5,6 +5,7 @@
  * written here from the RFC text. */
 #include "check.h"
 #include "ledger/ledger_internal.h"
+#include "ledger_ref.h"
 
 static const char *leaves_hex[8] = {"", "00", "10", "2021", "3031", "40414243",
                                     "5051525354555657", "606162636465666768696a6b6c6d6e6f"};
@@ -37,34 +38,12 @@ static void hx(const char *h, uint8_t out[32])
 }
 
 /* ---- naive RFC 9162 reference over an array of leaf hashes ---- */
-static uint64_t k_below(uint64_t n)
-{
-    uint64_t k = 1;
-    while (k * 2 < n)
-        k *= 2;
-    return k;
-}
-
-static void ref_mth(uint8_t (*lh)[32], uint64_t n, uint8_t out[32])
-{
-    if (n == 0) {
-        wr_sha256("", 0, out);
-    } else if (n == 1) {
-        memcpy(out, lh[0], 32);
-    } else {
-        uint64_t k = k_below(n);
-        uint8_t a[32], b[32];
-        ref_mth(lh, k, a);
-        ref_mth(lh + k, n - k, b);
-        wr_merkle_node_hash(a, b, out);
-    }
-}
 
 static void ref_path(uint8_t (*lh)[32], uint64_t m, uint64_t n, uint8_t (*out)[32], size_t *k)
 {
     if (n <= 1)
         return;
-    uint64_t s = k_below(n);
+    uint64_t s = ref_k_below(n);
     if (m < s) {
         ref_path(lh, m, s, out, k);
         ref_mth(lh + s, n - s, out[(*k)++]);
@@ -81,7 +60,7 @@ static void ref_subproof(uint8_t (*lh)[32], uint64_t m, uint64_t n, int b, uint8
             ref_mth(lh, n, out[(*k)++]);
         return;
     }
-    uint64_t s = k_below(n);
+    uint64_t s = ref_k_below(n);
     if (m <= s) {
         ref_subproof(lh, m, s, b, out, k);
         ref_mth(lh + s, n - s, out[(*k)++]);
