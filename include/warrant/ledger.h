@@ -31,6 +31,11 @@ typedef struct wr_ledger wr_ledger;
 /* ---- RFC 8785 canonical JSON --------------------------------------------- */
 /* Canonical serialisation of v (caller frees *out). */
 int wr_jcs_serialize(const json_t *v, char **out, size_t *len, wr_err *err) WR_MUST_CHECK;
+/* (added) One double as RFC 8785 / ECMAScript writes it ("1e+21", "0.000001",
+ * "-0" as "0"); WR_EINVAL for NaN and Infinity.  out holds 32 bytes.
+ * Limits: nesting depth 256; json_int_t values beyond +-2^53 are refused
+ * (no exact double).  Output capped at WR_BUF_DEFAULT_MAX. */
+int wr_jcs_number(double v, char out[32]) WR_MUST_CHECK;
 
 /* ---- RFC 9162 Merkle tree primitives (pure functions) -------------------- */
 void wr_merkle_leaf_hash(const void *entry, size_t len, uint8_t out[32]);
@@ -76,8 +81,58 @@ int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_si
 /* Recomputes everything from the entries; on damage returns WR_ECORRUPT
  * with *bad_index the first bad entry index. */
 int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err) WR_MUST_CHECK;
-/* Writes the C2SP tlog-tiles export into outdir. */
+/* Writes the C2SP tlog-tiles export into outdir: checkpoint,
+ * tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>] (N as x-prefixed
+ * 3-digit path segments).  Entry bundles carry 16-bit lengths, so an entry
+ * over 65535 bytes makes the export fail with WR_ELIMIT. */
 int wr_ledger_export_tiles(wr_ledger *l, const char *outdir, wr_err *err) WR_MUST_CHECK;
+
+/* (added) Verifies a signed checkpoint note against a verifier key
+ * "name+hash+base64key" and returns its tree size and root. */
+int wr_ledger_checkpoint_verify(const char *note, const char *vkey, uint64_t *size,
+                                uint8_t root[32], wr_err *err) WR_MUST_CHECK;
+
+/* ---- group commit (added) -------------------------------------------------
+ * Every durable commit costs an fsync; with one commit per entry, appends
+ * are bounded by the disk's fsync rate.  A group commits many appends in
+ * one transaction: a committer thread, with its own store connection on
+ * data directory dir, takes every request queued (up to max_batch), and for
+ * each runs the request's optional `apply` callback (the caller's state
+ * change, on the committer's store, inside a SAVEPOINT: if it fails only
+ * that request fails, with apply's error) and then appends its entry; then
+ * it writes the tiles and ONE signed checkpoint and COMMITs.  Only after
+ * COMMIT has returned (synchronous=FULL: durable) is each request
+ * acknowledged, with its index.  If the batch cannot be committed, every
+ * request in it fails and nothing of it is stored.
+ *
+ * Threads: submit/append may be called from any number of threads; apply
+ * and ack run on the committer thread (keep them short; they must not call
+ * back into the group).  Entries are canonicalised in the caller's thread.
+ * The queue holds at most WR_LEDGER_GROUP_QUEUE requests; submit blocks
+ * while it is full.  Plain wr_ledger_append by other processes (e.g. the
+ * CLI) may run concurrently; SQLite serialises them. */
+#define WR_LEDGER_GROUP_QUEUE 65536
+typedef struct wr_ledger_group wr_ledger_group;
+/* The caller's state change, run in the batch's transaction. */
+typedef int (*wr_ledger_apply_fn)(wr_store *store, void *arg, wr_err *err);
+/* Acknowledgement: rc WR_OK and index, or a failure and err (borrowed). */
+typedef void (*wr_ledger_ack_fn)(void *arg, int rc, uint64_t index, const wr_err *err);
+
+/* Opens the store in dir and starts the committer.  max_batch 0 = 4096. */
+int wr_ledger_group_open(const char *dir, size_t max_batch, wr_ledger_group **out,
+                         wr_err *err) WR_MUST_CHECK;
+/* Queues one append; ack (may be NULL) is called once, after the commit
+ * (or failure). */
+int wr_ledger_group_submit(wr_ledger_group *g, const json_t *entry, wr_ledger_apply_fn apply,
+                           void *apply_arg, wr_ledger_ack_fn ack, void *ack_arg,
+                           wr_err *err) WR_MUST_CHECK;
+/* Blocking form: returns when the entry is durable (or failed). */
+int wr_ledger_group_append(wr_ledger_group *g, const json_t *entry, wr_ledger_apply_fn apply,
+                           void *apply_arg, uint64_t *index, wr_err *err) WR_MUST_CHECK;
+/* Commits what is queued, stops the committer, closes the store. */
+void wr_ledger_group_close(wr_ledger_group *g);
+/* Statistics: commits done and entries appended so far. */
+void wr_ledger_group_stats(wr_ledger_group *g, uint64_t *commits, uint64_t *entries);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,911 @@
+/*
+ * ledger.c — the lineage log: entries, stored tree hashes, checkpoints,
+ * proofs and verification.
+ *
+ * Entries.  An entry is any JSON object; it is stored as its RFC 8785
+ * canonical bytes (jcs.c), at most WR_LEDGER_MAX_ENTRY bytes (and at most
+ * 65535 if the log is to be exported as tlog-tiles, whose entry bundles
+ * carry 16-bit lengths).  The ledger gives the bytes no meaning: the
+ * lineage schema (kinds, fields) belongs to the workflow layer.  Entry i
+ * is leaf i of an RFC 9162 Merkle tree (merkle.c).
+ *
+ * On-disk layout (tables in ledger_schema.c, all in warrant.db):
+ *   ledger_entry(idx, data)            the entries, idx = 0, 1, 2, ...
+ *   ledger_tile(id, width, hashes)     C2SP tlog-tiles tiles of height 8:
+ *       tile (L, N), id = L<<56 | N, holds the hashes of tree level 8L at
+ *       indices N*256 ... N*256+W-1, followed by its interior: the W/2
+ *       nodes of level 8L+1, the W/4 of level 8L+2, ... the W/128 of level
+ *       8L+7.  Full tiles (W = 256) never change; the rightmost tile of each
+ *       level is partial and is rewritten as it grows.  Storing the
+ *       interior makes every complete node one lookup, so a proof costs a
+ *       few tile reads (one per 8 tree levels) and no hashing.
+ *   ledger_checkpoint(size, root, note) the latest signed checkpoint
+ *       (note.c), rewritten by every append in the same transaction.
+ *
+ * In memory a wr_ledger keeps the right edge (lg_builder: one partial tile
+ * per level, O(log n)), so an append hashes O(log n) nodes and writes the
+ * entry, the partial tiles it touched and the checkpoint; and a
+ * direct-mapped cache of full tiles (LG_CACHE_SLOTS x 16 KiB), which are
+ * immutable.  Before each operation the stored (size, root) is compared
+ * with the in-memory one: if another process appended, or the caller
+ * rolled back a transaction holding our append, the edge is reloaded and
+ * the cache dropped.
+ *
+ * Verification (wr_ledger_verify) trusts nothing stored: it rehashes every
+ * entry, rebuilds every tile, compares them with the stored ones, checks
+ * the root against the checkpoint and the checkpoint's signature against
+ * the key in log.key, and reports the smallest entry index whose entry or
+ * covering hash is damaged.
+ */
+#include "ledger_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define LG_CACHE_SLOTS 1024     /* full tiles cached: 16 MiB at most */
+#define LG_MAX_PROOF 128
+
+typedef struct cache_slot {
+    uint64_t id;
+    lg_tile *t;   /* NULL = empty */
+} cache_slot;
+
+struct wr_ledger {
+    wr_store *s;
+    lg_key key;
+    int key_rc;
+    char key_msg[256];
+    lg_builder *b;           /* the right edge of the stored tree */
+    uint8_t root[32];
+    int loaded;              /* b and root reflect the store */
+    unsigned dirty;          /* edge levels to write at flush */
+    cache_slot cache[LG_CACHE_SLOTS];
+};
+
+static uint64_t tile_id(unsigned level, uint64_t n)
+{
+    return (uint64_t)level << 56 | n;
+}
+
+static int no_mem(wr_err *err)
+{
+    return wr_fail(err, WR_ENOMEM, "out of memory");
+}
+
+/* ---- stored tiles --------------------------------------------------------- */
+
+static int tile_read(wr_ledger *l, unsigned level, uint64_t n, unsigned w, lg_tile *t, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, n));
+    rc = wr_stmt_step(st, err);
+    if (rc == 1) {
+        size_t len = 0;
+        const void *blob = wr_stmt_blob(st, 1, &len);
+        if (wr_stmt_int(st, 0) != (int64_t)w || !blob || lg_tile_decode(blob, len, w, t) != WR_OK)
+            rc = wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu is damaged (want width %u)",
+                         level, (unsigned long long)n, w);
+        else
+            rc = WR_OK;
+        t->n = n;
+    } else if (rc == 0) {
+        rc = wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu is missing", level,
+                     (unsigned long long)n);
+    }
+    wr_stmt_done(st);
+    return rc;
+}
+
+static int tile_write(wr_ledger *l, unsigned level, const lg_tile *t, wr_err *err)
+{
+    uint8_t *blob = malloc(LG_FULL_BLOB);
+    if (!blob)
+        return no_mem(err);
+    size_t len = lg_tile_encode(t, blob);
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(l->s, "INSERT OR REPLACE INTO ledger_tile(id, width, hashes) "
+                             "VALUES(?,?,?)", &st, err);
+    if (rc == WR_OK) {
+        wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, t->n));
+        wr_stmt_bind_int(st, 2, t->w);
+        wr_stmt_bind_blob(st, 3, blob, len);
+        rc = wr_stmt_step(st, err);
+        wr_stmt_done(st);
+        rc = rc < 0 ? rc : WR_OK;
+    }
+    free(blob);
+    return rc;
+}
+
+static void cache_drop(wr_ledger *l)
+{
+    for (size_t i = 0; i < LG_CACHE_SLOTS; i++)
+        l->cache[i].id = UINT64_MAX;
+}
+
+static cache_slot *cache_slot_for(wr_ledger *l, uint64_t id)
+{
+    return &l->cache[(id ^ (id >> 56) * 0x9e3779b97f4a7c15ull) % LG_CACHE_SLOTS];
+}
+
+static void cache_put(wr_ledger *l, unsigned level, const lg_tile *t)
+{
+    uint64_t id = tile_id(level, t->n);
+    cache_slot *c = cache_slot_for(l, id);
+    if (!c->t && !(c->t = malloc(sizeof *c->t)))
+        return;   /* caching is optional */
+    memcpy(c->t, t, sizeof *t);
+    c->id = id;
+}
+
+/* A full tile, from the cache or the store. */
+static int full_tile(wr_ledger *l, unsigned level, uint64_t n, const lg_tile **out, wr_err *err)
+{
+    uint64_t id = tile_id(level, n);
+    cache_slot *c = cache_slot_for(l, id);
+    if (c->t && c->id == id) {
+        *out = c->t;
+        return WR_OK;
+    }
+    if (!c->t && !(c->t = malloc(sizeof *c->t)))
+        return no_mem(err);
+    c->id = UINT64_MAX;
+    int rc = tile_read(l, level, n, LG_TILE_W, c->t, err);
+    if (rc)
+        return rc;
+    c->id = id;
+    *out = c->t;
+    return WR_OK;
+}
+
+/* lg_node_fn over the stored tree: node (h, i) must be complete. */
+static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_err *err)
+{
+    wr_ledger *l = ctx;
+    unsigned level = h / LG_TILE_H, r = h % LG_TILE_H;
+    if (level >= LG_LEVELS)
+        return wr_fail(err, WR_EINTERNAL, "ledger: node level %u out of range", h);
+    uint64_t n = (i << r) >> LG_TILE_H;
+    uint64_t j = i - (n << (LG_TILE_H - r));
+    const lg_tile *t = &l->b->lv[level];
+    if (n > t->n || (n == t->n && j >= (t->w >> r)))
+        return wr_fail(err, WR_EINTERNAL, "ledger: node %u/%llu is not in the tree", h,
+                       (unsigned long long)i);
+    if (n < t->n) {
+        int rc = full_tile(l, level, n, &t, err);
+        if (rc)
+            return rc;
+    }
+    memcpy(out, t->h[lg_sub_off(r) + j], 32);
+    return WR_OK;
+}
+
+/* ---- loading the right edge ---------------------------------------------- */
+
+static int read_checkpoint(wr_ledger *l, uint64_t *size, uint8_t root[32], char **note, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(l->s, "SELECT size, root, note FROM ledger_checkpoint WHERE id=1",
+                             &st, err);
+    if (rc)
+        return rc;
+    rc = wr_stmt_step(st, err);
+    if (rc == 1) {
+        size_t len = 0;
+        const void *r = wr_stmt_blob(st, 1, &len);
+        *size = (uint64_t)wr_stmt_int(st, 0);
+        rc = WR_OK;
+        if (len != 32 || !r)
+            rc = wr_fail(err, WR_ECORRUPT, "ledger: stored checkpoint root is damaged");
+        else
+            memcpy(root, r, 32);
+        if (rc == WR_OK && note) {
+            const char *t = wr_stmt_text(st, 2);
+            if (!(*note = strdup(t ? t : "")))
+                rc = no_mem(err);
+        }
+    } else if (rc == 0) {
+        *size = 0;
+        wr_sha256("", 0, root);
+        if (note)
+            *note = NULL;
+    }
+    wr_stmt_done(st);
+    return rc;
+}
+
+static int reload(wr_ledger *l, uint64_t size, const uint8_t root[32], wr_err *err)
+{
+    l->loaded = 0;
+    l->dirty = 0;
+    cache_drop(l);
+    lg_builder_reset(l->b);
+    l->b->size = size;
+    for (unsigned level = 0; level < LG_LEVELS; level++) {
+        uint64_t cnt = level * LG_TILE_H < 64 ? size >> (level * LG_TILE_H) : 0;
+        lg_tile *t = &l->b->lv[level];
+        t->n = cnt >> LG_TILE_H;
+        t->w = (unsigned)(cnt & (LG_TILE_W - 1));
+        if (t->w) {
+            int rc = tile_read(l, level, t->n, t->w, t, err);
+            if (rc)
+                return rc;
+        }
+    }
+    uint8_t got[32];
+    lg_builder_root(l->b, got);
+    if (memcmp(got, root, 32) != 0)
+        return wr_fail(err, WR_ECORRUPT, "ledger: stored tiles do not match the checkpoint root "
+                       "at size %llu (run 'warrant log verify')", (unsigned long long)size);
+    memcpy(l->root, root, 32);
+    l->loaded = 1;
+    return WR_OK;
+}
+
+/* Brings the in-memory edge in line with the store (see the file comment). */
+static int sync_edge(wr_ledger *l, wr_err *err)
+{
+    uint64_t size;
+    uint8_t root[32];
+    int rc = read_checkpoint(l, &size, root, NULL, err);
+    if (rc)
+        return rc;
+    if (l->loaded && size == l->b->size && memcmp(root, l->root, 32) == 0)
+        return WR_OK;
+    return reload(l, size, root, err);
+}
+
+/* Syncs the edge and checks that a tree of `size` entries exists. */
+static int sync_upto(wr_ledger *l, uint64_t size, wr_err *err)
+{
+    int rc = sync_edge(l, err);
+    if (rc == WR_OK && size > l->b->size)
+        rc = wr_fail(err, WR_EINVAL, "ledger: tree size %llu is beyond the log size %llu",
+                     (unsigned long long)size, (unsigned long long)l->b->size);
+    return rc;
+}
+
+/* ---- open / close ---------------------------------------------------------- */
+
+int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
+{
+    wr_ledger *l = calloc(1, sizeof *l);
+    if (!l || !(l->b = malloc(sizeof *l->b))) {
+        free(l);
+        return no_mem(err);
+    }
+    l->s = store;
+    cache_drop(l);
+    wr_err kerr = {0};
+    l->key_rc = lg_key_load(wr_store_dir(store), &l->key, &kerr);
+    snprintf(l->key_msg, sizeof l->key_msg, "%s", kerr.msg);
+    /* a damaged edge is reported by the operations that need it, so that
+     * verify can still run and name the damage */
+    *out = l;
+    return WR_OK;
+}
+
+void wr_ledger_close(wr_ledger *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < LG_CACHE_SLOTS; i++)
+        free(l->cache[i].t);
+    wr_wipe(&l->key, sizeof l->key);
+    free(l->b);
+    free(l);
+}
+
+static int need_key(wr_ledger *l, wr_err *err)
+{
+    if (l->key_rc)
+        return wr_fail(err, l->key_rc, "%s", l->key_msg);
+    return WR_OK;
+}
+
+/* ---- appending ------------------------------------------------------------- */
+
+static int on_full_store(void *ctx, unsigned level, const lg_tile *t, wr_err *err)
+{
+    wr_ledger *l = ctx;
+    int rc = tile_write(l, level, t, err);
+    if (rc)
+        return rc;
+    cache_put(l, level, t);
+    if (level + 1 < LG_LEVELS)
+        l->dirty |= 2u << level;
+    return WR_OK;
+}
+
+int lg_ledger_begin(wr_ledger *l, wr_err *err)
+{
+    if (!wr_store_in_transaction(l->s))
+        return wr_fail(err, WR_ESTATE, "ledger: append outside a store transaction");
+    int rc = need_key(l, err);
+    if (rc == WR_OK)
+        rc = sync_edge(l, err);
+    return rc;
+}
+
+int lg_ledger_add(wr_ledger *l, const void *data, size_t len, uint64_t *index, wr_err *err)
+{
+    if (len > WR_LEDGER_MAX_ENTRY)
+        return wr_fail(err, WR_ELIMIT, "ledger: entry of %zu bytes exceeds the limit of %u",
+                       len, WR_LEDGER_MAX_ENTRY);
+    uint64_t idx = l->b->size;
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(l->s, "INSERT INTO ledger_entry(idx, data) VALUES(?,?)", &st, err);
+    if (rc)
+        goto fail;
+    wr_stmt_bind_int(st, 1, (int64_t)idx);
+    wr_stmt_bind_blob(st, 2, data, len);
+    rc = wr_stmt_step(st, err);
+    wr_stmt_done(st);
+    if (rc < 0)
+        goto fail;
+    uint8_t leaf[32];
+    wr_merkle_leaf_hash(data, len, leaf);
+    l->dirty |= 1;
+    if ((rc = lg_builder_push(l->b, leaf, on_full_store, l, err)))
+        goto fail;
+    if (index)
+        *index = idx;
+    return WR_OK;
+fail:
+    l->loaded = 0;   /* the edge may be half-updated: reload next time */
+    return rc;
+}
+
+int lg_ledger_flush(wr_ledger *l, wr_err *err)
+{
+    int rc = WR_OK;
+    for (unsigned level = 0; level < LG_LEVELS && rc == WR_OK; level++)
+        if ((l->dirty >> level & 1) && l->b->lv[level].w)
+            rc = tile_write(l, level, &l->b->lv[level], err);
+    char *note = NULL;
+    uint8_t root[32];
+    lg_builder_root(l->b, root);
+    if (rc == WR_OK)
+        rc = lg_checkpoint_sign(&l->key, l->b->size, root, &note, err);
+    if (rc == WR_OK) {
+        wr_stmt *st;
+        rc = wr_stmt_prepare(l->s, "INSERT OR REPLACE INTO ledger_checkpoint(id, size, root, note) "
+                             "VALUES(1,?,?,?)", &st, err);
+        if (rc == WR_OK) {
+            wr_stmt_bind_int(st, 1, (int64_t)l->b->size);
+            wr_stmt_bind_blob(st, 2, root, 32);
+            wr_stmt_bind_text(st, 3, note);
+            rc = wr_stmt_step(st, err);
+            wr_stmt_done(st);
+            rc = rc < 0 ? rc : WR_OK;
+        }
+    }
+    free(note);
+    if (rc) {
+        l->loaded = 0;
+        return rc;
+    }
+    memcpy(l->root, root, 32);
+    l->dirty = 0;
+    return WR_OK;
+}
+
+int wr_ledger_append(wr_ledger *l, const json_t *entry, uint64_t *index, wr_err *err)
+{
+    if (!json_is_object(entry))
+        return wr_fail(err, WR_EINVAL, "$: a ledger entry must be a JSON object");
+    char *bytes = NULL;
+    size_t len = 0;
+    int rc = wr_jcs_serialize(entry, &bytes, &len, err);
+    if (rc)
+        return rc;
+    uint64_t idx = 0;
+    if ((rc = lg_ledger_begin(l, err)) == WR_OK && (rc = lg_ledger_add(l, bytes, len, &idx, err)) == WR_OK)
+        rc = lg_ledger_flush(l, err);
+    free(bytes);
+    if (rc == WR_OK && index)
+        *index = idx;
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+uint64_t wr_ledger_size(wr_ledger *l)
+{
+    wr_err e;
+    if (sync_edge(l, &e) != WR_OK) {
+        uint64_t size = 0;
+        uint8_t root[32];
+        if (read_checkpoint(l, &size, root, NULL, &e) != WR_OK)
+            return 0;
+        return size;
+    }
+    return l->b->size;
+}
+
+int wr_ledger_entry(wr_ledger *l, uint64_t idx, char **bytes, size_t *len, wr_err *err)
+{
+    uint64_t size;
+    uint8_t root[32];
+    int rc = read_checkpoint(l, &size, root, NULL, err);
+    if (rc)
+        return rc;
+    if (idx >= size)
+        return wr_fail(err, WR_ENOTFOUND, "ledger: entry %llu does not exist (the log has %llu)",
+                       (unsigned long long)idx, (unsigned long long)size);
+    wr_stmt *st;
+    if ((rc = wr_stmt_prepare(l->s, "SELECT data FROM ledger_entry WHERE idx=?", &st, err)))
+        return rc;
+    wr_stmt_bind_int(st, 1, (int64_t)idx);
+    rc = wr_stmt_step(st, err);
+    if (rc == 1) {
+        size_t n = 0;
+        const void *p = wr_stmt_blob(st, 0, &n);
+        char *b = malloc(n + 1);
+        if (!b) {
+            rc = no_mem(err);
+        } else {
+            if (n)
+                memcpy(b, p, n);
+            b[n] = '\0';
+            *bytes = b;
+            if (len)
+                *len = n;
+            rc = WR_OK;
+        }
+    } else if (rc == 0) {
+        rc = wr_fail(err, WR_ECORRUPT, "ledger: entry %llu is missing from the store",
+                     (unsigned long long)idx);
+    }
+    wr_stmt_done(st);
+    return rc;
+}
+
+int wr_ledger_root(wr_ledger *l, uint64_t size, uint8_t root[32], wr_err *err)
+{
+    int rc = sync_upto(l, size, err);
+    if (rc)
+        return rc;
+    return lg_range_hash(ledger_node, l, 0, size, root, err);
+}
+
+int wr_ledger_checkpoint(wr_ledger *l, char **note, wr_err *err)
+{
+    uint64_t size;
+    uint8_t root[32];
+    char *n = NULL;
+    int rc = read_checkpoint(l, &size, root, &n, err);
+    if (rc)
+        return rc;
+    if (n) {
+        *note = n;
+        return WR_OK;
+    }
+    /* empty log: sign the size-0 checkpoint (Ed25519 is deterministic, so
+     * this is the same note every time) */
+    if ((rc = need_key(l, err)))
+        return rc;
+    return lg_checkpoint_sign(&l->key, 0, root, note, err);
+}
+
+int wr_ledger_verifier_key(wr_ledger *l, char **vkey, wr_err *err)
+{
+    int rc = need_key(l, err);
+    if (rc)
+        return rc;
+    if (lg_vkey_format(l->key.name, l->key.pk, vkey))
+        return no_mem(err);
+    return WR_OK;
+}
+
+static int alloc_proof(uint8_t (*tmp)[32], size_t n, uint8_t (**proof)[32], size_t *nproof,
+                       wr_err *err)
+{
+    uint8_t (*p)[32] = malloc((n ? n : 1) * 32);
+    if (!p)
+        return no_mem(err);
+    if (n)
+        memcpy(p, tmp, n * 32);
+    *proof = p;
+    *nproof = n;
+    return WR_OK;
+}
+
+int wr_ledger_prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t leaf[32],
+                              uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+{
+    int rc = sync_upto(l, size, err);
+    if (rc)
+        return rc;
+    if (idx >= size)
+        return wr_fail(err, WR_EINVAL, "ledger: index %llu is not in a tree of size %llu",
+                       (unsigned long long)idx, (unsigned long long)size);
+    uint8_t tmp[LG_MAX_PROOF][32];
+    size_t n = 0;
+    if ((rc = ledger_node(l, 0, idx, leaf, err)) ||
+        (rc = lg_inclusion_path(ledger_node, l, idx, size, tmp, &n, err)))
+        return rc;
+    return alloc_proof(tmp, n, proof, nproof, err);
+}
+
+int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
+                                uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+{
+    int rc = sync_upto(l, new_size, err);
+    if (rc)
+        return rc;
+    if (old_size > new_size)
+        return wr_fail(err, WR_EINVAL, "ledger: old size %llu is larger than new size %llu",
+                       (unsigned long long)old_size, (unsigned long long)new_size);
+    uint8_t tmp[LG_MAX_PROOF][32];
+    size_t n = 0;
+    if ((rc = lg_consistency_proof(ledger_node, l, old_size, new_size, tmp, &n, err)))
+        return rc;
+    return alloc_proof(tmp, n, proof, nproof, err);
+}
+
+/* ---- verification ------------------------------------------------------------- */
+
+typedef struct verify_ctx {
+    wr_ledger *l;
+    uint64_t bad;        /* smallest damaged entry index so far, UINT64_MAX if none */
+    char msg[512];
+    uint8_t *blob;       /* scratch: encoded recomputed tile */
+    /* child_bad[L][j]: the tile below base hash j of the current level-L
+     * tile differed at its top (sublevel 7), so a difference at that base
+     * hash is inherited, not where the damage is */
+    uint8_t child_bad[LG_LEVELS + 1][LG_TILE_W];
+} verify_ctx;
+
+static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...) WR_PRINTF(3, 4);
+static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...)
+{
+    if (idx >= v->bad)
+        return;
+    v->bad = idx;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->msg, sizeof v->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* Compares a recomputed tile with the stored one. */
+static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(v->l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, t->n));
+    rc = wr_stmt_step(st, err);
+    if (rc < 0) {
+        wr_stmt_done(st);
+        return rc;
+    }
+    uint64_t first = (t->n << LG_TILE_H) << (level * LG_TILE_H);
+    size_t want = lg_tile_encode(t, v->blob), len = 0;
+    const uint8_t *blob = rc == 1 ? wr_stmt_blob(st, 1, &len) : NULL;
+    /* diff[r][j]: stored and recomputed node (r, j) of this tile differ */
+    static const unsigned rows = LG_TILE_H;
+    uint8_t diff[LG_TILE_H][LG_TILE_W];
+    memset(diff, rc == 1 && wr_stmt_int(st, 0) == (int64_t)t->w && len == want && blob ? 0 : 1,
+           sizeof diff);
+    if (rc == 0) {
+        note_bad(v, first, "tile %u/%llu is missing", level, (unsigned long long)t->n);
+    } else if (diff[0][0]) {
+        note_bad(v, first, "tile %u/%llu has the wrong width", level, (unsigned long long)t->n);
+    } else if (memcmp(blob, v->blob, want) != 0) {
+        /* Name the damage where it starts: a node whose children agree
+         * but which differs itself.  (A damaged entry changes every hash
+         * above it; those inherited differences are not reported.) */
+        size_t off = 0;
+        for (unsigned r = 0; r < rows; r++) {
+            for (unsigned j = 0; j < (t->w >> r); j++, off += 32) {
+                if (memcmp(blob + off, v->blob + off, 32) == 0)
+                    continue;
+                diff[r][j] = 1;
+                int inherited = r > 0 ? diff[r - 1][2 * j] | diff[r - 1][2 * j + 1]
+                                      : level > 0 && v->child_bad[level][j];
+                if (inherited)
+                    continue;
+                uint64_t idx = first + (((uint64_t)j << r) << (level * LG_TILE_H));
+                if (level == 0 && r == 0)
+                    note_bad(v, idx, "entry %llu does not match its stored leaf hash "
+                             "(tile 0/%llu)", (unsigned long long)idx, (unsigned long long)t->n);
+                else
+                    note_bad(v, idx, "stored hash of tree level %u node %llu (tile %u/%llu) is "
+                             "damaged", level * LG_TILE_H + r,
+                             (unsigned long long)(idx >> (level * LG_TILE_H + r)), level,
+                             (unsigned long long)t->n);
+            }
+        }
+    }
+    if (t->w == LG_TILE_W && level + 1 <= LG_LEVELS)
+        v->child_bad[level + 1][t->n & (LG_TILE_W - 1)] = diff[LG_TILE_H - 1][0] | diff[LG_TILE_H - 1][1];
+    wr_stmt_done(st);
+    return WR_OK;
+}
+
+static int on_full_verify(void *ctx, unsigned level, const lg_tile *t, wr_err *err)
+{
+    return verify_tile(ctx, level, t, err);
+}
+
+static int scalar(wr_store *s, const char *sql, int64_t *out, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, sql, &st, err);
+    if (rc)
+        return rc;
+    rc = wr_stmt_step(st, err);
+    if (rc == 1)
+        *out = wr_stmt_int(st, 0);
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
+}
+
+static int verify_run(wr_ledger *l, verify_ctx *v, lg_builder *b, wr_err *err)
+{
+    uint64_t size;
+    uint8_t root[32];
+    char *note = NULL;
+    int rc = read_checkpoint(l, &size, root, &note, err);
+    if (rc)
+        return rc;
+    if (note) {
+        uint64_t nsize = 0;
+        uint8_t nroot[32];
+        wr_err e = {0};
+        if (lg_checkpoint_open(note, l->key.name, l->key.pk, &nsize, nroot, &e))
+            note_bad(v, size, "checkpoint note: %s", e.msg);
+        else if (nsize != size || memcmp(nroot, root, 32) != 0)
+            note_bad(v, size, "checkpoint note does not match the stored size and root");
+        free(note);
+    } else if (size != 0) {
+        note_bad(v, 0, "checkpoint note is missing");
+    }
+    /* rehash every entry in order */
+    wr_stmt *st;
+    if ((rc = wr_stmt_prepare(l->s, "SELECT idx, data FROM ledger_entry ORDER BY idx", &st, err)))
+        return rc;
+    uint64_t expect = 0;
+    while ((rc = wr_stmt_step(st, err)) == 1) {
+        uint64_t idx = (uint64_t)wr_stmt_int(st, 0);
+        size_t len = 0;
+        const void *data = wr_stmt_blob(st, 1, &len);
+        if (idx >= size) {
+            note_bad(v, size, "entry %llu is beyond the checkpoint size %llu",
+                     (unsigned long long)idx, (unsigned long long)size);
+            break;
+        }
+        if (idx != expect) {
+            note_bad(v, expect, "entry %llu is missing", (unsigned long long)expect);
+            break;
+        }
+        uint8_t leaf[32];
+        wr_merkle_leaf_hash(data ? data : "", len, leaf);
+        if ((rc = lg_builder_push(b, leaf, on_full_verify, v, err)))
+            break;
+        expect++;
+    }
+    wr_stmt_done(st);
+    if (rc < 0)
+        return rc;
+    if (expect < size && expect == b->size)
+        note_bad(v, expect, "entry %llu is missing", (unsigned long long)expect);
+    /* the partial tiles of the edge (meaningless if entries were missing) */
+    for (unsigned level = 0; level < LG_LEVELS && b->size == size; level++)
+        if (b->lv[level].w && (rc = verify_tile(v, level, &b->lv[level], err)))
+            return rc;
+    /* no stray tiles */
+    int64_t tiles = 0;
+    uint64_t want_tiles = 0;
+    for (unsigned level = 0; level < LG_LEVELS; level++) {
+        uint64_t cnt = size >> (level * LG_TILE_H);
+        want_tiles += (cnt + LG_TILE_W - 1) / LG_TILE_W;
+    }
+    if ((rc = scalar(l->s, "SELECT count(*) FROM ledger_tile", &tiles, err)))
+        return rc;
+    if ((uint64_t)tiles != want_tiles)
+        note_bad(v, size, "%lld stored tiles, expected %llu", (long long)tiles,
+                 (unsigned long long)want_tiles);
+    if (v->bad == UINT64_MAX && b->size == size) {
+        uint8_t got[32];
+        lg_builder_root(b, got);
+        if (memcmp(got, root, 32) != 0)
+            note_bad(v, size, "checkpoint root does not match the entries");
+    }
+    return WR_OK;
+}
+
+int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
+{
+    int rc = need_key(l, err);
+    if (rc)
+        return rc;
+    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}};
+    lg_builder *b = malloc(sizeof *b);
+    v.blob = malloc(LG_FULL_BLOB);
+    if (!b || !v.blob) {
+        free(b);
+        free(v.blob);
+        return no_mem(err);
+    }
+    lg_builder_reset(b);
+    /* one read snapshot for the whole walk */
+    int own_tx = !wr_store_in_transaction(l->s);
+    if (own_tx && (rc = wr_store_exec(l->s, "BEGIN", err))) {
+        free(b);
+        free(v.blob);
+        return rc;
+    }
+    rc = verify_run(l, &v, b, err);
+    if (own_tx) {
+        wr_err e2;
+        if (wr_store_exec(l->s, "COMMIT", &e2) != WR_OK && rc == WR_OK)
+            rc = wr_fail(err, e2.code, "%s", e2.msg);
+    }
+    free(b);
+    free(v.blob);
+    if (rc)
+        return rc;
+    if (v.bad != UINT64_MAX) {
+        if (bad_index)
+            *bad_index = v.bad;
+        return wr_fail(err, WR_ECORRUPT, "ledger: damage at index %llu: %s",
+                       (unsigned long long)v.bad, v.msg);
+    }
+    return WR_OK;
+}
+
+/* ---- tlog-tiles export ----------------------------------------------------------- */
+
+/* "tile/<L>/x001/x234/067[.p/<W>]" below outdir. */
+static void tile_path(char *out, size_t outlen, const char *outdir, const char *kind, uint64_t n,
+                      unsigned w)
+{
+    /* decimal, left-padded to a multiple of 3 digits, cut into 3-digit
+     * path segments of which all but the last start with 'x' */
+    char digits[32], segs[64];
+    int k = snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
+    int pad = (3 - k % 3) % 3;
+    char padded[40];
+    snprintf(padded, sizeof padded, "%.*s%s", pad, "00", digits);
+    size_t pl = strlen(padded), o = 0;
+    for (size_t i = 0; i < pl; i += 3) {
+        int last = i + 3 >= pl;
+        o += (size_t)snprintf(segs + o, sizeof segs - o, "%s%.3s%s", last ? "" : "x", padded + i,
+                              last ? "" : "/");
+    }
+    if (w)
+        snprintf(out, outlen, "%s/tile/%s/%s.p/%u", outdir, kind, segs, w);
+    else
+        snprintf(out, outlen, "%s/tile/%s/%s", outdir, kind, segs);
+}
+
+static int write_file(const char *path, const void *data, size_t len, wr_err *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        int rc = wr_mkdirs(dir, 0755, err);
+        if (rc)
+            return rc;
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return wr_fail(err, WR_EIO, "%s: %s", path, strerror(errno));
+    size_t w = len ? fwrite(data, 1, len, f) : 0;
+    if (fclose(f) != 0 || w != len)
+        return wr_fail(err, WR_EIO, "%s: write failed", path);
+    return WR_OK;
+}
+
+static int export_run(wr_ledger *l, const char *outdir, wr_err *err)
+{
+    uint64_t size;
+    uint8_t root[32];
+    char *note = NULL, path[4096];
+    int rc = read_checkpoint(l, &size, root, &note, err);
+    if (rc)
+        return rc;
+    if (!note) {
+        if ((rc = need_key(l, err)) || (rc = lg_checkpoint_sign(&l->key, 0, root, &note, err)))
+            return rc;
+    }
+    wr_stmt *st;
+    /* hash tiles: the stored sublevel-0 hashes, full or partial */
+    for (unsigned level = 0; level < LG_LEVELS && rc == WR_OK; level++) {
+        uint64_t cnt = size >> (level * LG_TILE_H);
+        for (uint64_t n = 0; n * LG_TILE_W < cnt && rc == WR_OK; n++) {
+            unsigned w = cnt - n * LG_TILE_W >= LG_TILE_W ? LG_TILE_W
+                         : (unsigned)(cnt - n * LG_TILE_W);
+            if ((rc = wr_stmt_prepare(l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?",
+                                      &st, err)))
+                break;
+            wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, n));
+            rc = wr_stmt_step(st, err);
+            size_t len = 0;
+            const void *blob = rc == 1 ? wr_stmt_blob(st, 1, &len) : NULL;
+            if (rc == 1 && wr_stmt_int(st, 0) == (int64_t)w && len == lg_tile_blob_len(w)) {
+                char kind[8];
+                snprintf(kind, sizeof kind, "%u", level);
+                tile_path(path, sizeof path, outdir, kind, n, w == LG_TILE_W ? 0 : w);
+                rc = write_file(path, blob, (size_t)w * 32, err);
+            } else if (rc >= 0) {
+                rc = wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu is missing or damaged",
+                             level, (unsigned long long)n);
+            }
+            wr_stmt_done(st);
+        }
+    }
+    /* entry bundles: each entry as a big-endian uint16 length and its bytes */
+    wr_buf bundle = WR_BUF_INIT;
+    uint64_t idx = 0;
+    if (rc == WR_OK && (rc = wr_stmt_prepare(l->s, "SELECT idx, data FROM ledger_entry WHERE idx < ? "
+                                             "ORDER BY idx", &st, err)) == WR_OK) {
+        wr_stmt_bind_int(st, 1, (int64_t)size);
+        while ((rc = wr_stmt_step(st, err)) == 1) {
+            size_t len = 0;
+            const void *data = wr_stmt_blob(st, 1, &len);
+            if ((uint64_t)wr_stmt_int(st, 0) != idx) {
+                rc = wr_fail(err, WR_ECORRUPT, "ledger: entry %llu is missing", (unsigned long long)idx);
+                break;
+            }
+            if (len > 0xffff) {
+                rc = wr_fail(err, WR_ELIMIT, "ledger: entry %llu is %zu bytes; tlog-tiles entry "
+                             "bundles hold at most 65535", (unsigned long long)idx, len);
+                break;
+            }
+            uint8_t be[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+            if (wr_buf_append(&bundle, be, 2) || wr_buf_append(&bundle, data ? data : "", len)) {
+                rc = no_mem(err);
+                break;
+            }
+            idx++;
+            if (idx % LG_TILE_W == 0 || idx == size) {
+                unsigned w = idx % LG_TILE_W ? (unsigned)(idx % LG_TILE_W) : 0;
+                tile_path(path, sizeof path, outdir, "entries", (idx - 1) / LG_TILE_W, w);
+                if ((rc = write_file(path, bundle.data, bundle.len, err)))
+                    break;
+                wr_buf_reset(&bundle);
+            }
+        }
+        wr_stmt_done(st);
+        if (rc == 0 && idx != size)
+            rc = wr_fail(err, WR_ECORRUPT, "ledger: entry %llu is missing", (unsigned long long)idx);
+    }
+    wr_buf_free(&bundle);
+    /* the checkpoint last, so a reader never sees one without its tiles */
+    if (rc == WR_OK) {
+        snprintf(path, sizeof path, "%s/checkpoint", outdir);
+        rc = write_file(path, note, strlen(note), err);
+    }
+    free(note);
+    return rc;
+}
+
+int wr_ledger_export_tiles(wr_ledger *l, const char *outdir, wr_err *err)
+{
+    int rc = wr_mkdirs(outdir, 0755, err);
+    if (rc)
+        return rc;
+    int own_tx = !wr_store_in_transaction(l->s);
+    if (own_tx && (rc = wr_store_exec(l->s, "BEGIN", err)))
+        return rc;
+    rc = export_run(l, outdir, err);
+    if (own_tx) {
+        wr_err e2;
+        if (wr_store_exec(l->s, "COMMIT", &e2) != WR_OK && rc == WR_OK)
+            rc = wr_fail(err, e2.code, "%s", e2.msg);
+    }
+    return rc;
+}

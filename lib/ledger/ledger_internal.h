@@ -1,0 +1,104 @@
+/*
+ * ledger_internal.h — pieces shared by the files of lib/ledger: the
+ * incremental tile builder (the "right edge" of the tree), range hashing
+ * and proof generation over an abstract node source, and the signed-note
+ * helpers.
+ *
+ * Tiles follow C2SP tlog-tiles: a tile at tile-level L holds up to 256
+ * consecutive hashes of tree level 8L.  In memory (and in the database)
+ * a tile also carries its interior: sublevel r (0..8) holds the nodes of
+ * tree level 8L+r that the tile covers, so any complete node is one array
+ * lookup away and proofs need no rehashing.
+ */
+#ifndef WARRANT_LEDGER_INTERNAL_H
+#define WARRANT_LEDGER_INTERNAL_H
+
+#include "warrant/ledger.h"
+
+#define LG_TILE_H 8
+#define LG_TILE_W 256
+#define LG_LEVELS 8                     /* 8 tile levels cover 2^64 leaves */
+#define LG_TILE_SLOTS 511               /* 256 + 128 + ... + 1 */
+#define LG_FULL_BLOB (510 * 32)         /* stored full tile: sublevels 0..7 */
+
+/* Offset of sublevel r inside a tile's 511-hash array. */
+static inline unsigned lg_sub_off(unsigned r)
+{
+    return 512u - (512u >> r);
+}
+
+/* One tile being filled (or a decoded full tile). */
+typedef struct lg_tile {
+    uint64_t n;        /* tile index within its level */
+    unsigned w;        /* hashes present at sublevel 0 (0..256) */
+    uint8_t h[LG_TILE_SLOTS][32];
+} lg_tile;
+
+/* Called when tile (level, t->n) becomes full (t->w == 256). */
+typedef int (*lg_full_fn)(void *ctx, unsigned level, const lg_tile *t, wr_err *err);
+
+/* The right edge of a tree: one tile per level, being filled. */
+typedef struct lg_builder {
+    uint64_t size;
+    lg_tile lv[LG_LEVELS];
+} lg_builder;
+
+void lg_builder_reset(lg_builder *b);
+/* Adds a leaf hash; on_full is called for each tile that completes. */
+int lg_builder_push(lg_builder *b, const uint8_t leaf[32], lg_full_fn on_full, void *ctx,
+                    wr_err *err) WR_MUST_CHECK;
+/* Root of the builder's tree (SHA-256("") when empty). */
+void lg_builder_root(const lg_builder *b, uint8_t out[32]);
+
+/* Serialised tile of width w (sublevels 0..7, w>>r hashes each); out must
+ * hold LG_FULL_BLOB bytes.  Returns the length written. */
+size_t lg_tile_encode(const lg_tile *t, uint8_t *out);
+/* Decodes a stored tile of width w; checks the blob length. */
+int lg_tile_decode(const void *blob, size_t len, unsigned w, lg_tile *t) WR_MUST_CHECK;
+/* Stored length of a tile of width w. */
+size_t lg_tile_blob_len(unsigned w);
+
+/* A source of complete node hashes: level h, index i (the subtree of
+ * leaves [i<<h, (i+1)<<h) must be complete). */
+typedef int (*lg_node_fn)(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_err *err);
+
+/* MTH(D[lo:hi]) from complete nodes (RFC 9162 §2.1.1). */
+int lg_range_hash(lg_node_fn get, void *ctx, uint64_t lo, uint64_t hi, uint8_t out[32],
+                  wr_err *err) WR_MUST_CHECK;
+/* RFC 9162 §2.1.3.1 PATH(m, D[n]) and §2.1.4.1 PROOF(m, D[n]); proof must
+ * hold 128 hashes; *n receives the count. */
+int lg_inclusion_path(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
+                      uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
+int lg_consistency_proof(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
+                         uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
+
+/* ---- signed notes (note.c) ---- */
+typedef struct lg_key {
+    char name[256];
+    uint8_t pk[32];
+    uint8_t sk[64];    /* libsodium secret key (seed || pk); zero if absent */
+    int has_sk;
+    uint8_t keyhash[4];
+} lg_key;
+
+/* Loads dir/log.key (the signer key). */
+int lg_key_load(const char *dir, lg_key *k, wr_err *err) WR_MUST_CHECK;
+/* "origin\nsize\nbase64(root)\n" signed: caller frees *note. */
+int lg_checkpoint_sign(const lg_key *k, uint64_t size, const uint8_t root[32], char **note,
+                       wr_err *err) WR_MUST_CHECK;
+/* Verifies note against the key (name, keyhash, pk) and parses it. */
+int lg_checkpoint_open(const char *note, const char *name, const uint8_t pk[32],
+                       uint64_t *size, uint8_t root[32], wr_err *err) WR_MUST_CHECK;
+int lg_vkey_format(const char *name, const uint8_t pk[32], char **out) WR_MUST_CHECK;
+int lg_vkey_parse(const char *vkey, char name[256], uint8_t pk[32], wr_err *err) WR_MUST_CHECK;
+
+/* ---- the append path in pieces (ledger.c), for group commit ---- */
+/* Checks the transaction and key, and reloads the edge if the store moved. */
+int lg_ledger_begin(wr_ledger *l, wr_err *err) WR_MUST_CHECK;
+/* Adds canonical entry bytes; full tiles are written at once. */
+int lg_ledger_add(wr_ledger *l, const void *data, size_t len, uint64_t *index,
+                  wr_err *err) WR_MUST_CHECK;
+/* Writes the partial tiles and the signed checkpoint. */
+int lg_ledger_flush(wr_ledger *l, wr_err *err) WR_MUST_CHECK;
+
+#endif
