@@ -1,0 +1,914 @@
+/*
+ * import.c — merges imported rows into the inventory, idempotently.
+ *
+ * Each kind of object is described by a table of columns (name, type,
+ * required, allowed values).  From that table the importer builds, once
+ * per file, the statements it needs (select by key, insert, update), so
+ * all seven kinds share one merge path:
+ *
+ *   validate every field (UTF-8, WR_INV_FIELD_MAX, type, allowed values)
+ *   -> resolve references (system, identity, account, entitlement) to
+ *      rids; an unknown one rejects the row
+ *   -> reject a key already seen in this file (a set of 64-bit key hashes,
+ *      which also tells a full-snapshot import what the file contained)
+ *   -> read the stored object; a column the input does not have keeps its
+ *      stored value; insert, update or leave it; journal the difference in
+ *      inventory_events with before/after JSON.
+ *
+ * A file is one transaction.  Rows that cannot be imported are counted and
+ * described; with strict, any of them rolls the whole file back.  Only
+ * the systems whose objects changed lose their cached readiness counters.
+ */
+#include "import.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct colspec {
+    const char *name, *dbcol;
+    char type;          /* t text, e enum, T time, j JSON, I/S/A/E reference */
+    char required;
+    const char *enums;  /* "a|b|c" for e */
+    const char *deflt;  /* value on insert when absent or empty */
+} colspec;
+
+typedef struct kindspec {
+    const char *name, *table, *event_kind;
+    int nkey, ncols;
+    colspec cols[INV_MAXCOL];
+} kindspec;
+
+static const kindspec kinds[K_COUNT] = {
+    {"identities", "identities", "identity", 1, 12,
+     {{"id", "id", 't', 1, NULL, NULL},
+      {"kind", "kind", 'e', 0, "human|service_account|api_key|bot|ai_agent", "human"},
+      {"name", "name", 't', 0, NULL, NULL}, {"email", "email", 't', 0, NULL, NULL},
+      {"department", "department", 't', 0, NULL, NULL}, {"title", "title", 't', 0, NULL, NULL},
+      {"manager", "manager", 't', 0, NULL, NULL},
+      {"status", "status", 'e', 0, "active|leave|terminated", "active"},
+      {"owner", "owner", 't', 0, NULL, NULL}, {"source", "source", 't', 0, NULL, NULL},
+      {"created_at", "created_at", 'T', 0, NULL, NULL},
+      {"terminated_at", "terminated_at", 'T', 0, NULL, NULL}}},
+    {"systems", "systems", "system", 1, 8,
+     {{"id", "id", 't', 1, NULL, NULL}, {"name", "name", 't', 0, NULL, NULL},
+      {"domain", "domain", 't', 0, NULL, NULL}, {"owner", "owner", 't', 0, NULL, NULL},
+      {"connector", "connector", 't', 0, NULL, NULL},
+      {"connector_config", "connector_config", 'j', 0, NULL, NULL},
+      {"criticality", "criticality", 'e', 0, "low|medium|high|critical", NULL},
+      {"source", "source", 't', 0, NULL, NULL}}},
+    {"entitlements", "entitlements", "entitlement", 1, 7,
+     {{"id", "id", 't', 1, NULL, NULL}, {"system", "system_rid", 'S', 1, NULL, NULL},
+      {"name", "name", 't', 1, NULL, NULL},
+      {"privilege", "privilege", 'e', 0, "low|standard|privileged|admin", "standard"},
+      {"description", "description", 't', 0, NULL, NULL}, {"owner", "owner", 't', 0, NULL, NULL},
+      {"source", "source", 't', 0, NULL, NULL}}},
+    {"accounts", "accounts", "account", 1, 8,
+     {{"id", "id", 't', 1, NULL, NULL}, {"system", "system_rid", 'S', 1, NULL, NULL},
+      {"login", "login", 't', 1, NULL, NULL}, {"identity", "identity_rid", 'I', 0, NULL, NULL},
+      {"status", "status", 'e', 0, "active|disabled", "active"},
+      {"last_used_at", "last_used_at", 'T', 0, NULL, NULL},
+      {"created_at", "created_at", 'T', 0, NULL, NULL}, {"source", "source", 't', 0, NULL, NULL}}},
+    {"grants", "grants", "grant", 2, 8,
+     {{"account", "account_rid", 'A', 1, NULL, NULL},
+      {"entitlement", "entitlement_rid", 'E', 1, NULL, NULL},
+      {"granted_at", "granted_at", 'T', 0, NULL, NULL},
+      {"granted_by", "granted_by", 't', 0, NULL, NULL},
+      {"last_used_at", "last_used_at", 'T', 0, NULL, NULL},
+      {"expires_at", "expires_at", 'T', 0, NULL, NULL},
+      {"certified_at", "certified_at", 'T', 0, NULL, NULL}, {"source", "source", 't', 0, NULL, NULL}}},
+    {"credentials", "credentials", "credential", 1, 9,
+     {{"id", "id", 't', 1, NULL, NULL}, {"identity", "identity_rid", 'I', 0, NULL, NULL},
+      {"system", "system_rid", 'S', 0, NULL, NULL}, {"kind", "kind", 't', 0, NULL, NULL},
+      {"location", "location", 'e', 1, "vault|code|config|ci", NULL},
+      {"location_ref", "location_ref", 't', 0, NULL, NULL},
+      {"created_at", "created_at", 'T', 0, NULL, NULL},
+      {"rotated_at", "rotated_at", 'T', 0, NULL, NULL}, {"source", "source", 't', 0, NULL, NULL}}},
+    {"roles", "role_entitlements", "role", 2, 3,
+     {{"department", "department", 't', 1, NULL, NULL},
+      {"entitlement", "entitlement_rid", 'E', 1, NULL, NULL},
+      {"source", "source", 't', 0, NULL, NULL}}},
+};
+
+static const char *ref_table(char type)
+{
+    return type == 'I' ? "identities" : type == 'S' ? "systems" : type == 'A' ? "accounts"
+                                                                               : "entitlements";
+}
+
+int inv_kind_parse(const char *name)
+{
+    for (int k = 0; k < K_COUNT; k++)
+        if (name && strcmp(kinds[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+const char *inv_kind_name(int kind)
+{
+    return kinds[kind].name;
+}
+
+int inv_kind_ncols(int kind)
+{
+    return kinds[kind].ncols;
+}
+
+const char *inv_col_name(int kind, int col)
+{
+    return kinds[kind].cols[col].name;
+}
+
+int inv_col_index(int kind, const char *name)
+{
+    for (int c = 0; c < kinds[kind].ncols; c++)
+        if (strcmp(kinds[kind].cols[c].name, name) == 0)
+            return c;
+    return -1;
+}
+
+int inv_kind_guess(const char *const *names, int n)
+{
+    int has[16] = {0};
+    static const char *const marks[] = {"account", "entitlement", "department", "location",
+                                        "login", "privilege", "kind", "email", "domain",
+                                        "connector", "criticality", "manager", "status",
+                                        "system", "name"};
+    for (int i = 0; i < n; i++)
+        for (int m = 0; m < 15; m++)
+            if (strcmp(names[i], marks[m]) == 0)
+                has[m] = 1;
+    if (has[0] && has[1])
+        return K_GRANTS;
+    if (has[2] && has[1])
+        return K_ROLES;
+    if (has[3])
+        return K_CREDENTIALS;
+    if (has[4])
+        return K_ACCOUNTS;
+    if (has[5] || (has[13] && has[14]))
+        return K_ENTITLEMENTS;
+    if (has[8] || has[9] || has[10])
+        return K_SYSTEMS;
+    if (has[6] || has[7] || has[11] || has[12] || has[2])
+        return K_IDENTITIES;
+    return -1;
+}
+
+/* ---- the importer ----------------------------------------------------------- */
+
+typedef struct kindsql {
+    char *select, *insert, *update;
+    int used;           /* this file has rows of the kind */
+} kindsql;
+
+struct inv_import {
+    wr_store *s;                 /* NULL: check only */
+    const wr_import_opts *opts;
+    wr_import_stats *stats;
+    json_t *problems;
+    uint64_t nproblems;
+    int64_t now;
+    kindsql sql[K_COUNT];
+    inv_set seen[K_COUNT];
+    inv_set touched_sys;         /* system rids whose readiness changed */
+    uint64_t touched_idents;
+    inv_set touched_ident_set;
+    wr_buf ev;                   /* event JSON scratch */
+    uint64_t rows;
+};
+
+const wr_import_opts *inv_import_opts(const inv_import *im)
+{
+    return im->opts;
+}
+
+void inv_import_progress(inv_import *im, uint64_t done, uint64_t total)
+{
+    if (im->opts->progress)
+        im->opts->progress(im->opts->progress_ctx, done, total);
+}
+
+void inv_import_reject(inv_import *im, const char *where, const char *fmt, ...)
+{
+    im->stats->rejected++;
+    if (!im->problems || json_array_size(im->problems) >= WR_INV_MAX_PROBLEMS)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* Messages quote input; keep them valid UTF-8 for JSON. */
+    if (!inv_utf8_valid(msg, strlen(msg)))
+        snprintf(msg, sizeof msg, "invalid row (message not printable)");
+    json_array_append_new(im->problems, json_pack("{s:s,s:s}", "where", where, "message", msg));
+}
+
+static int build_sql(inv_import *im, int k)
+{
+    const kindspec *ks = &kinds[k];
+    kindsql *q = &im->sql[k];
+    if (q->select)
+        return WR_OK;
+    wr_buf sel = WR_BUF_INIT, ins = WR_BUF_INIT, upd = WR_BUF_INIT, vals = WR_BUF_INIT;
+    int rc = wr_buf_puts(&sel, "SELECT ");
+    for (int c = 0; c < ks->ncols && !rc; c++) {
+        const colspec *col = &ks->cols[c];
+        if (strchr("ISAE", col->type))
+            rc = wr_buf_printf(&sel, "%s(SELECT id FROM %s WHERE rid=t.%s)", c ? ", " : "",
+                               ref_table(col->type), col->dbcol);
+        else
+            rc = wr_buf_printf(&sel, "%st.%s", c ? ", " : "", col->dbcol);
+        rc = rc ? rc : wr_buf_printf(&ins, "%s%s", c ? ", " : "", col->dbcol);
+        rc = rc ? rc : wr_buf_printf(&vals, "%s?%d", c ? "," : "", c + 1);
+        if (!rc && c >= ks->nkey)
+            rc = wr_buf_printf(&upd, "%s%s=?%d", c > ks->nkey ? ", " : "", col->dbcol, c + 1);
+    }
+    rc = rc ? rc : wr_buf_printf(&sel, " FROM %s t WHERE t.%s=?1", ks->table, ks->cols[0].dbcol);
+    if (!rc && ks->nkey == 2)
+        rc = wr_buf_printf(&sel, " AND t.%s=?2", ks->cols[1].dbcol);
+    char where[128];
+    snprintf(where, sizeof where, " WHERE %s=?1%s%s%s", ks->cols[0].dbcol,
+             ks->nkey == 2 ? " AND " : "", ks->nkey == 2 ? ks->cols[1].dbcol : "",
+             ks->nkey == 2 ? "=?2" : "");
+    q->select = wr_buf_steal(&sel);
+    if (!rc) {
+        wr_buf b = WR_BUF_INIT;
+        rc = wr_buf_printf(&b, "INSERT INTO %s(%s) VALUES(%s)", ks->table, ins.data, vals.data);
+        q->insert = wr_buf_steal(&b);
+        rc = rc ? rc : wr_buf_printf(&b, "UPDATE %s SET %s%s", ks->table, upd.data, where);
+        q->update = wr_buf_steal(&b);
+    }
+    wr_buf_free(&ins);
+    wr_buf_free(&upd);
+    wr_buf_free(&vals);
+    return rc;
+}
+
+/* One normalised value. */
+typedef struct val {
+    int null;
+    int64_t i;          /* time, or rid of a reference */
+    const char *s;      /* text (also the text id of a reference) */
+} val;
+
+static int enum_ok(const char *enums, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = enums; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0)
+            return 1;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return 0;
+}
+
+/* Looks up a reference; rid 0 when unknown.  For accounts and
+ * entitlements also their system. */
+static int lookup_ref(inv_import *im, char type, const char *id, int64_t *rid, int64_t *sys,
+                      wr_err *err)
+{
+    const char *sql = type == 'A' ? "SELECT rid, system_rid FROM accounts WHERE id=?"
+                    : type == 'E' ? "SELECT rid, system_rid FROM entitlements WHERE id=?"
+                    : type == 'S' ? "SELECT rid, rid FROM systems WHERE id=?"
+                                  : "SELECT rid, 0 FROM identities WHERE id=?";
+    return inv_query_ints(im->s, sql, id, rid, sys, err);
+}
+
+static int ev_append(wr_buf *b, const kindspec *ks, const val *v)
+{
+    int rc = wr_buf_puts(b, "{"), first = 1;
+    for (int c = 0; c < ks->ncols && !rc; c++) {
+        if (v[c].null)
+            continue;
+        rc = wr_buf_printf(b, "%s\"%s\":", first ? "" : ",", ks->cols[c].name);
+        first = 0;
+        if (rc)
+            break;
+        if (ks->cols[c].type == 'T') {
+            char t[21];
+            wr_time_format(v[c].i, t);
+            rc = wr_buf_printf(b, "\"%s\"", t);
+        } else {
+            rc = inv_buf_json_str(b, v[c].s);
+        }
+    }
+    return rc ? rc : wr_buf_puts(b, "}");
+}
+
+static void bind_vals(wr_stmt *st, const kindspec *ks, const val *v)
+{
+    for (int c = 0; c < ks->ncols; c++) {
+        char t = ks->cols[c].type;
+        if (v[c].null)
+            wr_stmt_bind_null(st, c + 1);
+        else if (t == 'T' || strchr("ISAE", t))
+            wr_stmt_bind_int(st, c + 1, v[c].i);
+        else
+            wr_stmt_bind_text(st, c + 1, v[c].s);
+    }
+}
+
+static uint64_t key_hash(const kindspec *ks, const val *v)
+{
+    uint64_t h = inv_hash64(ks->name, strlen(ks->name), 0);
+    for (int c = 0; c < ks->nkey; c++)
+        h = inv_hash64(v[c].s, strlen(v[c].s) + 1, h);
+    return h ? h : 1;
+}
+
+/* Remembers that the readiness counters of system sys are stale. */
+static int touch_sys(inv_import *im, int64_t sys, wr_err *err)
+{
+    if (sys > 0 && inv_set_add(&im->touched_sys, (uint64_t)sys) < 0)
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    return WR_OK;
+}
+
+/* Derives "<system>:<name>" ids of accounts and entitlements (or the
+ * system and name from the id) so either form of input works. */
+static int derive_ids(const inv_row *row, val *v, char *buf, size_t bufsize, const char **why)
+{
+    if (row->kind != K_ACCOUNTS && row->kind != K_ENTITLEMENTS)
+        return 0;
+    if (v[0].null && !v[1].null && !v[2].null) {
+        snprintf(buf, bufsize, "%s:%s", v[1].s, v[2].s);
+        v[0].null = 0;
+        v[0].s = buf;
+        return 0;
+    }
+    if (v[0].null)
+        return 0;
+    const char *colon = strchr(v[0].s, ':');
+    if (!colon || colon == v[0].s || !colon[1]) {
+        *why = "id must be <system>:<name>";
+        return -1;
+    }
+    size_t sl = (size_t)(colon - v[0].s);
+    if (!v[1].null && (strlen(v[1].s) != sl || strncmp(v[1].s, v[0].s, sl) != 0)) {
+        *why = "id does not start with its system";
+        return -1;
+    }
+    if (!v[2].null && strcmp(v[2].s, colon + 1) != 0) {
+        *why = row->kind == K_ACCOUNTS ? "id does not end with its login" : "id does not end with its name";
+        return -1;
+    }
+    if (v[1].null || v[2].null) {
+        snprintf(buf, bufsize, "%.*s", (int)sl, v[0].s);
+        v[1].null = 0;
+        v[1].s = buf;
+        v[2].null = 0;
+        v[2].s = colon + 1;
+    }
+    return 0;
+}
+
+int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err *err)
+{
+    const kindspec *ks = &kinds[row->kind];
+    val v[INV_MAXCOL];
+    unsigned char present[INV_MAXCOL];
+    char derived[WR_INV_FIELD_MAX + 8];
+    int rc;
+    int64_t sys = 0;
+    im->rows++;
+    /* 1. fields */
+    for (int c = 0; c < ks->ncols; c++) {
+        const colspec *col = &ks->cols[c];
+        v[c].null = 1;
+        v[c].i = 0;
+        v[c].s = NULL;
+        present[c] = row->present[c];
+        if (!row->present[c] || !row->v[c])
+            continue;
+        const char *s = row->v[c];
+        size_t len = row->len[c];
+        if (len > WR_INV_FIELD_MAX) {
+            inv_import_reject(im, where, "%s: longer than %d bytes", col->name, WR_INV_FIELD_MAX);
+            return WR_OK;
+        }
+        if (strlen(s) != len || !inv_utf8_valid(s, len)) {
+            inv_import_reject(im, where, "%s: not valid UTF-8 text", col->name);
+            return WR_OK;
+        }
+        if (len == 0)
+            continue;
+        v[c].null = 0;
+        v[c].s = s;
+        if (col->type == 'e' && !enum_ok(col->enums, s)) {
+            inv_import_reject(im, where, "%s: '%s' is not one of %s", col->name, s, col->enums);
+            return WR_OK;
+        }
+        if (col->type == 'T' && wr_time_parse(s, &v[c].i) != WR_OK) {
+            inv_import_reject(im, where, "%s: '%s' is not a date or RFC 3339 timestamp",
+                              col->name, s);
+            return WR_OK;
+        }
+        if (col->type == 'j') {
+            json_error_t je;
+            json_t *j = json_loadb(s, len, JSON_DECODE_ANY, &je);
+            int ok = j && json_is_object(j);
+            json_decref(j);
+            if (!ok) {
+                inv_import_reject(im, where, "%s: not a JSON object", col->name);
+                return WR_OK;
+            }
+        }
+    }
+    const char *why = NULL;
+    if (derive_ids(row, v, derived, sizeof derived, &why)) {
+        inv_import_reject(im, where, "%s", why);
+        return WR_OK;
+    }
+    if (row->kind == K_ACCOUNTS || row->kind == K_ENTITLEMENTS)
+        present[0] = present[1] = present[2] = !v[0].null;
+    if (im->opts->source) {
+        int sc = ks->ncols - 1;  /* source is always the last column */
+        if (row->kind == K_IDENTITIES)
+            sc = 9;
+        v[sc].null = 0;
+        v[sc].s = im->opts->source;
+        present[sc] = 1;
+    }
+    for (int c = 0; c < ks->ncols; c++) {
+        if (ks->cols[c].required && v[c].null) {
+            inv_import_reject(im, where, "%s: missing", ks->cols[c].name);
+            return WR_OK;
+        }
+    }
+    /* 2. references */
+    if (im->s) {
+        int64_t acc_sys = 0;
+        for (int c = 0; c < ks->ncols; c++) {
+            char t = ks->cols[c].type;
+            if (!strchr("ISAE", t) || v[c].null)
+                continue;
+            int64_t rs;
+            if ((rc = lookup_ref(im, t, v[c].s, &v[c].i, &rs, err)))
+                return rc;
+            if (!v[c].i) {
+                inv_import_reject(im, where, "%s: unknown %s '%s'", ks->cols[c].name,
+                                  ref_table(t), v[c].s);
+                return WR_OK;
+            }
+            if (t == 'A')
+                acc_sys = rs;
+            if (t == 'E' || t == 'S' || t == 'A')
+                sys = rs;
+        }
+        if (row->kind == K_GRANTS && acc_sys != sys) {
+            inv_import_reject(im, where, "entitlement '%s' is not of the system of account '%s'",
+                              v[1].s, v[0].s);
+            return WR_OK;
+        }
+    }
+    /* 3. duplicates within the file */
+    int added = inv_set_add(&im->seen[row->kind], key_hash(ks, v));
+    if (added < 0)
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    if (!added) {
+        if (row->kind == K_GRANTS || row->kind == K_ROLES)
+            inv_import_reject(im, where, "duplicate %s '%s' / '%s' in this file", ks->event_kind,
+                              v[0].s, v[1].s);
+        else
+            inv_import_reject(im, where, "duplicate id '%s' in this file", v[0].s);
+        return WR_OK;
+    }
+    im->sql[row->kind].used = 1;
+    if (!im->s) {
+        im->stats->added++;
+        return WR_OK;
+    }
+    /* 4. merge */
+    if ((rc = build_sql(im, row->kind)))
+        return wr_fail(err, rc, "out of memory");
+    wr_stmt *st;
+    if ((rc = wr_stmt_prepare(im->s, im->sql[row->kind].select, &st, err)))
+        return rc;
+    for (int c = 0; c < ks->nkey; c++) {
+        if (strchr("ISAE", ks->cols[c].type))
+            wr_stmt_bind_int(st, c + 1, v[c].i);
+        else
+            wr_stmt_bind_text(st, c + 1, v[c].s);
+    }
+    rc = wr_stmt_step(st, err);
+    if (rc < 0) {
+        wr_stmt_done(st);
+        return rc;
+    }
+    char idbuf[2 * WR_INV_FIELD_MAX + 4];
+    const char *object_id = v[0].s;
+    if (ks->nkey == 2) {
+        snprintf(idbuf, sizeof idbuf, "%s|%s", v[0].s, v[1].s);
+        object_id = idbuf;
+    }
+    wr_buf_reset(&im->ev);
+    if (rc == 0) {
+        wr_stmt_done(st);
+        for (int c = 0; c < ks->ncols; c++) {
+            if (v[c].null && ks->cols[c].deflt) {
+                v[c].null = 0;
+                v[c].s = ks->cols[c].deflt;
+            }
+        }
+        if ((rc = wr_stmt_prepare(im->s, im->sql[row->kind].insert, &st, err)))
+            return rc;
+        bind_vals(st, ks, v);
+        rc = wr_stmt_step(st, err);
+        wr_stmt_done(st);
+        if (rc < 0)
+            return wr_fail_wrap(err, "%s", where);
+        if (ev_append(&im->ev, ks, v))
+            return wr_fail(err, WR_ENOMEM, "out of memory");
+        if ((rc = inv_event(im->s, im->stats->import_id, im->now, ks->event_kind, object_id,
+                            "added", NULL, im->ev.data, err)))
+            return rc;
+        im->stats->added++;
+        /* a new identity has no accounts yet: nothing to recount */
+        return touch_sys(im, sys, err);
+    }
+    /* Existing object: keep stored values of absent columns, compare. */
+    val old[INV_MAXCOL];
+    wr_buf oldtext = WR_BUF_INIT;
+    size_t offs[INV_MAXCOL];
+    for (int c = 0; c < ks->ncols; c++) {
+        old[c].null = wr_stmt_is_null(st, c);
+        old[c].i = old[c].null ? 0 : wr_stmt_int(st, c);
+        offs[c] = oldtext.len;
+        if (!old[c].null && ks->cols[c].type != 'T' &&
+            wr_buf_append(&oldtext, wr_stmt_text(st, c), strlen(wr_stmt_text(st, c)) + 1)) {
+            wr_stmt_done(st);
+            wr_buf_free(&oldtext);
+            return wr_fail(err, WR_ENOMEM, "out of memory");
+        }
+    }
+    wr_stmt_done(st);
+    int same = 1;
+    for (int c = 0; c < ks->ncols; c++) {
+        if (!old[c].null && ks->cols[c].type != 'T')
+            old[c].s = oldtext.data + offs[c];
+        if (ks->cols[c].type == 'T' && !old[c].null)
+            old[c].s = "";
+        if (!present[c]) {
+            v[c] = old[c];
+            if (strchr("ISAE", ks->cols[c].type) && !v[c].null) {
+                int64_t rs;
+                if ((rc = lookup_ref(im, ks->cols[c].type, v[c].s, &v[c].i, &rs, err))) {
+                    wr_buf_free(&oldtext);
+                    return rc;
+                }
+            }
+            continue;
+        }
+        if (v[c].null && ks->cols[c].deflt) {
+            v[c].null = 0;
+            v[c].s = ks->cols[c].deflt;
+        }
+        if (v[c].null != old[c].null)
+            same = 0;
+        else if (v[c].null)
+            continue;
+        else if (ks->cols[c].type == 'T' ? v[c].i != old[c].i : strcmp(v[c].s, old[c].s) != 0)
+            same = 0;
+    }
+    if (same) {
+        wr_buf_free(&oldtext);
+        im->stats->unchanged++;
+        return WR_OK;
+    }
+    wr_buf before = WR_BUF_INIT;
+    if ((rc = wr_stmt_prepare(im->s, im->sql[row->kind].update, &st, err))) {
+        wr_buf_free(&oldtext);
+        return rc;
+    }
+    bind_vals(st, ks, v);
+    rc = wr_stmt_step(st, err);
+    wr_stmt_done(st);
+    if (rc >= 0 && (ev_append(&before, ks, old) || ev_append(&im->ev, ks, v)))
+        rc = wr_fail(err, WR_ENOMEM, "out of memory");
+    if (rc >= 0)
+        rc = inv_event(im->s, im->stats->import_id, im->now, ks->event_kind, object_id, "changed",
+                       before.data, im->ev.data, err);
+    wr_buf_free(&before);
+    wr_buf_free(&oldtext);
+    if (rc < 0)
+        return rc;
+    im->stats->changed++;
+    if (row->kind == K_IDENTITIES) {
+        int64_t rid, rs;
+        if ((rc = lookup_ref(im, 'I', v[0].s, &rid, &rs, err)))
+            return rc;
+        im->touched_idents++;
+        return inv_set_add(&im->touched_ident_set, (uint64_t)rid) < 0
+                   ? wr_fail(err, WR_ENOMEM, "out of memory") : WR_OK;
+    }
+    return touch_sys(im, sys, err);
+}
+
+/* ---- full snapshots ----------------------------------------------------------- */
+
+/* What a full-snapshot import does to an object its source no longer has. */
+static const struct removal {
+    const char *scan;    /* key texts..., then the rids the action binds */
+    const char *action;  /* ?1.. = rids from scan, ?9 = now */
+    int nkeys;
+} removals[K_COUNT] = {
+    [K_IDENTITIES] = {"SELECT id, rid FROM identities WHERE source=?1 AND status!='terminated'",
+                      "UPDATE identities SET status='terminated', terminated_at=?9 WHERE rid=?1", 1},
+    [K_SYSTEMS] = {NULL, NULL, 0},  /* systems are never removed by an import */
+    [K_ENTITLEMENTS] = {"SELECT id, rid FROM entitlements WHERE source=?1",
+                        "DELETE FROM entitlements WHERE rid=?1 AND ?9 IS NOT NULL", 1},
+    [K_ACCOUNTS] = {"SELECT id, rid FROM accounts WHERE source=?1 AND status!='disabled'",
+                    "UPDATE accounts SET status='disabled' WHERE rid=?1 AND ?9 IS NOT NULL", 1},
+    [K_GRANTS] = {"SELECT (SELECT id FROM accounts WHERE rid=t.account_rid), "
+                  "(SELECT id FROM entitlements WHERE rid=t.entitlement_rid), t.account_rid, "
+                  "t.entitlement_rid FROM grants t WHERE t.source=?1",
+                  "DELETE FROM grants WHERE account_rid=?1 AND entitlement_rid=?2 AND ?9 IS NOT NULL", 2},
+    [K_CREDENTIALS] = {"SELECT id, rid FROM credentials WHERE source=?1",
+                       "DELETE FROM credentials WHERE rid=?1 AND ?9 IS NOT NULL", 1},
+    [K_ROLES] = {"SELECT department, (SELECT id FROM entitlements WHERE rid=t.entitlement_rid), "
+                 "department, entitlement_rid FROM role_entitlements t WHERE t.source=?1",
+                 "DELETE FROM role_entitlements WHERE department=?1 AND entitlement_rid=?2 "
+                 "AND ?9 IS NOT NULL", 2},
+};
+
+typedef struct gone {
+    char *key;          /* event id */
+    char *k1;           /* first key text, for the before image */
+    int64_t r1, r2;
+    char *t1;           /* roles: department text */
+} gone;
+
+static int remove_absent(inv_import *im, int k, wr_err *err)
+{
+    const struct removal *rm = &removals[k];
+    const kindspec *ks = &kinds[k];
+    if (!rm->scan)
+        return WR_OK;
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(im->s, rm->scan, &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_text(st, 1, im->opts->source);
+    gone *list = NULL;
+    size_t n = 0, cap = 0;
+    while ((rc = wr_stmt_step(st, err)) == 1) {
+        val key[2];
+        for (int c = 0; c < rm->nkeys; c++) {
+            key[c].null = 0;
+            key[c].s = wr_stmt_text(st, c);
+        }
+        if (inv_set_has(&im->seen[k], key_hash(ks, key)))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            gone *nl = realloc(list, cap * sizeof *nl);
+            if (!nl) {
+                rc = wr_fail(err, WR_ENOMEM, "out of memory");
+                break;
+            }
+            list = nl;
+        }
+        gone *g = &list[n++];
+        memset(g, 0, sizeof *g);
+        wr_buf b = WR_BUF_INIT;
+        if (rm->nkeys == 2)
+            rc = wr_buf_printf(&b, "%s|%s", key[0].s, key[1].s);
+        else
+            rc = wr_buf_puts(&b, key[0].s);
+        g->key = wr_buf_steal(&b);
+        g->r1 = wr_stmt_int(st, rm->nkeys);
+        g->r2 = rm->nkeys == 2 ? wr_stmt_int(st, rm->nkeys + 1) : 0;
+        g->t1 = k == K_ROLES ? strdup(key[0].s) : NULL;
+        if (rc || !g->key || (k == K_ROLES && !g->t1)) {
+            rc = wr_fail(err, WR_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    wr_stmt_done(st);
+    for (size_t i = 0; i < n && rc >= 0; i++) {
+        gone *g = &list[i];
+        int64_t sys = 0;
+        if (k != K_IDENTITIES) {
+            int64_t rid;
+            const char *sql = k == K_ACCOUNTS ? "SELECT system_rid FROM accounts WHERE rid=?"
+                            : k == K_CREDENTIALS ? "SELECT system_rid FROM credentials WHERE rid=?"
+                            : k == K_GRANTS ? "SELECT system_rid FROM accounts WHERE rid=?"
+                                            : "SELECT system_rid FROM entitlements WHERE rid=?";
+            rid = k == K_ROLES ? g->r2 : g->r1;
+            if ((rc = wr_stmt_prepare(im->s, sql, &st, err)))
+                break;
+            wr_stmt_bind_int(st, 1, rid);
+            rc = wr_stmt_step(st, err);
+            sys = rc == 1 ? wr_stmt_int(st, 0) : 0;
+            wr_stmt_done(st);
+            if (rc < 0)
+                break;
+        }
+        if ((rc = wr_stmt_prepare(im->s, rm->action, &st, err)))
+            break;
+        if (k == K_ROLES)
+            wr_stmt_bind_text(st, 1, g->t1);
+        else
+            wr_stmt_bind_int(st, 1, g->r1);
+        if (rm->nkeys == 2)
+            wr_stmt_bind_int(st, 2, g->r2);
+        wr_stmt_bind_int(st, 9, im->now);
+        rc = wr_stmt_step(st, err);
+        wr_stmt_done(st);
+        if (rc < 0)
+            break;
+        if ((rc = inv_event(im->s, im->stats->import_id, im->now, ks->event_kind, g->key,
+                            "removed", NULL, NULL, err)))
+            break;
+        im->stats->removed++;
+        if (k == K_IDENTITIES) {
+            im->touched_idents++;
+            if (inv_set_add(&im->touched_ident_set, (uint64_t)g->r1) < 0)
+                rc = wr_fail(err, WR_ENOMEM, "out of memory");
+        } else {
+            rc = touch_sys(im, sys, err);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].key);
+        free(list[i].t1);
+    }
+    free(list);
+    return rc < 0 ? rc : WR_OK;
+}
+
+/* ---- files ------------------------------------------------------------------- */
+
+static const char *guess_format(const char *name, const char *data, size_t len)
+{
+    const char *dot = strrchr(name, '.');
+    if (dot && strcmp(dot, ".csv") == 0)
+        return "csv";
+    size_t i = 0;
+    while (i < len && strchr(" \t\r\n", data[i]))
+        i++;
+    if (i < len && (data[i] == '{' || data[i] == '[')) {
+        /* SCIM resources name their schemas. */
+        size_t look = len - i < 4096 ? len - i : 4096;
+        for (size_t j = i; j + 24 < i + look; j++)
+            if (memcmp(data + j, "urn:ietf:params:scim:", 21) == 0)
+                return "scim";
+        return "json";
+    }
+    return "csv";
+}
+
+/* Applies the collected readiness invalidations. */
+static int flush_touches(inv_import *im, wr_err *err)
+{
+    int rc = WR_OK;
+    if (im->touched_idents > 1000)
+        return inv_touch_all(im->s, err);
+    for (size_t i = 0; i < im->touched_ident_set.cap && !rc; i++)
+        if (im->touched_ident_set.slots[i])
+            rc = inv_touch_identity(im->s, (int64_t)im->touched_ident_set.slots[i], err);
+    for (size_t i = 0; i < im->touched_sys.cap && !rc; i++)
+        if (im->touched_sys.slots[i])
+            rc = inv_touch_system(im->s, (int64_t)im->touched_sys.slots[i], err);
+    return rc;
+}
+
+static void importer_free(inv_import *im)
+{
+    for (int k = 0; k < K_COUNT; k++) {
+        free(im->sql[k].select);
+        free(im->sql[k].insert);
+        free(im->sql[k].update);
+        inv_set_free(&im->seen[k]);
+    }
+    inv_set_free(&im->touched_sys);
+    inv_set_free(&im->touched_ident_set);
+    wr_buf_free(&im->ev);
+}
+
+static int run_import(wr_store *s, const char *name, const char *data, size_t len,
+                      const wr_import_opts *opts_in, wr_import_stats *stats, json_t **problems,
+                      wr_err *err)
+{
+    static const wr_import_opts none = {0};
+    const wr_import_opts *opts = opts_in ? opts_in : &none;
+    wr_import_stats local;
+    memset(&local, 0, sizeof local);
+    if (opts->full && !opts->source)
+        return wr_fail(err, WR_EINVAL, "%s: a full-snapshot import needs a source name", name);
+    if (opts->kind && inv_kind_parse(opts->kind) < 0)
+        return wr_fail(err, WR_EINVAL, "%s: unknown kind '%s' (identities, systems, accounts, "
+                       "entitlements, grants, credentials, roles)", name, opts->kind);
+    const char *format = opts->format ? opts->format : guess_format(name, data, len);
+    int (*front)(inv_import *, const char *, const char *, size_t, wr_err *) =
+        strcmp(format, "csv") == 0 ? inv_import_csv : strcmp(format, "json") == 0 ? inv_import_json
+        : strcmp(format, "scim") == 0 ? inv_import_scim : NULL;
+    if (!front)
+        return wr_fail(err, WR_EINVAL, "%s: unknown format '%s' (csv, json, scim)", name, format);
+    inv_import im;
+    memset(&im, 0, sizeof im);
+    im.s = s;
+    im.opts = opts;
+    im.stats = &local;
+    im.problems = json_array();
+    im.now = wr_now();
+    wr_id_new("imp", local.import_id, sizeof local.import_id);
+    int rc = s ? wr_store_begin(s, err) : WR_OK;
+    if (rc) {
+        json_decref(im.problems);
+        return rc;
+    }
+    rc = front(&im, name, data, len, err);
+    if (rc == WR_OK && s && opts->full)
+        for (int k = 0; k < K_COUNT && rc == WR_OK; k++)
+            if (im.sql[k].used || (opts->kind && inv_kind_parse(opts->kind) == k))
+                rc = remove_absent(&im, k, err);
+    if (rc == WR_OK && opts->strict && local.rejected)
+        rc = wr_fail(err, WR_EINVAL, "%s: %llu row(s) rejected; --strict: nothing imported",
+                     name, (unsigned long long)local.rejected);
+    if (rc == WR_OK && s)
+        rc = flush_touches(&im, err);
+    if (rc == WR_OK && s)
+        rc = wr_store_commit(s, err);
+    else if (s)
+        wr_store_rollback(s);
+    importer_free(&im);
+    if (rc && opts->strict && local.rejected) {
+        /* nothing was imported: say so in the counts */
+        local.added = local.changed = local.removed = local.unchanged = 0;
+    }
+    if (stats)
+        *stats = local;
+    if (problems)
+        *problems = im.problems;
+    else
+        json_decref(im.problems);
+    return rc;
+}
+
+int wr_inventory_import_buffer(wr_store *s, const char *name, const char *data, size_t len,
+                               const wr_import_opts *opts, wr_import_stats *stats,
+                               json_t **problems, wr_err *err)
+{
+    if (!s)
+        return wr_fail(err, WR_EINVAL, "import: no store");
+    return run_import(s, name, data, len, opts, stats, problems, err);
+}
+
+int wr_inventory_import_check(const char *name, const char *data, size_t len,
+                              const wr_import_opts *opts, wr_import_stats *stats,
+                              json_t **problems, wr_err *err)
+{
+    return run_import(NULL, name, data, len, opts, stats, problems, err);
+}
+
+int wr_inventory_import_file(wr_store *s, const char *path, const wr_import_opts *opts,
+                             wr_import_stats *stats, json_t **problems, wr_err *err)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return wr_fail(err, errno == ENOENT ? WR_ENOTFOUND : WR_EIO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return wr_fail(err, WR_EINVAL, "%s: not a regular file", path);
+    }
+    size_t len = (size_t)sb.st_size;
+    const char *dot = strrchr(path, '.');
+    int is_csv = (opts && opts->format && strcmp(opts->format, "csv") == 0) ||
+                 (!(opts && opts->format) && dot && strcmp(dot, ".csv") == 0);
+    size_t max = is_csv ? WR_INV_CSV_FILE_MAX : WR_INV_JSON_FILE_MAX;
+    if (len > max) {
+        close(fd);
+        return wr_fail(err, WR_ELIMIT, "%s: %zu bytes is over the %zu-byte limit", path, len, max);
+    }
+    /* Mapped, not read: a multi-gigabyte CSV costs no heap. */
+    const char *data = "";
+    void *map = NULL;
+    if (len) {
+        map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED) {
+            close(fd);
+            return wr_fail(err, WR_EIO, "%s: cannot map: %s", path, strerror(errno));
+        }
+        posix_madvise(map, len, POSIX_MADV_SEQUENTIAL);
+        data = map;
+    }
+    close(fd);
+    int rc = wr_inventory_import_buffer(s, path, data, len, opts, stats, problems, err);
+    if (map)
+        munmap(map, len);
+    return rc;
+}
