@@ -103,8 +103,8 @@ int cmd_cedar(int argc, char **argv, wr_cli *cli)
     if (argc < 2 || strcmp(argv[1], "authorize") != 0)
         return cli_usage_error("cedar", "expected the subcommand 'authorize'");
     const char *pol = NULL, *ent = NULL, *sch = NULL, *explain = NULL;
-    cli_opt opts[] = {{"policies", 1, &pol}, {"entities", 1, &ent}, {"schema", 1, &sch},
-                      {"explain", 0, &explain}, {NULL, 0, NULL}};
+    cli_opt opts[] = {{"policies", 1, &pol, NULL}, {"entities", 1, &ent, NULL}, {"schema", 1, &sch, NULL},
+                      {"explain", 0, &explain, NULL}, {NULL, 0, NULL, NULL}};
     const char *pos[1];
     int npos;
     int rc = cli_parse(argc - 1, argv + 1, opts, pos, 0, &npos);

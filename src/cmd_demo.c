@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char cmd_demo_summary[] = "run the narrated demo, or generate a synthetic enterprise";
 
@@ -40,7 +41,8 @@ typedef struct demo {
 
 static void chapter(demo *d, const char *title)
 {
-    printf("\n\033[1m%d. %s\033[0m\n", ++d->step, title);
+    int tty = isatty(STDOUT_FILENO);
+    printf("\n%s%d. %s%s\n", tty ? "\033[1m" : "", ++d->step, title, tty ? "\033[0m" : "");
 }
 
 static void say(const char *fmt, ...) WR_PRINTF(1, 2);
@@ -213,7 +215,7 @@ static void story(demo *d, const char *dir, uint64_t n, uint64_t seed)
         principal("copilot-erin.lopez", "copilot", "Erin's IAM copilot", "erin.lopez", NULL, NULL, NULL),
         principal("agent-orphan-sweeper", "agent", "Digital employee: orphaned-account remediation", NULL,
                   "dave.kim", NULL, NULL),
-        principal("agent-access-reviewer", "agent", "Digital employee: HR access review", NULL, "carol.diaz",
+        principal("agent-access-reviewer", "agent", "Digital employee: HR access review", NULL, "grace.okafor",
                   NULL, NULL),
         principal("svc-secrets-rotator", "service", "Secrets rotation service", NULL, "bob.martin", NULL, NULL),
     };
@@ -401,13 +403,13 @@ static void story(demo *d, const char *dir, uint64_t n, uint64_t seed)
     json_t *rspec = json_pack("{s:s,s:s,s:[s],s:[s],s:i,s:s,s:s}", "agent", "agent-access-reviewer", "purpose",
                               "revoke stale HR portal access", "systems", "hr-portal", "actions", "revoke",
                               "max_changes", 2, "duration", "7d", "readiness_floor", floor);
-    wr_actor carol = {"carol.diaz", "cli"};
-    rc = wr_mandate_create(d->ctx, &carol, rspec, &out, &err);
+    wr_actor grace = {"grace.okafor", "cli"};
+    rc = wr_mandate_create(d->ctx, &grace, rspec, &out, &err);
     json_decref(rspec);
     json_decref(out);
     out = NULL;
     expect(d, rc == WR_OK, "reviewer mandate", &err);
-    say("carol.diaz's mandate for agent-access-reviewer demands %s; hr-portal is at %ld%%", floor, own);
+    say("grace.okafor's mandate for agent-access-reviewer demands %s; hr-portal is at %ld%%", floor, own);
     json_t *hr_grant = NULL;
     wr_inventory_query q = {"grants", "hr-portal", NULL, NULL, 1, 0};
     if (wr_inventory_search(wr_ctx_store(d->ctx), &q, &hr_grant, &err) == WR_OK &&

@@ -17,7 +17,7 @@ int cmd_generate(int argc, char **argv, wr_cli *cli)
                       "the planted ground truth (counts per readiness metric).\n"))
         return 0;
     const char *n = NULL, *seed = "1", *out = NULL;
-    const cli_opt opts[] = {{"identities", 1, &n}, {"seed", 1, &seed}, {"out", 1, &out}, {0}};
+    const cli_opt opts[] = {{"identities", 1, &n, NULL}, {"seed", 1, &seed, NULL}, {"out", 1, &out, NULL}, {0}};
     int npos;
     if (cli_parse(argc, argv, opts, NULL, 0, &npos))
         return 2;

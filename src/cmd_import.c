@@ -47,8 +47,8 @@ int cmd_import(int argc, char **argv, wr_cli *cli)
         return 0;
     const char *format = NULL, *kind = NULL, *strict = NULL, *source = NULL, *full = NULL,
                *sys = NULL, *files[MAX_FILES];
-    const cli_opt opts[] = {{"format", 1, &format}, {"kind", 1, &kind}, {"strict", 0, &strict},
-                            {"source", 1, &source}, {"full", 0, &full}, {"system", 1, &sys}, {0}};
+    const cli_opt opts[] = {{"format", 1, &format, NULL}, {"kind", 1, &kind, NULL}, {"strict", 0, &strict, NULL},
+                            {"source", 1, &source, NULL}, {"full", 0, &full, NULL}, {"system", 1, &sys, NULL}, {0}};
     int nfiles;
     if (cli_parse(argc, argv, opts, files, MAX_FILES, &nfiles))
         return 2;

@@ -140,7 +140,7 @@ int cmd_log(int argc, char **argv, wr_cli *cli)
         return 0;
     const char *size_opt = NULL, *pos[4];
     int npos = 0;
-    cli_opt opts[] = {{"size", 1, &size_opt}, {NULL, 0, NULL}};
+    cli_opt opts[] = {{"size", 1, &size_opt, NULL}, {NULL, 0, NULL, NULL}};
     int prc = cli_parse(argc, argv, opts, pos, 4, &npos);
     if (prc)
         return prc;

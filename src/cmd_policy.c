@@ -46,7 +46,7 @@ static const char usage[] =
 static int policy_check(int argc, char **argv)
 {
     const char *sch = NULL;
-    cli_opt opts[] = {{"schema", 1, &sch}, {NULL, 0, NULL}};
+    cli_opt opts[] = {{"schema", 1, &sch, NULL}, {NULL, 0, NULL, NULL}};
     const char *files[MAX_FILES];
     int nf;
     int rc = cli_parse(argc, argv, opts, files, MAX_FILES, &nf);
@@ -206,7 +206,7 @@ static void run_file(const char *path, wr_authz *az, const wr_policy_set *ps,
 
 static int policy_test(int argc, char **argv)
 {
-    cli_opt opts[] = {{NULL, 0, NULL}};
+    cli_opt opts[] = {{NULL, 0, NULL, NULL}};
     const char *pos[1];
     int np;
     int rc = cli_parse(argc, argv, opts, pos, 1, &np);

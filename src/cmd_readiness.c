@@ -70,8 +70,8 @@ int cmd_readiness(int argc, char **argv, wr_cli *cli)
         "self-contained report.\n"))
         return 0;
     const char *sys = NULL, *dom = NULL, *off = NULL, *limit = NULL, *snap = NULL, *html = NULL;
-    const cli_opt opts[] = {{"system", 1, &sys}, {"domain", 1, &dom}, {"offenders", 1, &off},
-                            {"limit", 1, &limit}, {"snapshot", 0, &snap}, {"html", 1, &html}, {0}};
+    const cli_opt opts[] = {{"system", 1, &sys, NULL}, {"domain", 1, &dom, NULL}, {"offenders", 1, &off, NULL},
+                            {"limit", 1, &limit, NULL}, {"snapshot", 0, &snap, NULL}, {"html", 1, &html, NULL}, {0}};
     int npos;
     if (cli_parse(argc, argv, opts, NULL, 0, &npos))
         return 2;

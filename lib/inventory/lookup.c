@@ -115,3 +115,43 @@ int wr_inventory_expired_grants(wr_store *s, int64_t now, json_t **out, wr_err *
     *out = arr;
     return WR_OK;
 }
+
+int wr_inventory_entitlement_get(wr_store *s, const char *id, json_t **out, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, "SELECT e.id, y.id, e.name, e.privilege, e.description FROM entitlements e "
+                             "JOIN systems y ON y.rid=e.system_rid WHERE e.id=?", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_text(st, 1, id);
+    if ((rc = one_row(st, "entitlement", id, err)))
+        return rc;
+    static const char *const cols[] = {"id", "system", "name", "privilege", "description"};
+    json_t *o = json_object();
+    for (int i = 0; i < 5; i++)
+        inv_json_text(o, cols[i], st, i);
+    wr_stmt_done(st);
+    *out = o;
+    return WR_OK;
+}
+
+int wr_inventory_account_get(wr_store *s, const char *id, json_t **out, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, "SELECT a.id, y.id, a.login, i.id, a.status, a.last_used_at FROM accounts a "
+                             "JOIN systems y ON y.rid=a.system_rid LEFT JOIN identities i ON i.rid=a.identity_rid "
+                             "WHERE a.id=?", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_text(st, 1, id);
+    if ((rc = one_row(st, "account", id, err)))
+        return rc;
+    static const char *const cols[] = {"id", "system", "login", "identity", "status"};
+    json_t *o = json_object();
+    for (int i = 0; i < 5; i++)
+        inv_json_text(o, cols[i], st, i);
+    inv_json_time(o, "last_used_at", st, 5);
+    wr_stmt_done(st);
+    *out = o;
+    return WR_OK;
+}

@@ -461,7 +461,7 @@ static int check_decider(wr_ctx *ctx, const wr_actor *actor, const json_t *p, co
         return wr_fail(err, WR_ESTATE, "change %s: the approval window closed at %s (run 'warrant expire')", id,
                        json_string_value(json_object_get(c, "stage_deadline")));
     if (wf_is_ai(p))
-        return wr_fail(err, WR_EDENIED, "no AI ever approves or rejects: %s is a %s", me,
+        return wr_fail(err, WR_EDENIED, "no AI ever approves or rejects: %s is an AI principal (%s)", me,
                        json_string_value(json_object_get(p, "kind")));
     if (strcmp(me, iid) == 0)
         return wr_fail(err, WR_EDENIED, "separation of duties: %s initiated change %s and may not %s it", me, id, verb);

@@ -95,7 +95,7 @@ expect_eq "grant restored" "$(jget "$OUT" '.total')" 1
 expect_ok "lineage" w --json lineage "$C"
 expect_eq "lineage verified" "$(jget "$OUT" .verified)" true
 expect_eq "lineage kinds" "$(jget "$OUT" '[.entries[].entry.kind] | join(",")')" \
-  "change.proposed,change.approval,change.executing,change.executed,change.validated,change.closed,change.rolled_back"
+  "change.proposed,change.approval,change.execution_denied,change.executing,change.executed,change.validated,change.closed,change.rolled_back"
 expect_ok "lineage text" w lineage "$C"
 expect_contains "lineage readable" "$OUT" "confirmed leaver"
 expect_ok "log verify" w log verify
