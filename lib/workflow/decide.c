@@ -232,7 +232,7 @@ static int add_resource(wr_store *target, ents *e, const json_t *op, const char 
         if ((rc = wr_inventory_entitlement_get(target, *rid, &rec, err)))
             return rc;
         ents_add(e, *rtype, *rid,
-                 json_pack("{s:s,s:s,s:O}", "privilege",
+                 json_pack("{s:s,s:s,s:o}", "privilege",
                            str_or(rec, "privilege", "standard"),
                            "name", str_or(rec, "name", *rid),
                            "system", ref("System", system)),
@@ -242,7 +242,7 @@ static int add_resource(wr_store *target, ents *e, const json_t *op, const char 
         *rid = json_string_value(json_object_get(op, "account"));
         if ((rc = wr_inventory_account_get(target, *rid, &rec, err)))
             return rc;
-        json_t *attrs = json_pack("{s:s,s:O}", "status",
+        json_t *attrs = json_pack("{s:s,s:o}", "status",
                                   str_or(rec, "status", "active"),
                                   "system", ref("System", system));
         const char *ident = json_string_value(json_object_get(rec, "identity"));
@@ -257,11 +257,11 @@ static int add_resource(wr_store *target, ents *e, const json_t *op, const char 
         *rtype = strncmp(object, "system:", 7) == 0 ? "System"
                  : strncmp(object, "identity:", 9) == 0 ? "Identity" : "Entitlement";
         if (strcmp(*rtype, "System") != 0)
-            ents_add(e, *rtype, *rid, json_pack("{s:O}", "system", ref("System", system)), system_parent(system));
+            ents_add(e, *rtype, *rid, json_pack("{s:o}", "system", ref("System", system)), system_parent(system));
     } else {
         *rtype = "Credential";
         *rid = json_string_value(json_object_get(op, "credential"));
-        ents_add(e, *rtype, *rid, json_pack("{s:O}", "system", ref("System", system)), system_parent(system));
+        ents_add(e, *rtype, *rid, json_pack("{s:o}", "system", ref("System", system)), system_parent(system));
     }
     json_decref(rec);
     return WR_OK;
@@ -601,7 +601,7 @@ int wf_decide_change_action(wr_ctx *ctx, const json_t *principal, const char *ac
         goto out;
     json_t *initiator = json_object_get(change, "initiator");
     ents_add(&e, "Change", id,
-             json_pack("{s:O,s:O,s:O,s:O,s:O,s:O}", "system", ref("System", system), "initiator",
+             json_pack("{s:o,s:O,s:O,s:O,s:O,s:O}", "system", ref("System", system), "initiator",
                        json_object_get(initiator, "id"), "initiator_kind", json_object_get(initiator, "kind"),
                        "mode", json_object_get(change, "mode"), "environment",
                        json_object_get(change, "environment"), "state", json_object_get(change, "state")),

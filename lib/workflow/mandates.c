@@ -204,7 +204,7 @@ int wr_mandate_create(wr_ctx *ctx, const wr_actor *actor, const json_t *spec, js
     char id[64];
     wr_id_new("mdt", id, sizeof id);
     char *sys_t = json_dumps(systems, JSON_COMPACT), *act_t = json_dumps(actions, JSON_COMPACT),
-         *ev_t = json_dumps(evidence ? evidence : json_array(), JSON_COMPACT);
+         *ev_t = evidence ? json_dumps(evidence, JSON_COMPACT) : strdup("[]");
     wr_stmt *st;
     if ((rc = wr_stmt_prepare(ctx->store,
                               "INSERT INTO mandates(id, agent, owner, purpose, systems, actions, max_changes, "
