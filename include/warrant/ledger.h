@@ -55,7 +55,13 @@ int wr_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
  * Refuses to overwrite an existing key. */
 int wr_ledger_keygen(const char *dir, const char *origin, wr_err *err) WR_MUST_CHECK;
 
-/* ---- the log ---------------------------------------------------------------- */
+/* ---- the log ----------------------------------------------------------------
+ * A wr_ledger belongs to one store connection and is used by one thread at
+ * a time.  Several processes may append to the same data directory: each
+ * call notices appends made elsewhere (or a rolled-back append of its own)
+ * by comparing its in-memory tree edge with the stored checkpoint.
+ * Caches at most 1024 full tiles (16 MiB).  Opening also sets the
+ * connection's mmap_size so cold tile reads are cheap. */
 int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err) WR_MUST_CHECK;
 void wr_ledger_close(wr_ledger *l);
 

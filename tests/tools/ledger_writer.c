@@ -44,11 +44,12 @@ int main(int argc, char **argv)
     wr_store *s = NULL;
     wr_ledger *l = NULL;
     if (strcmp(cmd, "init") == 0) {
-        if (wr_store_open(dir, WR_STORE_CREATE, &s, &e) ||
-            wr_ledger_keygen(dir, argc > 3 ? argv[3] : "warrant.test/log", &e))
-            return die(&e);
-        wr_store_close(s);
-        return 0;
+        int rc = wr_store_open(dir, WR_STORE_CREATE, &s, &e);
+        if (rc == WR_OK) {
+            rc = wr_ledger_keygen(dir, argc > 3 ? argv[3] : "warrant.test/log", &e);
+            wr_store_close(s);
+        }
+        return rc ? die(&e) : 0;
     }
     if (strcmp(cmd, "bulk") == 0 && argc >= 4) {
         wr_ledger_group *g;
@@ -65,8 +66,12 @@ int main(int argc, char **argv)
         wr_ledger_group_close(g);
         return 0;
     }
-    if (wr_store_open(dir, 0, &s, &e) || wr_ledger_open(s, &l, &e))
+    if (wr_store_open(dir, 0, &s, &e))
         return die(&e);
+    if (wr_ledger_open(s, &l, &e)) {
+        wr_store_close(s);
+        return die(&e);
+    }
     int rc = 0;
     if (strcmp(cmd, "append") == 0) {
         for (int i = 3; i < argc && rc == 0; i++) {
