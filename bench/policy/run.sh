@@ -97,15 +97,16 @@ for w in workloads:
         c, r = res.get(("cedar-wasm", w, m)), res.get(("warrant", w, m))
         if not c:
             continue
-        line = f"{w:<12} {m:<5} | {c['decisions_per_s']:>11} {c['p50_us']:>9.1f} {c['p99_us']:>9.1f} | "
+        rate = lambda x: f"{x:.0f}" if x >= 100 else f"{x:.2f}"
+        line = f"{w:<12} {m:<5} | {rate(c['decisions_per_s']):>11} {c['p50_us']:>9.1f} {c['p99_us']:>9.1f} | "
         if r:
             have_w = True
-            ratio = r["decisions_per_s"] / max(c["decisions_per_s"], 1)
+            ratio = r["decisions_per_s"] / max(c["decisions_per_s"], 1e-9)
             # compare the answers both engines gave to the same requests
             n = min(len(r["answers"]), len(c["answers"]))
             bad = sum(a != b for a, b in zip(r["answers"][:n], c["answers"][:n]))
             agree = f"yes ({n})" if not bad else f"NO {bad}/{n}"
-            line += f"{r['decisions_per_s']:>13} {r['p50_us']:>8.2f} {r['p99_us']:>8.2f} | {ratio:>6.1f}x {agree:>12}"
+            line += f"{rate(r['decisions_per_s']):>13} {r['p50_us']:>8.2f} {r['p99_us']:>8.2f} | {ratio:>6.1f}x {agree:>12}"
             goal = 20 if m == "same" else 100
             if ratio < goal:
                 goal_fail.append(f"{w}/{m}: {ratio:.1f}x < {goal}x")

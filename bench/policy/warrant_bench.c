@@ -205,7 +205,7 @@ static void run(const char *mode, const workload *w, const loaded *l, double sec
     if (i99 >= n)
         i99 = n - 1;
     printf("{\"engine\":\"warrant\",\"version\":\"%s\",\"workload\":\"%s\",\"mode\":\"%s\","
-           "\"decisions\":%zu,\"decisions_per_s\":%.0f,\"p50_us\":%.3f,\"p99_us\":%.3f,"
+           "\"decisions\":%zu,\"decisions_per_s\":%.3f,\"p50_us\":%.3f,\"p99_us\":%.3f,"
            "\"allows\":%d,\"errors\":%d,\"answers\":\"%s\"}\n",
            WARRANT_VERSION, w->name, mode, n, (double)n / total, lat[i50], lat[i99], allows, errors,
            answers);
