@@ -13,6 +13,7 @@
  *   warrant/inventory.h  identities, systems, accounts, grants; readiness
  *   warrant/governance.h obligations from governance annotations
  *   warrant/workflow.h   principals, mandates, governed changes
+ *   warrant/mcp.h        the Model Context Protocol server for AI principals
  */
 #ifndef WARRANT_H
 #define WARRANT_H
@@ -24,5 +25,6 @@
 #include "warrant/inventory.h"
 #include "warrant/governance.h"
 #include "warrant/workflow.h"
+#include "warrant/mcp.h"
 
 #endif
