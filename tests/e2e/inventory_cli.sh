@@ -66,8 +66,10 @@ printf '{"identities":[' > "$T/broken.json"
 expect_fail "broken json" 2 w import "$T/broken.json"
 expect_fail "missing file" 3 w import "$T/nope.csv"
 expect_fail "no files" 2 w import
-head -c 3000 /dev/urandom > "$T/noise.bin"
-expect_fail "noise" '*' w import --kind identities "$T/noise.bin"
+python3 -c "import sys; sys.stdout.buffer.write(bytes(range(256)) * 12)" > "$T/noise.bin"
+expect_fail "binary as JSON" 2 w import --format json "$T/noise.bin"
+expect_ok "binary as CSV: rows rejected, no crash" w import --kind identities "$T/noise.bin"
+expect_contains "binary rejected" "$OUT" "0 added"
 
 # SCIM
 cat > "$T/okta.json" <<'J'
