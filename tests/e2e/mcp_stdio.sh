@@ -7,10 +7,7 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
 setup_org
-cat > "$WARRANT_DATA/policies/zz-site.cedar" <<'CEDAR'
-@id("ivy-never-grants")
-forbid (principal == Human::"ivy", action == Action::"grant", resource);
-CEDAR
+site_forbid_ivy_grant
 CLIENT="$(dirname "$0")/lib/mcp_client.py"
 # mcp WHO [ARGS...] < SCRIPT — one session; responses in $R
 mcp() { local who=$1; shift; R=$(python3 "$CLIENT" -- "$WARRANT" mcp --as "$who" "$@" 2>>"$T/mcp.stderr"); }
