@@ -20,9 +20,9 @@ static void setup(void)
         fprintf(stderr, "setup: %s\n", err.msg);
         exit(2);
     }
-    const char *specs[] = {"{\"id\":\"hal\",\"kind\":\"human\"}",
-                           "{\"id\":\"bot\",\"kind\":\"agent\",\"owner\":\"hal\"}",
-                           "{\"id\":\"cop\",\"kind\":\"copilot\",\"on_behalf_of\":\"hal\"}"};
+    const char *specs[] = {"{\"id\":\"hal\",\"kind\":\"human\",\"roles\":[]}",
+                           "{\"id\":\"bot\",\"kind\":\"agent\",\"owner\":\"hal\",\"roles\":[]}",
+                           "{\"id\":\"cop\",\"kind\":\"copilot\",\"on_behalf_of\":\"hal\",\"roles\":[]}"};
     for (size_t i = 0; i < 3; i++) {
         json_t *spec = json_loads(specs[i], 0, NULL), *out = NULL;
         wr_actor boot = {"hal", "cli"};
