@@ -10,7 +10,13 @@ setup_org
 site_forbid_ivy_grant
 CLIENT="$(dirname "$0")/lib/mcp_client.py"
 # mcp WHO [ARGS...] < SCRIPT — one session; responses in $R
-mcp() { local who=$1; shift; R=$(python3 "$CLIENT" -- "$WARRANT" mcp --as "$who" "$@" 2>>"$T/mcp.stderr"); }
+# (every session must end with exit status 0: no crash, no sanitizer report)
+BAD_EXITS=0
+mcp() {
+  local who=$1; shift
+  R=$(python3 "$CLIENT" -- "$WARRANT" mcp --as "$who" "$@" 2>>"$T/mcp.stderr")
+  [ "$(printf '%s\n' "$R" | tail -1)" == '{"_exit": 0}' ] || BAD_EXITS=$((BAD_EXITS+1))
+}
 # r ID [FILTER] — the response with that id (jq -c), optionally filtered
 r() { printf '%s\n' "$R" | jq -c "select(.id==$1) | ${2:-.}"; }
 rr() { printf '%s\n' "$R" | jq -r "select(.id==$1) | ${2:-.}"; }
@@ -368,4 +374,6 @@ expect_eq "torn message: no answer" "$(printf '%s\n' "$R" | wc -l)" 2
 expect_eq "torn message: log unchanged" "$(log_size)" "$before"
 expect_eq "torn message: no change" "$(w --json change list | jq length)" "$changes"
 expect_ok "log verifies" w log verify
+expect_eq "every session exited 0" "$BAD_EXITS" 0
+expect_eq "no sanitizer reports" "$(grep -c -E 'Sanitizer|runtime error' "$T/mcp.stderr" || true)" 0
 finish
