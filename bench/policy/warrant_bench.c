@@ -3,9 +3,13 @@
  * on a workload made by gen.py, the same two ways cedar_bench.mjs measures
  * the official implementation:
  *
- *   same  "same work": every decision parses the policy text, the entity
- *         JSON text and the request line, authorizes with fresh scratch
- *         space and frees everything — what isAuthorized() does.
+ *   same  "same work": every decision parses the policy text and the
+ *         request line, builds the entity store from the entities as a
+ *         JSON value (decoded once, like the JS array cedar_bench.mjs hands
+ *         to isAuthorized()), authorizes with fresh scratch space and frees
+ *         everything — what isAuthorized() does.
+ *   same-text  as "same", but the entities are also decoded from JSON text
+ *         on every decision (more work than Cedar is given).
  *   best  policies and entities loaded once, one wr_authz scratch reused,
  *         requests decoded up front; each decision is one wr_authorize().
  *
@@ -19,6 +23,7 @@
 #include "warrant/policy.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +43,7 @@ typedef struct workload {
     size_t policies_len;
     char *entities;
     size_t entities_len;
+    json_t *entities_json;     /* decoded once, for "same" */
     bench_req *reqs;
     size_t nreq;
 } workload;
@@ -110,14 +116,21 @@ static void load(const char *dir, workload *w)
         w->nreq++;
     }
     free(text);
+    json_error_t jerr;
+    w->entities_json = json_loadb(w->entities, w->entities_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!w->entities_json) {
+        fprintf(stderr, "warrant_bench: %s/entities.json:%d:%d: %s\n", dir, jerr.line, jerr.column, jerr.text);
+        exit(1);
+    }
     if (!w->nreq) {
         fprintf(stderr, "warrant_bench: %s/requests.jsonl has no requests\n", dir);
         exit(1);
     }
 }
 
-/* "same work": everything from text, every time. */
-static int decide_same(const workload *w, size_t i, int *errors)
+/* "same work": everything converted every time (entities from text too
+ * when from_text). */
+static int decide_same(const workload *w, size_t i, bool from_text, int *errors)
 {
     wr_err err = {0};
     wr_policy_set *ps = NULL;
@@ -131,7 +144,8 @@ static int decide_same(const workload *w, size_t i, int *errors)
         die("request", NULL);
     if (wr_policy_set_parse(w->policies, w->policies_len, "policies.cedar", &ps, &err))
         die("parsing policies", &err);
-    if (wr_entities_parse(w->entities, w->entities_len, NULL, &ents, &err))
+    if (from_text ? wr_entities_parse(w->entities, w->entities_len, NULL, &ents, &err)
+                  : wr_entities_from_json(w->entities_json, NULL, &ents, &err))
         die("parsing entities", &err);
     if (wr_authz_new(&az))
         die("wr_authz_new", NULL);
@@ -170,10 +184,11 @@ static int cmp_double(const void *a, const void *b)
 
 static void run(const char *mode, const workload *w, const loaded *l, double seconds, long max)
 {
+    bool text = strcmp(mode, "same-text") == 0;
     size_t warmup = strcmp(mode, "best") == 0 ? (w->nreq < 200 ? w->nreq : 200) : (w->nreq < 5 ? w->nreq : 5);
     int errors = 0, allows = 0;
     for (size_t i = 0; i < warmup; i++)
-        (void)(l ? decide_best(w, l, i, &errors) : decide_same(w, i, &errors));
+        (void)(l ? decide_best(w, l, i, &errors) : decide_same(w, i, text, &errors));
     errors = 0;
     size_t cap = 1 << 16, n = 0;
     double *lat = malloc(cap * sizeof *lat);
@@ -184,7 +199,7 @@ static void run(const char *mode, const workload *w, const loaded *l, double sec
     for (long k = 0; k < max; k++) {
         size_t i = (size_t)k % w->nreq;
         double s = now_us();
-        int allow = l ? decide_best(w, l, i, &errors) : decide_same(w, i, &errors);
+        int allow = l ? decide_best(w, l, i, &errors) : decide_same(w, i, text, &errors);
         double e = now_us();
         if (n == cap) {
             cap *= 2;
@@ -247,8 +262,11 @@ int main(int argc, char **argv)
 
     workload w = {0};
     load(dir, &w);
-    if (strcmp(mode, "best"))
+    if (strcmp(mode, "best")) {
         run("same", &w, NULL, seconds, max);
+        if (!getenv("BENCH_NO_TEXT"))
+            run("same-text", &w, NULL, seconds, max);
+    }
     if (strcmp(mode, "same")) {
         wr_err err = {0};
         loaded l = {0};
@@ -268,6 +286,7 @@ int main(int argc, char **argv)
         json_decref(w.reqs[i].json);
     }
     free(w.reqs);
+    json_decref(w.entities_json);
     free(w.policies);
     free(w.entities);
     free(w.name);
