@@ -331,13 +331,18 @@ static int build_ancestors(wr_entities *E, wr_err *err)
         }
         if (!na)
             continue;
-        if (na <= 16) {
-            for (size_t k = 1; k < na; k++) {
-                uint32_t x = acc[k];
-                size_t j = k;
-                for (; j > 0 && acc[j - 1] > x; j--)
-                    acc[j] = acc[j - 1];
-                acc[j] = x;
+        if (na <= 256) {
+            /* shell sort inline: no comparison callbacks for the usual sizes */
+            static const size_t gaps[] = {57, 23, 10, 4, 1};
+            for (size_t gi = 0; gi < sizeof gaps / sizeof *gaps; gi++) {
+                size_t gap = gaps[gi];
+                for (size_t k = gap; k < na; k++) {
+                    uint32_t x = acc[k];
+                    size_t j = k;
+                    for (; j >= gap && acc[j - gap] > x; j -= gap)
+                        acc[j] = acc[j - gap];
+                    acc[j] = x;
+                }
             }
         } else {
             qsort(acc, na, sizeof *acc, cmp_u32);
