@@ -88,7 +88,7 @@ print(f"\nPolicy engine: Warrant vs Cedar {cver} (cedar-wasm on node), one core"
 print("same = parse policies+entities+request per decision; best = loaded once "
       "(Cedar: preparsed policies + per-request entity slice)\n")
 hdr = f"{'workload':<12} {'mode':<9} | {'cedar dec/s':>11} {'p50 us':>9} {'p99 us':>9} | " \
-      f"{'warrant dec/s':>13} {'p50 us':>8} {'p99 us':>8} | {'ratio':>7} {'same answers':>12}"
+      f"{'warrant dec/s':>13} {'p50 us':>8} {'p99 us':>8} | {'ratio':>7} {'cpu ratio':>9} {'same answers':>12}"
 print(hdr)
 print("-" * len(hdr))
 goal_fail, have_w = [], False
@@ -107,20 +107,25 @@ for w in workloads:
         if r:
             have_w = True
             ratio = r["decisions_per_s"] / max(c["decisions_per_s"], 1e-9)
+            # decisions per CPU-second: robust against time spent descheduled
+            # on a shared machine; goals are judged on it when both have it
+            cr = (r["decisions_per_cpu_s"] / max(c["decisions_per_cpu_s"], 1e-9)
+                  if "decisions_per_cpu_s" in r and "decisions_per_cpu_s" in c else None)
+            judged = cr if cr is not None else ratio
             # compare the answers both engines gave to the same requests
             n = min(len(r["answers"]), len(c["answers"]))
             bad = sum(a != b for a, b in zip(r["answers"][:n], c["answers"][:n]))
             agree = f"yes ({n})" if not bad else f"NO {bad}/{n}"
-            line += f"{rate(r['decisions_per_s']):>13} {r['p50_us']:>8.2f} {r['p99_us']:>8.2f} | {ratio:>6.1f}x {agree:>12}"
+            line += f"{rate(r['decisions_per_s']):>13} {r['p50_us']:>8.2f} {r['p99_us']:>8.2f} | {ratio:>6.1f}x {(f'{cr:.1f}x' if cr is not None else '-'):>9} {agree:>12}"
             goal = {"same": 20, "best": 100}.get(m)
-            if goal and ratio < goal:
-                goal_fail.append(f"{w}/{m}: {ratio:.1f}x < {goal}x")
+            if goal and judged < goal:
+                goal_fail.append(f"{w}/{m}: {judged:.1f}x < {goal}x")
             if m == "best" and w in ("gdrive", "github") and r["p50_us"] > 1.0:
                 goal_fail.append(f"{w}/best: Warrant p50 {r['p50_us']:.2f} us > 1 us")
             if bad:
                 goal_fail.append(f"{w}/{m}: decisions differ from Cedar")
         else:
-            line += f"{'-':>13} {'-':>8} {'-':>8} | {'-':>7} {'-':>12}"
+            line += f"{'-':>13} {'-':>8} {'-':>8} | {'-':>7} {'-':>9} {'-':>12}"
         print(line)
 if have_w:
     s = [res.get(("warrant", f"scale-{n}", "best")) for n in (10, 100, 1000, 10000)]

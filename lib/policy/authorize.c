@@ -254,7 +254,7 @@ int wr_authorize(wr_authz *a, const wr_policy_set *ps, const wr_entities *ents,
     d.ents = ents;
     d.epoch = a->epoch;
     for (int k = 0; k < 3; k++)
-        d.mark[k] = a->mark + (size_t)k * ix->nk;
+        d.mark[k] = a->mark ? a->mark + (size_t)k * ix->nk : NULL;
     static const int var_of[3] = {VAR_PRINCIPAL, VAR_ACTION, VAR_RESOURCE};
     d.cand = ca_alloc_nz(&a->arena, (ix->ng ? ix->ng : 1) * sizeof(uint32_t));
     bool ok = d.cand != NULL;
