@@ -87,41 +87,57 @@ cver = next((r["version"] for r in rows if r["engine"] == "cedar-wasm"), "?")
 print(f"\nPolicy engine: Warrant vs Cedar {cver} (cedar-wasm on node), one core")
 print("same = parse policies+entities+request per decision; best = loaded once "
       "(Cedar: preparsed policies + per-request entity slice)\n")
-hdr = f"{'workload':<12} {'mode':<5} | {'cedar dec/s':>11} {'p50 us':>9} {'p99 us':>9} | " \
-      f"{'warrant dec/s':>13} {'p50 us':>8} {'p99 us':>8} | {'ratio':>7} {'same answers':>12}"
+hdr = f"{'workload':<12} {'mode':<9} | {'cedar dec/s':>11} {'p50 us':>9} {'p99 us':>9} | " \
+      f"{'warrant dec/s':>13} {'p50 us':>8} {'p99 us':>8} | {'ratio':>7} {'cpu ratio':>9} {'same answers':>12}"
 print(hdr)
 print("-" * len(hdr))
 goal_fail, have_w = [], False
 for w in workloads:
-    for m in ("same", "best"):
-        c, r = res.get(("cedar-wasm", w, m)), res.get(("warrant", w, m))
+    for m in ("same", "same-text", "best"):
+        # same-text: Warrant also decodes the entity JSON text (Cedar is
+        # handed the decoded array), compared with Cedar's "same"
+        c = res.get(("cedar-wasm", w, "same" if m == "same-text" else m))
+        r = res.get(("warrant", w, m))
+        if m == "same-text" and not r:
+            continue
         if not c:
             continue
         rate = lambda x: f"{x:.0f}" if x >= 100 else f"{x:.2f}"
-        line = f"{w:<12} {m:<5} | {rate(c['decisions_per_s']):>11} {c['p50_us']:>9.1f} {c['p99_us']:>9.1f} | "
+        line = f"{w:<12} {m:<9} | {rate(c['decisions_per_s']):>11} {c['p50_us']:>9.1f} {c['p99_us']:>9.1f} | "
         if r:
             have_w = True
             ratio = r["decisions_per_s"] / max(c["decisions_per_s"], 1e-9)
+            # decisions per CPU-second: robust against time spent descheduled
+            # on a shared machine; goals are judged on it when both have it
+            cr = (r["decisions_per_cpu_s"] / max(c["decisions_per_cpu_s"], 1e-9)
+                  if "decisions_per_cpu_s" in r and "decisions_per_cpu_s" in c else None)
+            judged = cr if cr is not None else ratio
             # compare the answers both engines gave to the same requests
             n = min(len(r["answers"]), len(c["answers"]))
             bad = sum(a != b for a, b in zip(r["answers"][:n], c["answers"][:n]))
             agree = f"yes ({n})" if not bad else f"NO {bad}/{n}"
-            line += f"{rate(r['decisions_per_s']):>13} {r['p50_us']:>8.2f} {r['p99_us']:>8.2f} | {ratio:>6.1f}x {agree:>12}"
-            goal = 20 if m == "same" else 100
-            if ratio < goal:
-                goal_fail.append(f"{w}/{m}: {ratio:.1f}x < {goal}x")
+            line += f"{rate(r['decisions_per_s']):>13} {r['p50_us']:>8.2f} {r['p99_us']:>8.2f} | {ratio:>6.1f}x {(f'{cr:.1f}x' if cr is not None else '-'):>9} {agree:>12}"
+            goal = {"same": 20, "best": 100}.get(m)
+            if goal and judged < goal:
+                goal_fail.append(f"{w}/{m}: {judged:.1f}x < {goal}x")
             if m == "best" and w in ("gdrive", "github") and r["p50_us"] > 1.0:
                 goal_fail.append(f"{w}/best: Warrant p50 {r['p50_us']:.2f} us > 1 us")
             if bad:
                 goal_fail.append(f"{w}/{m}: decisions differ from Cedar")
         else:
-            line += f"{'-':>13} {'-':>8} {'-':>8} | {'-':>7} {'-':>12}"
+            line += f"{'-':>13} {'-':>8} {'-':>8} | {'-':>7} {'-':>9} {'-':>12}"
         print(line)
 if have_w:
-    s = [res.get(("warrant", f"scale-{n}", "best")) for n in (10, 10000)]
-    if all(s):
-        growth = s[1]["p50_us"] / max(s[0]["p50_us"], 1e-9)
-        print(f"\nscaling: Warrant p50 10 -> 10000 policies: {s[0]['p50_us']:.2f} -> {s[1]['p50_us']:.2f} us ({growth:.1f}x)")
+    s = [res.get(("warrant", f"scale-{n}", "best")) for n in (10, 100, 1000, 10000)]
+    cs = [res.get(("cedar-wasm", f"scale-{n}", "best")) for n in (10, 100, 1000, 10000)]
+    if s[0] and s[-1]:
+        growth = s[-1]["p50_us"] / max(s[0]["p50_us"], 1e-9)
+        print("\nscaling (best, p50 us, 10/100/1000/10000 policies): warrant " +
+              " / ".join(f"{x['p50_us']:.2f}" if x else "-" for x in s) + f" ({growth:.1f}x)")
+        if all(cs):
+            print("                                                   cedar   " +
+                  " / ".join(f"{x['p50_us']:.0f}" for x in cs) +
+                  f" ({cs[-1]['p50_us'] / max(cs[0]['p50_us'], 1e-9):.1f}x)")
     print("\ngoals (>=20x same, >=100x best, p50 <= 1 us on gdrive/github): " +
           ("all met" if not goal_fail else "NOT met: " + "; ".join(goal_fail)))
 PY

@@ -56,7 +56,12 @@ struct cv {
         bool b;
         int64_t i;          /* long, decimal (1/10000), datetime/duration (ms) */
         struct { const char *p; size_t n; } s;
-        struct { const char *ty; const char *id; size_t idn; } e;
+        /* node caches the entity's index in the store the value came from:
+         * 0 not resolved yet, i+1 node i, CNODE_ABSENT not in the store.
+         * Values read from a store's attributes are resolved at load time
+         * and request variables once per decision, so `in` and attribute
+         * access on them need no hashing. */
+        struct { const char *ty; const char *id; uint32_t idn; uint32_t node; } e;
         struct { size_t n; cv *v; } set;
         struct { size_t n; const char **keys; cv *v; } rec; /* keys sorted (strcmp) */
         wr_ipaddr ip;
@@ -82,9 +87,9 @@ json_t *cv_to_json(const cv *v);
 /* ---- uid hash map ------------------------------------------------------------ */
 typedef struct cuid_slot {
     const char *ty, *id;
-    size_t idn;
+    uint64_t hash;               /* cuid_hash of the key; 0 marks an empty slot */
+    uint32_t idn;
     uint32_t val;
-    uint32_t used;
 } cuid_slot;
 typedef struct cuidmap {
     cuid_slot *slots;
@@ -93,9 +98,13 @@ typedef struct cuidmap {
 uint64_t cuid_hash(const char *ty, const char *id, size_t idn);
 /* Returns the value for (ty,id) or UINT32_MAX. */
 uint32_t cuidmap_get(const cuidmap *m, const char *ty, const char *id, size_t idn);
+/* Same with the key's precomputed cuid_hash. */
+uint32_t cuidmap_get_h(const cuidmap *m, uint64_t h, const char *ty, const char *id, size_t idn);
 /* Inserts if absent (key strings must outlive the map); returns the stored
  * value (the existing one if present) or UINT32_MAX on allocation failure. */
 uint32_t cuidmap_put(cuidmap *m, const char *ty, const char *id, size_t idn, uint32_t val);
+uint32_t cuidmap_put_h(cuidmap *m, uint64_t h, const char *ty, const char *id, size_t idn,
+                       uint32_t val);
 void cuidmap_free(cuidmap *m);
 
 /* ---- schema -------------------------------------------------------------------- */
@@ -148,6 +157,14 @@ const csentity *cschema_entity(const wr_schema *s, const char *name);
 const csaction *cschema_action(const wr_schema *s, const char *ty, const char *id);
 /* Converts JSON to a value following the schema type t (NULL: schemaless).
  * path names the place for messages. */
+/* A JSON path as a chain of segments (key, or [idx] when key is NULL). */
+typedef struct cjpath {
+    const struct cjpath *up;
+    const char *key;
+    size_t idx;
+} cjpath;
+int cv_from_json_p(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
+                   const cjpath *path, int depth, cv *out, wr_err *err);
 int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
                  const char *path, int depth, cv *out, wr_err *err);
 
@@ -217,12 +234,54 @@ typedef struct cpolicy {
     uint32_t line, col;
 } cpolicy;
 
-/* Per-dimension scope index: uid -> list of policy indices. */
+/* ---- scope index (policyset.c; used by authorize.c) ----------------------------
+ * Policies with the same compiled scope and the same leading `when`
+ * conjunct (structurally equal, see cexpr_equal) form a group: the scope
+ * check and that conjunct are evaluated once per group, so a thousand
+ * policies that differ only in a later constant cost one evaluation when
+ * the shared part is false.  Every scope uid gets a key id and every scope
+ * type (`is T`) a type id; a group lives in exactly one place of the index:
+ *   both principal and resource uids  -> pair lists (under both keys)
+ *   else principal uid / resource uid -> that key's home list
+ *   else action uid(s)                -> home lists of the action keys
+ *   else resource type / principal type -> that type's list
+ *   else                              -> the wildcard list
+ * A decision marks the keys its principal, action and resource are `in`
+ * (the entity itself and its ancestors), so every scope test on a group is
+ * an O(1) array read and candidate gathering is bounded by the request's
+ * ancestor counts, not by the number of policies. */
+enum { CD_P, CD_A, CD_R };
 typedef struct cindex_list { uint32_t n, cap; uint32_t *v; } cindex_list;
+typedef struct cpair { uint32_t other, group; } cpair;
+typedef struct cpairs { uint32_t n, cap; cpair *v; } cpairs;
+typedef struct cscopek {
+    uint8_t kind;                /* CS_* */
+    bool list;                   /* action `in [..]`: any of keys[] */
+    uint32_t key;                /* CS_EQ / CS_IN / CS_IS_IN */
+    uint32_t tkey;               /* CS_IS / CS_IS_IN */
+    uint32_t nkeys;
+    uint32_t *keys;              /* list form */
+} cscopek;
+typedef struct cgroup {
+    cscopek dim[3];
+    const cexpr *guard;          /* leftmost conjunct of the first `when`, or NULL */
+    cindex_list pol;             /* member policies, ascending */
+} cgroup;
+typedef struct ckey {
+    cindex_list home[3];         /* groups homed under this key, per dimension */
+    cpairs pair[2];              /* [0] under the principal key (other = resource
+                                  * key), [1] under the resource key */
+} ckey;
 typedef struct cindex {
-    cuidmap map;                 /* uid -> index into lists */
-    cindex_list *lists;
-    size_t nlists, caplists;
+    cuidmap keys;                /* scope uid -> key id */
+    ckey *k;
+    size_t nk, capk;
+    cuidmap types;               /* (type, "") -> type id */
+    cindex_list *tlist;          /* 2 per type id: [2t] principal, [2t+1] resource */
+    size_t nt, capt;
+    cgroup *g;
+    size_t ng, capg;
+    cindex_list wildcard;
 } cindex;
 
 struct wr_policy_set {
@@ -230,21 +289,30 @@ struct wr_policy_set {
     cpolicy **pol;               /* all policies, templates and links */
     size_t n, cap;
     size_t nfiles;               /* files added (for messages) */
+    cuidmap ids;                 /* ("", policy id) -> index in pol[] */
     /* scope index over non-template policies, rebuilt when the set changes */
     bool index_ok;
-    cindex by_principal, by_resource, by_action;
-    cindex_list wildcard;
+    cindex ix;
 };
+
+/* Structural equality and hash of expressions (positions ignored). */
+bool cexpr_equal(const cexpr *a, const cexpr *b);
+uint64_t cexpr_hash(const cexpr *x);
 
 int cpolicy_parse_text(wr_policy_set *ps, const char *text, size_t len, const char *file,
                        wr_err *err);
 int cpolicy_index_build(wr_policy_set *ps, wr_err *err);
+/* Appends a parsed policy (rejecting duplicate ids); cps_truncate drops the
+ * policies from index n on (rolling back a failed parse). */
+int cps_append(wr_policy_set *ps, cpolicy *p, wr_err *err);
+void cps_truncate(wr_policy_set *ps, size_t n);
 void cpolicy_index_free(wr_policy_set *ps);
 
 /* ---- entities -------------------------------------------------------------------- */
 typedef struct cnode {
     const char *ty, *id;
     size_t idn;
+    uint64_t hash;               /* cuid_hash(ty, id): index lookups skip hashing */
     bool present;                /* declared in the store (not only a parent) */
     cv attrs, tags;              /* CV_REC */
     size_t nparents;
@@ -258,9 +326,17 @@ struct wr_entities {
     cuidmap map;                 /* uid -> node index */
     cnode *nodes;
     size_t n, cap;
+    const char *types[32];       /* interned entity type names (first 32) */
+    size_t ntypes;
 };
 
+#define CNODE_ABSENT UINT32_MAX
 const cnode *centities_get(const wr_entities *e, const char *ty, const char *id, size_t idn);
+/* Node index of an entity value (its cached node when resolved, else a
+ * hash lookup); CNODE_ABSENT when not in the store. */
+uint32_t centities_index(const wr_entities *e, const cv *v);
+/* Caches v's node index in v (request variables, once per decision). */
+void centities_resolve(const wr_entities *e, cv *v);
 /* a in b over the hierarchy (a == b counts). */
 bool centities_in(const wr_entities *e, const cv *a, const cv *b);
 
@@ -275,8 +351,10 @@ typedef struct ceval {
 
 /* Evaluates x; returns 0 or -1 with ev->msg set. */
 int ceval_expr(ceval *ev, const cexpr *x, cv *out);
-/* Evaluates one policy: 1 satisfied, 0 not, -1 error (msg set). */
-int ceval_policy(ceval *ev, const cpolicy *p);
+/* Evaluates the conditions of a policy whose scope matched (the caller
+ * checks the scope through the index): 1 satisfied, 0 not, -1 error (msg
+ * set). */
+int ceval_conds(ceval *ev, const cpolicy *p);
 bool cv_like(const char *s, size_t n, const char *pat, const uint8_t *star, size_t patn);
 
 #endif

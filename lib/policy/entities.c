@@ -28,33 +28,59 @@ const cnode *centities_get(const wr_entities *e, const char *ty, const char *id,
     return i == UINT32_MAX ? NULL : &e->nodes[i];
 }
 
+uint32_t centities_index(const wr_entities *e, const cv *v)
+{
+    if (!e)
+        return CNODE_ABSENT;
+    if (v->u.e.node)
+        return v->u.e.node == CNODE_ABSENT ? CNODE_ABSENT : v->u.e.node - 1;
+    return cuidmap_get(&e->map, v->u.e.ty, v->u.e.id, v->u.e.idn);
+}
+
+void centities_resolve(const wr_entities *e, cv *v)
+{
+    uint32_t i = cuidmap_get(e ? &e->map : &(cuidmap){0}, v->u.e.ty, v->u.e.id, v->u.e.idn);
+    v->u.e.node = i == UINT32_MAX ? CNODE_ABSENT : i + 1;
+}
+
+/* Binary search in a node's sorted ancestor array. */
+static bool has_ancestor(const cnode *n, uint32_t anc)
+{
+    size_t lo = 0, hi = n->nanc;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        uint32_t v = n->anc[mid];
+        if (v == anc)
+            return true;
+        if (v < anc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+bool centities_in(const wr_entities *e, const cv *a, const cv *b)
+{
+    uint32_t ia = centities_index(e, a), ib = centities_index(e, b);
+    if (ia != CNODE_ABSENT && ib != CNODE_ABSENT)
+        return ia == ib || has_ancestor(&e->nodes[ia], ib);
+    /* at most one of them is stored: only equality can hold */
+    return cv_equal(a, b);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
-bool centities_in(const wr_entities *e, const cv *a, const cv *b)
-{
-    if (cv_equal(a, b))
-        return true;
-    if (!e)
-        return false;
-    uint32_t ia = cuidmap_get(&e->map, a->u.e.ty, a->u.e.id, a->u.e.idn);
-    if (ia == UINT32_MAX)
-        return false;
-    uint32_t ib = cuidmap_get(&e->map, b->u.e.ty, b->u.e.id, b->u.e.idn);
-    if (ib == UINT32_MAX)
-        return false;
-    const cnode *n = &e->nodes[ia];
-    return n->nanc && bsearch(&ib, n->anc, n->nanc, sizeof ib, cmp_u32) != NULL;
-}
-
 /* Finds or creates the node for a uid (strings copied into the arena). */
 static int node_get(wr_entities *E, const char *ty, const char *id, size_t idn, uint32_t *out,
                     wr_err *err)
 {
-    uint32_t i = cuidmap_get(&E->map, ty, id, idn);
+    uint64_t h = cuid_hash(ty, id, idn);
+    uint32_t i = cuidmap_get_h(&E->map, h, ty, id, idn);
     if (i != UINT32_MAX) {
         *out = i;
         return WR_OK;
@@ -71,11 +97,19 @@ static int node_get(wr_entities *E, const char *ty, const char *id, size_t idn, 
     }
     cnode *n = &E->nodes[E->n];
     memset(n, 0, sizeof *n);
-    n->ty = ca_strndup(&E->arena, ty, strlen(ty));
+    /* few distinct types: share one copy of each name */
+    n->ty = NULL;
+    for (size_t k = 0; k < E->ntypes && !n->ty; k++)
+        if (strcmp(E->types[k], ty) == 0)
+            n->ty = E->types[k];
+    if (!n->ty && (n->ty = ca_strndup(&E->arena, ty, strlen(ty))) &&
+        E->ntypes < sizeof E->types / sizeof *E->types)
+        E->types[E->ntypes++] = n->ty;
     n->id = ca_strndup(&E->arena, id, idn);
     n->idn = idn;
+    n->hash = h;
     n->attrs.k = n->tags.k = CV_REC;
-    if (!n->ty || !n->id || cuidmap_put(&E->map, n->ty, n->id, idn, (uint32_t)E->n) == UINT32_MAX)
+    if (!n->ty || !n->id || cuidmap_put_h(&E->map, h, n->ty, n->id, idn, (uint32_t)E->n) == UINT32_MAX)
         return wr_fail(err, WR_ENOMEM, "out of memory");
     *out = (uint32_t)E->n++;
     return WR_OK;
@@ -107,33 +141,60 @@ static bool is_action_type(const char *ty)
     return strcmp(ty, "Action") == 0 || (n > 8 && strcmp(ty + n - 8, "::Action") == 0);
 }
 
+/* "entities[idx]<suffix>" for messages, formatted only on errors. */
+static const char *epath(char *buf, size_t n, size_t idx, const char *suffix)
+{
+    snprintf(buf, n, "entities[%zu]%s", idx, suffix);
+    return buf;
+}
+
+/* Reads an entity uid ({"type","id"} or {"__entity":{..}}) without copying
+ * its strings; false when malformed (the caller then asks
+ * cv_uid_from_json for the message). */
+static bool uid_peek(const json_t *j, const char **ty, const char **id, size_t *idn)
+{
+    const json_t *e = json_object_get(j, "__entity");
+    if (e)
+        j = e;
+    const json_t *t = json_object_get(j, "type"), *i = json_object_get(j, "id");
+    if (!json_is_string(t) || !json_is_string(i))
+        return false;
+    *ty = json_string_value(t);
+    *id = json_string_value(i);
+    *idn = json_string_length(i);
+    return (*ty)[0] && strlen(*ty) == json_string_length(t) && *idn <= UINT32_MAX;
+}
+
 static int load_one(wr_entities *E, const json_t *o, size_t idx, const wr_schema *s, wr_err *err)
 {
-    char path[128];
-    snprintf(path, sizeof path, "entities[%zu]", idx);
+    char path[192], sub[192];
     if (!json_is_object(o))
-        return wr_fail(err, WR_EINVAL, "%s: expected an object", path);
+        return wr_fail(err, WR_EINVAL, "%s: expected an object", epath(path, sizeof path, idx, ""));
     const char *key;
     const json_t *val;
     json_object_foreach((json_t *)o, key, val) {
         if (strcmp(key, "uid") && strcmp(key, "attrs") && strcmp(key, "parents") && strcmp(key, "tags"))
-            return wr_fail(err, WR_EINVAL, "%s: unexpected field \"%s\"", path, key);
+            return wr_fail(err, WR_EINVAL, "%s: unexpected field \"%s\"", epath(path, sizeof path, idx, ""),
+                           key);
     }
     const json_t *uid = json_object_get(o, "uid");
     if (!uid)
-        return wr_fail(err, WR_EINVAL, "%s: missing \"uid\"", path);
-    char sub[160];
-    snprintf(sub, sizeof sub, "%s.uid", path);
+        return wr_fail(err, WR_EINVAL, "%s: missing \"uid\"", epath(path, sizeof path, idx, ""));
     cv u;
-    int rc = cv_uid_from_json(&E->arena, uid, sub, &u, err);
-    if (rc)
-        return rc;
+    memset(&u, 0, sizeof u);
+    size_t idn;
+    int rc;
+    if (!uid_peek(uid, &u.u.e.ty, &u.u.e.id, &idn)) {
+        rc = cv_uid_from_json(&E->arena, uid, epath(sub, sizeof sub, idx, ".uid"), &u, err);
+        return rc ? rc : wr_fail(err, WR_EINVAL, "%s: invalid entity uid", sub);
+    }
+    u.u.e.idn = (uint32_t)idn;
     const csentity *se = NULL;
     if (s && !is_action_type(u.u.e.ty)) {
         se = cschema_entity(s, u.u.e.ty);
         if (!se)
-            return wr_fail(err, WR_EINVAL, "%s: entity type %s is not declared in the schema", sub,
-                           u.u.e.ty);
+            return wr_fail(err, WR_EINVAL, "%s: entity type %s is not declared in the schema",
+                           epath(sub, sizeof sub, idx, ".uid"), u.u.e.ty);
         if (se->nenum) {
             size_t k = 0;
             while (k < se->nenum && !(strlen(se->enums[k]) == u.u.e.idn &&
@@ -141,33 +202,36 @@ static int load_one(wr_entities *E, const json_t *o, size_t idx, const wr_schema
                 k++;
             if (k == se->nenum)
                 return wr_fail(err, WR_EINVAL, "%s: \"%.*s\" is not one of the values of enumerated type %s",
-                               sub, (int)(u.u.e.idn > 80 ? 80 : u.u.e.idn), u.u.e.id, u.u.e.ty);
+                               epath(sub, sizeof sub, idx, ".uid"),
+                               (int)(u.u.e.idn > 80 ? 80 : u.u.e.idn), u.u.e.id, u.u.e.ty);
         }
     }
     uint32_t ni;
     if ((rc = node_get(E, u.u.e.ty, u.u.e.id, u.u.e.idn, &ni, err)))
         return rc;
     if (E->nodes[ni].present)
-        return wr_fail(err, WR_EINVAL, "%s: duplicate entity %s::\"%.*s\"", sub, u.u.e.ty,
+        return wr_fail(err, WR_EINVAL, "%s: duplicate entity %s::\"%.*s\"",
+                       epath(sub, sizeof sub, idx, ".uid"), u.u.e.ty,
                        (int)(u.u.e.idn > 80 ? 80 : u.u.e.idn), u.u.e.id);
     E->nodes[ni].present = true;
     const json_t *attrs = json_object_get(o, "attrs"), *tags = json_object_get(o, "tags");
+    cjpath p0 = {NULL, "entities", 0}, p1 = {&p0, NULL, idx};
     if (attrs && !json_is_null(attrs)) {
-        snprintf(sub, sizeof sub, "%s.attrs", path);
         if (!json_is_object(attrs))
-            return wr_fail(err, WR_EINVAL, "%s: expected an object", sub);
+            return wr_fail(err, WR_EINVAL, "%s: expected an object", epath(sub, sizeof sub, idx, ".attrs"));
         cv a;
-        if ((rc = cv_from_json(&E->arena, attrs, se ? se->attrs : NULL, s, sub, 1, &a, err)))
+        cjpath pa = {&p1, "attrs", 0};
+        if ((rc = cv_from_json_p(&E->arena, attrs, se ? se->attrs : NULL, s, &pa, 1, &a, err)))
             return rc;
         E->nodes[ni].attrs = a;
     } else if (se && se->attrs) {
         for (size_t k = 0; k < se->attrs->nattr; k++)
             if (se->attrs->attr_required[k])
-                return wr_fail(err, WR_EINVAL, "%s: required attribute '%s' is missing", path,
-                               se->attrs->attr_names[k]);
+                return wr_fail(err, WR_EINVAL, "%s: required attribute '%s' is missing",
+                               epath(path, sizeof path, idx, ""), se->attrs->attr_names[k]);
     }
     if (tags && !json_is_null(tags)) {
-        snprintf(sub, sizeof sub, "%s.tags", path);
+        epath(sub, sizeof sub, idx, ".tags");
         if (!json_is_object(tags))
             return wr_fail(err, WR_EINVAL, "%s: expected an object", sub);
         if (se && !se->tags && json_object_size(tags))
@@ -182,12 +246,12 @@ static int load_one(wr_entities *E, const json_t *o, size_t idx, const wr_schema
             return wr_fail(err, WR_ENOMEM, "out of memory");
         const char *tk;
         const json_t *tv;
+        cjpath pt = {&p1, "tags", 0};
         json_object_foreach((json_t *)tags, tk, tv) {
-            char tp[320];
-            snprintf(tp, sizeof tp, "%s.%s", sub, tk);
+            cjpath pk = {&pt, tk, 0};
             if (!(t.u.rec.keys[i] = ca_strndup(&E->arena, tk, strlen(tk))))
                 return wr_fail(err, WR_ENOMEM, "out of memory");
-            if ((rc = cv_from_json(&E->arena, tv, se ? se->tags : NULL, s, tp, 2, &t.u.rec.v[i], err)))
+            if ((rc = cv_from_json_p(&E->arena, tv, se ? se->tags : NULL, s, &pk, 2, &t.u.rec.v[i], err)))
                 return rc;
             i++;
         }
@@ -197,14 +261,20 @@ static int load_one(wr_entities *E, const json_t *o, size_t idx, const wr_schema
     const json_t *parents = json_object_get(o, "parents");
     if (parents && !json_is_null(parents)) {
         if (!json_is_array(parents))
-            return wr_fail(err, WR_EINVAL, "%s.parents: expected an array", path);
+            return wr_fail(err, WR_EINVAL, "%s: expected an array", epath(sub, sizeof sub, idx, ".parents"));
         for (size_t k = 0; k < json_array_size(parents); k++) {
-            snprintf(sub, sizeof sub, "%s.parents[%zu]", path, k);
-            cv p;
+            const json_t *pj = json_array_get(parents, k);
+            const char *pty, *pid;
+            size_t pidn;
             uint32_t pi;
-            if ((rc = cv_uid_from_json(&E->arena, json_array_get(parents, k), sub, &p, err)) ||
-                (rc = node_get(E, p.u.e.ty, p.u.e.id, p.u.e.idn, &pi, err)) ||
-                (rc = add_parent(E, ni, pi, err)))
+            if (!uid_peek(pj, &pty, &pid, &pidn)) {
+                cv p;
+                char sfx[48];
+                snprintf(sfx, sizeof sfx, ".parents[%zu]", k);
+                rc = cv_uid_from_json(&E->arena, pj, epath(sub, sizeof sub, idx, sfx), &p, err);
+                return rc ? rc : wr_fail(err, WR_EINVAL, "%s: invalid entity uid", sub);
+            }
+            if ((rc = node_get(E, pty, pid, pidn, &pi, err)) || (rc = add_parent(E, ni, pi, err)))
                 return rc;
         }
     }
@@ -261,7 +331,22 @@ static int build_ancestors(wr_entities *E, wr_err *err)
         }
         if (!na)
             continue;
-        qsort(acc, na, sizeof *acc, cmp_u32);
+        if (na <= 256) {
+            /* shell sort inline: no comparison callbacks for the usual sizes */
+            static const size_t gaps[] = {57, 23, 10, 4, 1};
+            for (size_t gi = 0; gi < sizeof gaps / sizeof *gaps; gi++) {
+                size_t gap = gaps[gi];
+                for (size_t k = gap; k < na; k++) {
+                    uint32_t x = acc[k];
+                    size_t j = k;
+                    for (; j >= gap && acc[j - gap] > x; j -= gap)
+                        acc[j] = acc[j - gap];
+                    acc[j] = x;
+                }
+            }
+        } else {
+            qsort(acc, na, sizeof *acc, cmp_u32);
+        }
         uint32_t *anc = ca_alloc(&E->arena, na * sizeof *anc);
         if (!anc) {
             rc = wr_fail(err, WR_ELIMIT, "entity hierarchy too large (ancestor index over the memory limit)");
@@ -276,6 +361,27 @@ out:
     free(stack);
     free(acc);
     return rc;
+}
+
+/* Caches the node index of every entity reference inside attributes and
+ * tags (see cv.u.e.node), so evaluation follows them without hashing. */
+static void resolve_refs(const wr_entities *E, cv *v)
+{
+    switch (v->k) {
+    case CV_ENT:
+        centities_resolve(E, v);
+        break;
+    case CV_SET:
+        for (size_t i = 0; i < v->u.set.n; i++)
+            resolve_refs(E, &v->u.set.v[i]);
+        break;
+    case CV_REC:
+        for (size_t i = 0; i < v->u.rec.n; i++)
+            resolve_refs(E, &v->u.rec.v[i]);
+        break;
+    default:
+        break;
+    }
 }
 
 void wr_entities_free(wr_entities *e)
@@ -303,6 +409,10 @@ int wr_entities_from_json(const json_t *array, const wr_schema *schema, wr_entit
         rc = add_schema_actions(E, schema, err);
     if (rc == WR_OK)
         rc = build_ancestors(E, err);
+    for (size_t i = 0; rc == WR_OK && i < E->n; i++) {
+        resolve_refs(E, &E->nodes[i].attrs);
+        resolve_refs(E, &E->nodes[i].tags);
+    }
     if (rc != WR_OK) {
         wr_entities_free(E);
         return rc;

@@ -137,7 +137,8 @@ static int attr(ceval *ev, const cexpr *x, bool has, cv *out)
         return -1;
     const cv *rec;
     if (a.k == CV_ENT) {
-        const cnode *n = centities_get(ev->ents, a.u.e.ty, a.u.e.id, a.u.e.idn);
+        uint32_t ni = centities_index(ev->ents, &a);
+        const cnode *n = ni == CNODE_ABSENT ? NULL : &ev->ents->nodes[ni];
         if (!n || !n->present) {
             if (has) {
                 out->k = CV_BOOL;
@@ -255,7 +256,8 @@ static int method(ceval *ev, const cexpr *x, cv *out)
             return type_err(ev, x, nm, "an entity", &self);
         if (arg.k != CV_STR)
             return type_err(ev, x, nm, "a string argument", &arg);
-        const cnode *n = centities_get(ev->ents, self.u.e.ty, self.u.e.id, self.u.e.idn);
+        uint32_t ni = centities_index(ev->ents, &self);
+        const cnode *n = ni == CNODE_ABSENT ? NULL : &ev->ents->nodes[ni];
         char key[256];
         if (arg.u.s.n >= sizeof key || memchr(arg.u.s.p, 0, arg.u.s.n)) {
             if (fn == CFN_HASTAG) {
@@ -439,40 +441,8 @@ int ceval_expr(ceval *ev, const cexpr *x, cv *out)
     }
 }
 
-static bool scope_match(const wr_entities *ents, const cscopec *c, const cv *v)
+int ceval_conds(ceval *ev, const cpolicy *p)
 {
-    cv u;
-    if (c->kind == CS_ANY)
-        return true;
-    if (c->kind == CS_IS || c->kind == CS_IS_IN) {
-        if (strcmp(v->u.e.ty, c->is_type) != 0)
-            return false;
-        if (c->kind == CS_IS)
-            return true;
-    }
-    u.k = CV_ENT;
-    if (c->nlist) {
-        for (size_t i = 0; i < c->nlist; i++) {
-            u.u.e.ty = c->list[i].ty;
-            u.u.e.id = c->list[i].id;
-            u.u.e.idn = c->list[i].idn;
-            if (centities_in(ents, v, &u))
-                return true;
-        }
-        return false;
-    }
-    u.u.e.ty = c->uid.ty;
-    u.u.e.id = c->uid.id;
-    u.u.e.idn = c->uid.idn;
-    return c->kind == CS_EQ ? cv_equal(v, &u) : centities_in(ents, v, &u);
-}
-
-int ceval_policy(ceval *ev, const cpolicy *p)
-{
-    if (!scope_match(ev->ents, &p->principal, &ev->var[VAR_PRINCIPAL]) ||
-        !scope_match(ev->ents, &p->action, &ev->var[VAR_ACTION]) ||
-        !scope_match(ev->ents, &p->resource, &ev->var[VAR_RESOURCE]))
-        return 0;
     for (size_t i = 0; i < p->ncond; i++) {
         cv r;
         if (ceval_expr(ev, p->conds[i].e, &r))

@@ -959,7 +959,6 @@ static cpolicy *parse_policy(cparser *P, size_t index)
     return p;
 }
 
-int cps_append(wr_policy_set *ps, cpolicy *p, wr_err *err);
 
 int cpolicy_parse_text(wr_policy_set *ps, const char *text, size_t len, const char *file,
                        wr_err *err)
@@ -993,7 +992,7 @@ int cpolicy_parse_text(wr_policy_set *ps, const char *text, size_t len, const ch
         }
     }
     if (rc != WR_OK)
-        ps->n = start; /* roll back this text's policies */
+        cps_truncate(ps, start); /* roll back this text's policies */
     ps->index_ok = false;
     return rc;
 }

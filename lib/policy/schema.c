@@ -326,7 +326,7 @@ static int snames(sparser *P, const char **items, size_t *n, ctoken *first)
 static int sentity(sparser *P)
 {
     const char *names[256];
-    size_t nn;
+    size_t nn = 0;
     ctoken first;
     if (snames(P, names, &nn, &first))
         return -1;
@@ -410,7 +410,7 @@ static int saction_ref(sparser *P, const char **ty, const char **id)
 static int saction(sparser *P)
 {
     const char *names[256];
-    size_t nn;
+    size_t nn = 0;
     ctoken first;
     if (snames(P, names, &nn, &first))
         return -1;

@@ -20,26 +20,36 @@ uint64_t cuid_hash(const char *ty, const char *id, size_t idn)
     h = (h ^ 0xff) * 1099511628211ull;
     for (size_t i = 0; i < idn; i++)
         h = (h ^ (unsigned char)id[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
+    h ^= h >> 29;
+    return h ? h : 1; /* 0 marks empty slots */
 }
 
-static bool slot_is(const cuid_slot *s, const char *ty, const char *id, size_t idn)
+/* The stored hash is compared first, so a probe over other keys rarely
+ * touches their strings. */
+static bool slot_is(const cuid_slot *s, uint64_t h, const char *ty, const char *id, size_t idn)
 {
-    return s->idn == idn && strcmp(s->ty, ty) == 0 && memcmp(s->id, id, idn) == 0;
+    return s->hash == h && s->idn == idn && memcmp(s->id, id, idn) == 0 && strcmp(s->ty, ty) == 0;
+}
+
+uint32_t cuidmap_get_h(const cuidmap *m, uint64_t h, const char *ty, const char *id, size_t idn)
+{
+    if (!m->cap)
+        return UINT32_MAX;
+    size_t mask = m->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const cuid_slot *s = &m->slots[i];
+        if (!s->hash)
+            return UINT32_MAX;
+        if (slot_is(s, h, ty, id, idn))
+            return s->val;
+    }
 }
 
 uint32_t cuidmap_get(const cuidmap *m, const char *ty, const char *id, size_t idn)
 {
     if (!m->cap)
         return UINT32_MAX;
-    size_t mask = m->cap - 1;
-    for (size_t i = cuid_hash(ty, id, idn) & mask;; i = (i + 1) & mask) {
-        const cuid_slot *s = &m->slots[i];
-        if (!s->used)
-            return UINT32_MAX;
-        if (slot_is(s, ty, id, idn))
-            return s->val;
-    }
+    return cuidmap_get_h(m, cuid_hash(ty, id, idn), ty, id, idn);
 }
 
 static int grow(cuidmap *m)
@@ -50,10 +60,10 @@ static int grow(cuidmap *m)
         return -1;
     for (size_t j = 0; j < m->cap; j++) {
         cuid_slot *s = &m->slots[j];
-        if (!s->used)
+        if (!s->hash)
             continue;
-        size_t i = cuid_hash(s->ty, s->id, s->idn) & (ncap - 1);
-        while (ns[i].used)
+        size_t i = s->hash & (ncap - 1);
+        while (ns[i].hash)
             i = (i + 1) & (ncap - 1);
         ns[i] = *s;
     }
@@ -65,21 +75,27 @@ static int grow(cuidmap *m)
 
 uint32_t cuidmap_put(cuidmap *m, const char *ty, const char *id, size_t idn, uint32_t val)
 {
-    if ((m->n + 1) * 2 > m->cap && grow(m) != 0)
+    return cuidmap_put_h(m, cuid_hash(ty, id, idn), ty, id, idn, val);
+}
+
+uint32_t cuidmap_put_h(cuidmap *m, uint64_t h, const char *ty, const char *id, size_t idn,
+                       uint32_t val)
+{
+    if (idn > UINT32_MAX || ((m->n + 1) * 2 > m->cap && grow(m) != 0))
         return UINT32_MAX;
     size_t mask = m->cap - 1;
-    for (size_t i = cuid_hash(ty, id, idn) & mask;; i = (i + 1) & mask) {
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
         cuid_slot *s = &m->slots[i];
-        if (!s->used) {
+        if (!s->hash) {
             s->ty = ty;
             s->id = id;
-            s->idn = idn;
+            s->idn = (uint32_t)idn;
             s->val = val;
-            s->used = 1;
+            s->hash = h;
             m->n++;
             return val;
         }
-        if (slot_is(s, ty, id, idn))
+        if (slot_is(s, h, ty, id, idn))
             return s->val;
     }
 }

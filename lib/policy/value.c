@@ -101,9 +101,9 @@ const char *cv_rec_sort(carena *a, cv *rec)
         sorted = strcmp(rec->u.rec.keys[i - 1], rec->u.rec.keys[i]) < 0;
     if (sorted)
         return NULL;
-    ckv *kv = ca_alloc(a, n * sizeof *kv);
+    ckv *kv = n > 16 ? ca_alloc(a, n * sizeof *kv) : NULL;
     if (!kv) {
-        /* cannot sort: fall back to an insertion sort in place */
+        /* small records (or no room): insertion sort in place */
         for (size_t i = 1; i < n; i++)
             for (size_t j = i; j > 0 && strcmp(rec->u.rec.keys[j - 1], rec->u.rec.keys[j]) > 0; j--) {
                 const char *tk = rec->u.rec.keys[j];
@@ -252,6 +252,8 @@ int cv_uid_from_json(carena *a, const json_t *j, const char *path, cv *out, wr_e
     if (!json_is_object(j) || !json_is_string(ty) || !json_is_string(id))
         return wr_fail(err, WR_EINVAL, "%s: entity reference needs {\"type\": string, \"id\": string}",
                        path);
+    if (json_string_length(id) > UINT32_MAX)
+        return wr_fail(err, WR_ELIMIT, "%s: entity id too long", path);
     memset(out, 0, sizeof *out);
     out->k = CV_ENT;
     out->u.e.ty = ca_strndup(a, json_string_value(ty), json_string_length(ty));
@@ -280,16 +282,46 @@ static int mismatch(wr_err *err, const char *path, const char *want, const json_
     return wr_fail(err, WR_EINVAL, "%s: expected %s, found %s", path, want, jtype(j));
 }
 
+/* The JSON path for messages is a chain of segments formatted only when
+ * an error is reported: formatting it for every value dominated loading. */
+static const char *cjpath_fmt(const cjpath *p, char *buf, size_t n)
+{
+    const cjpath *seg[WR_CEDAR_MAX_DEPTH + 8];
+    size_t k = 0, at = 0;
+    for (; p && k < sizeof seg / sizeof *seg; p = p->up)
+        seg[k++] = p;
+    buf[0] = '\0';
+    while (k-- && at < n) {
+        int w = seg[k]->key ? snprintf(buf + at, n - at, "%s%s", at ? "." : "", seg[k]->key)
+                            : snprintf(buf + at, n - at, "[%zu]", seg[k]->idx);
+        if (w < 0)
+            break;
+        at += (size_t)w;
+    }
+    return buf;
+}
+
 int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
                  const char *path, int depth, cv *out, wr_err *err)
 {
-    char sub[512];
+    cjpath root = {NULL, path, 0};
+    return cv_from_json_p(a, j, t, s, &root, depth, out, err);
+}
+
+int cv_from_json_p(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
+                   const cjpath *pp, int depth, cv *out, wr_err *err)
+{
+    char pbuf[512];
+#define path (cjpath_fmt(pp, pbuf, sizeof pbuf))
     if (depth > WR_CEDAR_MAX_DEPTH)
         return wr_fail(err, WR_ELIMIT, "%s: JSON nested deeper than %d", path, WR_CEDAR_MAX_DEPTH);
     memset(out, 0, sizeof *out);
     /* escapes are accepted whatever the schema says, then checked */
     if (json_is_object(j) && json_object_size(j) == 1 && json_object_get(j, "__extn")) {
-        int rc = ext_escape(json_object_get(j, "__extn"), path, out, err);
+        /* helpers get the formatted path only to report an error */
+        int rc = ext_escape(json_object_get(j, "__extn"), "", out, NULL);
+        if (rc)
+            return ext_escape(json_object_get(j, "__extn"), path, out, err);
         if (rc)
             return rc;
         static const int map[] = {[CST_IP] = CV_IP, [CST_DECIMAL] = CV_DEC,
@@ -305,8 +337,10 @@ int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s
         if (t && t->k != CST_ENTITY)
             return wr_fail(err, WR_EINVAL, "%s: entity reference where the schema expects another type",
                            path);
-        int rc = cv_uid_from_json(a, j, path, out, err);
-        if (rc == WR_OK && t && strcmp(out->u.e.ty, t->name) != 0)
+        int rc = cv_uid_from_json(a, j, "", out, NULL);
+        if (rc)
+            return cv_uid_from_json(a, j, path, out, err);
+        if (t && strcmp(out->u.e.ty, t->name) != 0)
             return wr_fail(err, WR_EINVAL, "%s: entity of type %s where the schema expects %s", path,
                            out->u.e.ty, t->name);
         return rc;
@@ -336,8 +370,10 @@ int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s
         case CST_ENTITY: {
             if (!json_is_object(j))
                 return mismatch(err, path, "an entity reference", j);
-            int rc = cv_uid_from_json(a, j, path, out, err);
-            if (rc == WR_OK && strcmp(out->u.e.ty, t->name) != 0)
+            int rc = cv_uid_from_json(a, j, "", out, NULL);
+            if (rc)
+                return cv_uid_from_json(a, j, path, out, err);
+            if (strcmp(out->u.e.ty, t->name) != 0)
                 return wr_fail(err, WR_EINVAL, "%s: entity of type %s where the schema expects %s",
                                path, out->u.e.ty, t->name);
             return rc;
@@ -345,9 +381,13 @@ int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s
         case CST_IP: case CST_DECIMAL: case CST_DATETIME: case CST_DURATION:
             if (!json_is_string(j))
                 return mismatch(err, path, "a string (extension value)", j);
-            return ext_from_text(t->k == CST_IP ? CFN_IP : t->k == CST_DECIMAL ? CFN_DECIMAL
-                                 : t->k == CST_DATETIME ? CFN_DATETIME : CFN_DURATION,
-                                 json_string_value(j), json_string_length(j), path, out, err);
+        {
+            int fn = t->k == CST_IP ? CFN_IP : t->k == CST_DECIMAL ? CFN_DECIMAL
+                     : t->k == CST_DATETIME ? CFN_DATETIME : CFN_DURATION;
+            if (ext_from_text(fn, json_string_value(j), json_string_length(j), "", out, NULL) == WR_OK)
+                return WR_OK;
+            return ext_from_text(fn, json_string_value(j), json_string_length(j), path, out, err);
+        }
         default:
             return wr_fail(err, WR_EINTERNAL, "%s: unresolved schema type", path);
         }
@@ -374,8 +414,8 @@ int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s
         if (n && !(out->u.set.v = ca_alloc(a, n * sizeof(cv))))
             return wr_fail(err, WR_ENOMEM, "%s: out of memory", path);
         for (size_t i = 0; i < n; i++) {
-            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-            int rc = cv_from_json(a, json_array_get(j, i), t ? t->elem : NULL, s, sub, depth + 1,
+            cjpath sub = {pp, NULL, i};
+            int rc = cv_from_json_p(a, json_array_get(j, i), t ? t->elem : NULL, s, &sub, depth + 1,
                                   &out->u.set.v[i], err);
             if (rc)
                 return rc;
@@ -392,11 +432,11 @@ int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s
         const char *key;
         const json_t *val;
         json_object_foreach((json_t *)j, key, val) {
-            snprintf(sub, sizeof sub, "%s.%s", path, key);
+            cjpath sub = {pp, key, 0};
             const cstype *at = t ? rec_attr(t, key, NULL) : NULL;
             if (!(out->u.rec.keys[i] = ca_strndup(a, key, strlen(key))))
                 return wr_fail(err, WR_ENOMEM, "%s: out of memory", path);
-            int rc = cv_from_json(a, val, at, s, sub, depth + 1, &out->u.rec.v[i], err);
+            int rc = cv_from_json_p(a, val, at, s, &sub, depth + 1, &out->u.rec.v[i], err);
             if (rc)
                 return rc;
             i++;
@@ -414,4 +454,5 @@ int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s
     default:
         return wr_fail(err, WR_EINVAL, "%s: null is not a Cedar value", path);
     }
+#undef path
 }
