@@ -77,6 +77,17 @@ static const char *body_str(srv_req *r, const char *k)
  * (e.g. the denied change) in the body. */
 static void reply(srv_req *r, int rc, int status, json_t *out, const wr_err *err)
 {
+    const char *state = json_string_value(json_object_get(out, "state"));
+    const char *outcome = json_string_value(json_object_get(json_object_get(out, "decision"), "outcome"));
+    if (rc == WR_OK && ((state && strcmp(state, "denied") == 0) || (!state && outcome && strcmp(outcome, "deny") == 0))) {
+        /* a recorded denial (the CLI's exit 5): 403 with the change */
+        const char *why = json_string_value(json_array_get(
+            json_object_get(json_object_get(out, "decision"), "explanation"), 0));
+        wr_err d = {WR_EDENIED, ""};
+        snprintf(d.msg, sizeof d.msg, "denied: %s", why ? why : "no policy permits it");
+        srv_fail(r, &d, json_pack("{s:o}", "change", out));
+        return;
+    }
     if (rc == WR_OK) {
         srv_json(r, status, out ? out : json_object());
         return;

@@ -322,19 +322,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size) {
-        if (srv_now_us() - r->start_us > (int64_t)s->cfg.request_timeout * 1000000) {
-            *upload_size = 0;
-            srv_error(r, 408, NULL, "request body did not arrive within %u s", s->cfg.request_timeout);
-            return send_response(r);
-        }
-        if (r->upload.len + *upload_size > s->cfg.max_body ||
-            wr_buf_append(&r->upload, upload, *upload_size) != WR_OK) {
-            *upload_size = 0;
-            srv_error(r, 413, NULL, "request body exceeds %zu bytes", s->cfg.max_body);
-            return send_response(r);
-        }
+        /* libmicrohttpd cannot queue a response while a body is still
+         * arriving, so an oversize or late body is read and discarded, and
+         * answered (413 / 408) when it ends; a client that keeps going for
+         * twice the request timeout is cut off. */
+        int64_t age = srv_now_us() - r->start_us, limit = (int64_t)s->cfg.request_timeout * 1000000;
+        if (age > 2 * limit)
+            return MHD_NO;
+        if (!r->late && !r->too_large && age > limit)
+            r->late = 1;
+        if (!r->late && !r->too_large &&
+            (r->upload.len + *upload_size > s->cfg.max_body ||
+             wr_buf_append(&r->upload, upload, *upload_size) != WR_OK))
+            r->too_large = 1;
         *upload_size = 0;
         return MHD_YES;
+    }
+    if (r->late) {
+        srv_error(r, 408, NULL, "request body did not arrive within %u s", s->cfg.request_timeout);
+        return send_response(r);
+    }
+    if (r->too_large) {
+        srv_error(r, 413, NULL, "request body exceeds %zu bytes", s->cfg.max_body);
+        return send_response(r);
     }
     /* the whole request is here */
     if (r->upload.len) {
@@ -585,8 +595,6 @@ static int start(const wr_server_config *c, int pdp, const wr_pdp_source *src, w
         goto fail;
     struct MHD_OptionItem opts[16];
     int k = 0;
-    /* the logger first, so MHD never prints through its own */
-    opts[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, s};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, s->fd, NULL};
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, c->threads, NULL};
     /* hard cap above the soft one, so the soft one can answer 503 */
@@ -601,7 +609,9 @@ static int start(const wr_server_config *c, int pdp, const wr_pdp_source *src, w
         opts[k++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem};
     }
     opts[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                            /* the logger first, so MHD never prints through its own */
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!s->d) {
         rc = wr_fail(err, WR_EIO, "could not start the HTTP daemon on %s%s", c->listen,
                      (flags & MHD_USE_TLS) ? " (check the TLS certificate and key)" : "");

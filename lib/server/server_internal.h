@@ -124,6 +124,7 @@ struct srv_req {
     wr_buf upload;
     int64_t start_us;               /* monotonic */
     int responded;
+    int too_large, late;            /* body over max_body / after request_timeout */
     /* response being built */
     int status;
     char *body;                     /* owned */
