@@ -46,7 +46,7 @@ call() {
   [ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
   [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
   CODE=$(curl "${args[@]}" || true)
-  BODY=$(cat "$T/body" 2>/dev/null || true)
+  BODY=$(tr -d '\000' < "$T/body" 2>/dev/null || true)
 }
 expect_http() {
   local desc=$1 want=$2; shift 2
