@@ -119,14 +119,17 @@ int srv_status_http(int code)
 void srv_fail(srv_req *r, const wr_err *err, json_t *extra)
 {
     int code = err->code ? err->code : WR_EINTERNAL;
-    const char *name = wr_status_name(code);
-    char lname[32];
-    size_t i = 0;
-    for (; name[i] && i + 1 < sizeof lname; i++)   /* "EDENIED" -> "denied" */
-        lname[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
-    lname[i] = '\0';
-    error_body(r, srv_status_http(code), lname[0] == 'e' ? lname + 1 : lname,
-               err->msg[0] ? err->msg : name, extra);
+    const char *name;
+    switch (code) {
+    case WR_EINVAL: name = "invalid_request"; break;
+    case WR_ENOTFOUND: name = "not_found"; break;
+    case WR_ESTATE: name = "invalid_state"; break;
+    case WR_EDENIED: name = "denied"; break;
+    case WR_ECONFLICT: name = "conflict"; break;
+    case WR_ELIMIT: name = "limit_exceeded"; break;
+    default: name = "internal"; break;
+    }
+    error_body(r, srv_status_http(code), name, err->msg[0] ? err->msg : wr_status_name(code), extra);
 }
 
 const char *srv_query(srv_req *r, const char *key)
