@@ -5,11 +5,15 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
       libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl libjansson-dev
       libmicrohttpd-dev libcurl4-openssl-dev libldap2-dev
-      jq curl python3 nodejs npm)
+      jq curl python3)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm (for the benchmark against cedar-wasm and the MCP SDK test)
+# may come from another packaging of nodejs that already bundles npm.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"

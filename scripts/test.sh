@@ -21,6 +21,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 if [ -d fuzz ] && ls fuzz/fuzz_*.c >/dev/null 2>&1; then
   echo "== short fuzz runs"
-  bash scripts/fuzz.sh "${WARRANT_FUZZ_SECONDS:-20}"
+  fz=20; [ "$long" = 1 ] && fz=600
+  bash scripts/fuzz.sh "${WARRANT_FUZZ_SECONDS:-$fz}"
 fi
 echo "== all tests passed"

@@ -45,6 +45,8 @@ int cli_change_exit(const json_t *c)
     const char *state = json_string_value(json_object_get(c, "state"));
     if (state && strcmp(state, "denied") == 0)
         return 5;
+    if (state && strcmp(state, "failed") == 0)
+        return 6;   /* validation found the target does not match */
     json_t *d = json_object_get(c, "decision");
     if (!state && d && strcmp(s(d, "outcome"), "deny") == 0)
         return 5;

@@ -236,12 +236,20 @@ static void story(demo *d, const char *dir, uint64_t n, uint64_t seed)
     say("and orphan_rate <= 25 on the system they touch; below that AI may advise but not execute.");
 
     /* the orphaned payroll accounts the agent will remediate */
-    json_t *orphans = NULL;
-    if (wr_readiness_offenders(wr_ctx_store(d->ctx), "orphan_rate", "system", "payroll", 3, &orphans, &err)) {
-        expect(d, 0, "listing orphaned accounts", &err);
-        return;
+    /* orphaned accounts in the finance applications the agent will cover */
+    json_t *orphans = json_array();
+    static const char *const finance[] = {"payroll", "netsuite"};
+    for (size_t f = 0; f < 2; f++) {
+        json_t *some = NULL;
+        if (wr_readiness_offenders(wr_ctx_store(d->ctx), "orphan_rate", "system", finance[f], 5, &some, &err)) {
+            expect(d, 0, "listing orphaned accounts", &err);
+            json_decref(orphans);
+            return;
+        }
+        json_array_extend(orphans, some);
+        json_decref(some);
     }
-    say("orphaned payroll accounts (first %zu):", json_array_size(orphans));
+    say("orphaned accounts in finance applications (%zu):", json_array_size(orphans));
     size_t i;
     json_t *o;
     json_array_foreach(orphans, i, o)

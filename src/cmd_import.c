@@ -13,6 +13,33 @@ const char cmd_import_summary[] = "import identities, accounts, grants... from C
 
 #define MAX_FILES 256
 
+/* Files named after a kind go in dependency order (identities before the
+ * accounts that name them), so a whole directory can be given in glob order. */
+static int kind_rank(const char *path)
+{
+    static const char *const order[] = {"identities", "systems", "entitlements", "accounts",
+                                        "grants", "credentials", "roles"};
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (int i = 0; i < 7; i++)
+        if (strncmp(base, order[i], strlen(order[i])) == 0)
+            return i;
+    return 0;
+}
+
+static void order_files(const char **files, int n)
+{
+    for (int i = 1; i < n; i++) {
+        const char *f = files[i];
+        int j = i;
+        while (j > 0 && kind_rank(files[j - 1]) > kind_rank(f)) {
+            files[j] = files[j - 1];
+            j--;
+        }
+        files[j] = f;
+    }
+}
+
 /* A progress bar on a terminal: redrawn at most a few times a second. */
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
@@ -56,6 +83,8 @@ int cmd_import(int argc, char **argv, wr_cli *cli)
         return cli_usage_error(argv[0], "no file to import");
     if (full && !source)
         return cli_usage_error(argv[0], "--full needs --source NAME");
+    if (!kind)
+        order_files(files, nfiles);
     wr_err err = {0};
     wr_store *s;
     if (wr_store_open(cli->data_dir, WR_STORE_CREATE, &s, &err))

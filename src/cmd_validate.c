@@ -15,6 +15,7 @@ int cmd_validate(int argc, char **argv, wr_cli *cli)
         "usage: warrant validate CHANGE_ID --as PRINCIPAL\n\n"
         "Reads the target back and checks it matches every operation of the executed\n"
         "change.  On success the change is validated and a validation report (with its\n"
-        "SHA-256) becomes closure evidence; on a mismatch the change is marked failed.\n",
+        "SHA-256) becomes closure evidence; on a mismatch the change is marked failed\n"
+        "and the command exits 6.\n",
         0, run);
 }

@@ -92,6 +92,10 @@ int wr_obligations_from_policy(const wr_policy_set *ps, const char *policy_id,
 int wr_obligations_add_floors(wr_obligations *o, const char *spec) WR_MUST_CHECK;
 /* Adds evidence kinds (a JSON array of strings). */
 int wr_obligations_add_evidence(wr_obligations *o, const json_t *kinds) WR_MUST_CHECK;
+/* Reads the annotations of every permit policy of ps: the first malformed
+ * one fails (so a bad annotation is found when policies load, not at the
+ * first decision it would have decided). */
+int wr_obligations_check_set(const wr_policy_set *ps, wr_err *err) WR_MUST_CHECK;
 /* into = strictest combination of into and other. */
 void wr_obligations_combine(wr_obligations *into, const wr_obligations *other);
 /* Does readiness (a JSON object of metric -> integer) meet every floor?

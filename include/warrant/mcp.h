@@ -37,8 +37,18 @@ void wr_mcp_session_free(wr_mcp_session *s);
 const char *wr_mcp_session_id(const wr_mcp_session *s);
 /* The protocol version negotiated by initialize, or NULL before it. */
 const char *wr_mcp_session_version(const wr_mcp_session *s);
+/* The principal the session acts as (the HTTP server checks that a
+ * request's bearer token belongs to the same principal before using a
+ * session found by its MCP-Session-Id). */
+const char *wr_mcp_session_principal(const wr_mcp_session *s);
+/* Tools per tools/list page (default 50, more than there are tools; tests
+ * set a small value to exercise cursors).  0 restores the default. */
+void wr_mcp_session_set_page_size(wr_mcp_session *s, size_t n);
 
-/* Handles one JSON-RPC message (a request or a notification).  On return
+/* A session is used by one thread at a time (the HTTP server serialises
+ * the requests of a session); sessions of one wr_ctx share its store.
+ *
+ * Handles one JSON-RPC message (a request or a notification).  On return
  * *response (caller frees) is the response text, or NULL for a
  * notification or a response from the client.  Protocol faults become
  * JSON-RPC errors in *response; the function itself fails only when it

@@ -68,6 +68,8 @@ int wr_policy_set_validate(const wr_policy_set *ps, const wr_schema *schema,
                            wr_err *err) WR_MUST_CHECK;
 void wr_policy_set_free(wr_policy_set *ps);
 size_t wr_policy_set_count(const wr_policy_set *ps);
+/* Id of the i-th policy, template or link (0 <= i < count), else NULL. */
+const char *wr_policy_set_id_at(const wr_policy_set *ps, size_t i);
 /* Value of annotation @key(...) on policy id, or NULL if absent (borrowed). */
 const char *wr_policy_annotation(const wr_policy_set *ps, const char *policy_id,
                                  const char *key);

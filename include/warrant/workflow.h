@@ -105,8 +105,9 @@ int wr_decide(wr_ctx *ctx, const wr_actor *actor, const json_t *req,
  * advise/draft: evaluated and recorded in the log as advice/draft, no
  * change is created.  recommend: creates a change (denied, awaiting
  * approval or approved).  execute: as recommend, then executes at once
- * when policy allows it without approvals.  A policy denial is recorded
- * and reported as WR_EDENIED with the change in *out. */
+ * when policy allows it without approvals.  A policy denial is not a
+ * failure of the call: the change is recorded in state "denied" with the
+ * decision's explanation and returned in *out (the CLI exits 5). */
 int wr_change_propose(wr_ctx *ctx, const wr_actor *actor, const json_t *req,
                       json_t **out, wr_err *err) WR_MUST_CHECK;
 int wr_change_approve(wr_ctx *ctx, const wr_actor *actor, const char *id,
@@ -115,6 +116,9 @@ int wr_change_reject(wr_ctx *ctx, const wr_actor *actor, const char *id,
                      const char *reason, json_t **out, wr_err *err) WR_MUST_CHECK;
 int wr_change_execute(wr_ctx *ctx, const wr_actor *actor, const char *id,
                       json_t **out, wr_err *err) WR_MUST_CHECK;
+/* Reads the target back; a mismatch marks the change "failed" (returned
+ * in *out with the validation report in its lineage), a match marks it
+ * "validated" and adds the report's digest as validation_report evidence. */
 int wr_change_validate(wr_ctx *ctx, const wr_actor *actor, const char *id,
                        json_t **out, wr_err *err) WR_MUST_CHECK;
 /* evidence: [{"kind":"ticket","ref":"CHG-1234"}, ...] */

@@ -312,7 +312,7 @@ static void emit_account(gen *g, size_t sys, const char *login, const char *iden
         t[i]->dormant += dormant;
     }
     /* grants: the role entitlement first, then Zipf picks, no repeats */
-    int n = nents(&systems[sys]), k = 1 + (int)below(&g->r, 5), taken = 0;
+    int n = nents(&systems[sys]), k = 2 + (int)below(&g->r, 6), taken = 0;
     for (int i = 0; i < k; i++) {
         int rank = i == 0 && !nhi ? 0 : zipf(&g->r, n);
         if (nhi && chance(&g->r, 200))

@@ -182,7 +182,23 @@ struct inv_import {
     inv_set touched_ident_set;
     wr_buf ev;                   /* event JSON scratch */
     uint64_t rows;
+    /* Statements prepared once per file: the store's cache hashes the SQL
+     * text on every prepare, which shows at a million rows. */
+    wr_stmt *stmts[8 + 3 * K_COUNT];
 };
+
+enum { ST_REF_A, ST_REF_E, ST_REF_S, ST_REF_I, ST_EVENT, ST_KIND = 8 };
+
+static int prep(inv_import *im, int slot, const char *sql, wr_stmt **st, wr_err *err)
+{
+    if (!im->stmts[slot]) {
+        int rc = wr_stmt_prepare(im->s, sql, &im->stmts[slot], err);
+        if (rc)
+            return rc;
+    }
+    *st = im->stmts[slot];
+    return WR_OK;
+}
 
 const wr_import_opts *inv_import_opts(const inv_import *im)
 {
@@ -283,7 +299,17 @@ static int lookup_ref(inv_import *im, char type, const char *id, int64_t *rid, i
                     : type == 'E' ? "SELECT rid, system_rid FROM entitlements WHERE id=?"
                     : type == 'S' ? "SELECT rid, rid FROM systems WHERE id=?"
                                   : "SELECT rid, 0 FROM identities WHERE id=?";
-    return inv_query_ints(im->s, sql, id, rid, sys, err);
+    int slot = type == 'A' ? ST_REF_A : type == 'E' ? ST_REF_E : type == 'S' ? ST_REF_S : ST_REF_I;
+    wr_stmt *st;
+    int rc = prep(im, slot, sql, &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_text(st, 1, id);
+    rc = wr_stmt_step(st, err);
+    *rid = rc == 1 ? wr_stmt_int(st, 0) : 0;
+    *sys = rc == 1 ? wr_stmt_int(st, 1) : 0;
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
 }
 
 static int ev_append(wr_buf *b, const kindspec *ks, const val *v)
@@ -494,7 +520,7 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
     if ((rc = build_sql(im, row->kind)))
         return wr_fail(err, rc, "out of memory");
     wr_stmt *st;
-    if ((rc = wr_stmt_prepare(im->s, im->sql[row->kind].select, &st, err)))
+    if ((rc = prep(im, ST_KIND + 3 * row->kind, im->sql[row->kind].select, &st, err)))
         return rc;
     for (int c = 0; c < ks->nkey; c++) {
         if (strchr("ISAE", ks->cols[c].type))
@@ -522,7 +548,7 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
                 v[c].s = ks->cols[c].deflt;
             }
         }
-        if ((rc = wr_stmt_prepare(im->s, im->sql[row->kind].insert, &st, err)))
+        if ((rc = prep(im, ST_KIND + 3 * row->kind + 1, im->sql[row->kind].insert, &st, err)))
             return rc;
         bind_vals(st, ks, v);
         rc = wr_stmt_step(st, err);
@@ -588,7 +614,7 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
         return WR_OK;
     }
     wr_buf before = WR_BUF_INIT;
-    if ((rc = wr_stmt_prepare(im->s, im->sql[row->kind].update, &st, err))) {
+    if ((rc = prep(im, ST_KIND + 3 * row->kind + 2, im->sql[row->kind].update, &st, err))) {
         wr_buf_free(&oldtext);
         return rc;
     }
@@ -825,7 +851,11 @@ static int run_import(wr_store *s, const char *name, const char *data, size_t le
     im.problems = json_array();
     im.now = wr_now();
     wr_id_new("imp", local.import_id, sizeof local.import_id);
-    int rc = s ? wr_store_begin(s, err) : WR_OK;
+    /* A bigger page cache keeps the id indexes in memory during a bulk
+     * merge (SQLite's default is 2 MiB; this is at most 256 MiB). */
+    int rc = s ? wr_store_exec(s, "PRAGMA cache_size=-262144", err) : WR_OK;
+    if (rc == WR_OK && s)
+        rc = wr_store_begin(s, err);
     if (rc) {
         json_decref(im.problems);
         return rc;

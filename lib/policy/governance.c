@@ -247,6 +247,21 @@ int wr_obligations_add_evidence(wr_obligations *o, const json_t *kinds)
     return WR_OK;
 }
 
+int wr_obligations_check_set(const wr_policy_set *ps, wr_err *err)
+{
+    for (size_t i = 0; i < wr_policy_set_count(ps); i++) {
+        const char *id = wr_policy_set_id_at(ps, i);
+        if (wr_policy_effect(ps, id) != 1)
+            continue;
+        wr_obligations o;
+        wr_obligations_init(&o);
+        int rc = wr_obligations_from_policy(ps, id, &o, err);
+        if (rc)
+            return rc;
+    }
+    return WR_OK;
+}
+
 static int64_t min_span(int64_t a, int64_t b)
 {
     if (!a)

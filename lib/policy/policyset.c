@@ -136,6 +136,11 @@ size_t wr_policy_set_count(const wr_policy_set *ps)
     return ps ? ps->n : 0;
 }
 
+const char *wr_policy_set_id_at(const wr_policy_set *ps, size_t i)
+{
+    return ps && i < ps->n ? ps->pol[i]->id : NULL;
+}
+
 const char *wr_policy_annotation(const wr_policy_set *ps, const char *policy_id, const char *key)
 {
     const cpolicy *p = find(ps, policy_id);

@@ -144,6 +144,8 @@ static int load_policies(wr_ctx *ctx, wr_err *err)
     if (!ctx->policies)
         return wr_fail(err, WR_ENOTFOUND, "%s: no *.cedar policy files: every request would be denied",
                        dirpath);
+    if ((rc = wr_obligations_check_set(ctx->policies, err)))
+        return wr_fail_wrap(err, "%s", dirpath);
     memcpy(ctx->policy_digest, "sha256:", 7);
     wr_hex_encode(acc, 32, ctx->policy_digest + 7);
     return WR_OK;

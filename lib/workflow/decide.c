@@ -538,7 +538,8 @@ int wf_decide_ops(wr_ctx *ctx, const json_t *principal, const char *channel, int
     if ((rc = wr_readiness_compute(target, "system", system, &readiness, err)))
         goto out;
     json_t *cedar_ready = json_object_get(readiness, "cedar");
-    json_object_update(d->readiness, cedar_ready ? cedar_ready : json_object());
+    if (cedar_ready)
+        json_object_update(d->readiness, cedar_ready);
     const char *kind = json_string_value(json_object_get(principal, "kind"));
     context = json_pack("{s:s,s:s,s:s,s:s,s:O,s:s,s:s,s:I}", "mode", wr_mode_name(mode), "environment",
                         environment, "system", system, "domain", d->domain, "readiness", d->readiness,

@@ -206,7 +206,7 @@ int wr_principal_add(wr_ctx *ctx, const wr_actor *actor, const json_t *spec, jso
     if ((obo && (rc = require_human(ctx, obo, "on_behalf_of", err))) ||
         (owner && (rc = require_human(ctx, owner, "owner", err))))
         goto fail;
-    char *roles_text = roles ? json_dumps(roles, JSON_COMPACT) : strdup("[]");   /* no temporary to leak */
+    char *roles_text = roles ? json_dumps(roles, JSON_COMPACT) : strdup("[]");
     if ((rc = wr_stmt_prepare(ctx->store,
                               "INSERT INTO principals(id, kind, name, email, roles, on_behalf_of, owner, created_at) "
                               "VALUES(?,?,?,?,?,?,?,?)", &st, err))) {

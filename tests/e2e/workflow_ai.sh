@@ -6,11 +6,7 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
 setup_org
-# A site rule for the intersection test: ivy herself may not grant.
-cat > "$WARRANT_DATA/policies/zz-site.cedar" <<'CEDAR'
-@id("ivy-never-grants")
-forbid (principal == Human::"ivy", action == Action::"grant", resource);
-CEDAR
+site_forbid_ivy_grant
 
 # ---- copilot: intersection with its human ------------------------------------
 expect_fail "copilot exceeds its human" 5 w --json propose grant payroll:p4 payroll:viewer --as cop-ivy

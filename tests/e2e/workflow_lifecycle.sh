@@ -100,6 +100,29 @@ expect_ok "lineage text" w lineage "$C"
 expect_contains "lineage readable" "$OUT" "confirmed leaver"
 expect_ok "log verify" w log verify
 
+# rejection ends a change; the reason is kept
+expect_ok "propose for rejection" w --json propose revoke payroll:p1 payroll:viewer --as hank
+J=$(jget "$OUT" .id)
+expect_fail "reject needs a reason" 2 w reject "$J" --as olivia
+expect_fail "self-rejection" 5 w reject "$J" --as hank --reason no
+expect_ok "owner rejects" w --json reject "$J" --as olivia --reason "p1 still needs payroll access"
+expect_eq "rejected" "$(jget "$OUT" .state)" rejected
+expect_eq "rejection reason kept" "$(jget "$OUT" '.approvals[0].verdict + ": " + .approvals[0].reason')" \
+  "reject: p1 still needs payroll access"
+expect_fail "execute rejected" 4 w execute "$J" --as hank
+
+# validation catches a target that drifted after execution
+expect_ok "propose for drift" w --json propose revoke payroll:p2 payroll:viewer --as hank
+V=$(jget "$OUT" .id)
+expect_ok "approve drift change" w approve "$V" --as olivia --reason ok
+expect_ok "execute drift change" w execute "$V" --as hank
+w import "$WARRANT_SRC/tests/fixtures/org/grants.csv" --kind grants >/dev/null   # puts the grant back
+expect_fail "validation detects drift" 6 w validate "$V" --as hank
+expect_ok "drifted change" w --json change show "$V"
+expect_eq "marked failed" "$(jget "$OUT" .state)" failed
+expect_ok "validation failure is lineage" w --json lineage "$V"
+expect_eq "validation_failed entry" "$(jget "$OUT" '.entries[-1].entry.kind')" change.validation_failed
+
 # bad input: nothing written
 n2=$(log_size)
 expect_fail "unknown operation" 2 w propose promote payroll:ivy --as hank

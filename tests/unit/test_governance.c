@@ -44,6 +44,9 @@ TEST(test_annotations_read)
     CHECK_EQ_INT(o.floors[1].at_least, 0);
     CHECK_EQ_INT(o.floors[1].bound, 2);
     CHECK_EQ_INT(o.risk, 2);
+    CHECK_OK(wr_obligations_check_set(ps, NULL));
+    CHECK_EQ_STR(wr_policy_set_id_at(ps, 0), "p");
+    CHECK(wr_policy_set_id_at(ps, 1) == NULL);
     wr_policy_set_free(ps);
 }
 
@@ -69,6 +72,7 @@ TEST(test_bad_annotations_are_errors)
         wr_err e = {0};
         CHECK_EQ_INT(wr_obligations_from_policy(ps, "p", &o, &e), WR_EINVAL);
         CHECK(strstr(e.msg, "policy p") != NULL);
+        CHECK_EQ_INT(wr_obligations_check_set(ps, NULL), WR_EINVAL);
         wr_policy_set_free(ps);
     }
 }

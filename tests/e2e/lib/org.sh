@@ -27,3 +27,11 @@ setup_org() {
 jget() { printf '%s' "$1" | jq -r "$2"; }
 # log_size — the number of entries in the lineage log
 log_size() { w log checkpoint | sed -n 2p; }
+# site_forbid_ivy_grant — a site rule for the copilot intersection tests:
+# ivy herself may not grant, so her copilot may not either.
+site_forbid_ivy_grant() {
+  cat > "$WARRANT_DATA/policies/zz-site.cedar" <<'CEDAR'
+@id("ivy-never-grants")
+forbid (principal == Human::"ivy", action == Action::"grant", resource);
+CEDAR
+}

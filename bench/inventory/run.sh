@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# run.sh — inventory benchmark: generate a synthetic enterprise, import it
+# (rows/s and peak memory via /usr/bin/time -v), then readiness timings
+# (bench_inventory: full, incremental after a small import).
+#
+# INV_BENCH_IDENTITIES (default 1000000) sets the size; the generator makes
+# about 3.6 accounts and 10 grants per identity, so the default is ~3.6M
+# accounts and ~10M grants.  Use e.g. INV_BENCH_IDENTITIES=100000 for a
+# quick run.  Output goes to bench/out/inventory (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${INV_BENCH_IDENTITIES:-1000000}
+out=bench/out/inventory
+[ -x /usr/bin/time ] || { echo "installing time" >&2; apt-get install -y -qq time >/dev/null; }
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build-bench -j2 warrant bench_inventory >&2
+W=build-bench/warrant
+rm -rf "$out" && mkdir -p "$out"
+export WARRANT_NOW=${WARRANT_NOW:-2025-06-01T00:00:00Z}
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "== generate $N identities"
+/usr/bin/time -f "generate: %e s, peak %M KiB" $W generate --identities "$N" --seed 1 --out "$out/gen"
+wc -l "$out"/gen/*.csv | sed 's/^/   /'
+rows=$(cat "$out"/gen/*.csv | wc -l)
+rows=$((rows - 7))
+echo "== import ($rows rows, one transaction per file)"
+/usr/bin/time -v $W --data "$out/data" import "$out"/gen/*.csv 2> "$out/import.time"
+elapsed=$(grep 'Elapsed (wall clock)' "$out/import.time" | awk '{print $NF}')
+peak=$(grep 'Maximum resident set size' "$out/import.time" | awk '{print $NF}')
+secs=$(echo "$elapsed" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+echo "import: $elapsed wall, $(awk -v r="$rows" -v s="$secs" 'BEGIN{printf "%.0f", r/s}') rows/s, peak RSS $peak KiB"
+echo "   database: $(du -sh "$out/data/warrant.db" | cut -f1)"
+echo "== re-import (nothing changes)"
+/usr/bin/time -f "re-import: %e s, peak %M KiB" $W --data "$out/data" import "$out"/gen/grants.csv
+echo "== readiness"
+/usr/bin/time -f "bench_inventory: peak %M KiB" build-bench/bench/inventory/bench_inventory "$out/data" 100
