@@ -78,4 +78,5 @@ mcp "$COP" "$SID" '{"jsonrpc":"2.0","id":7,"method":"ping"}'
 expect_eq "ended session" "$CODE" 404
 mcp "$BOT" "" "$INIT"
 expect_eq "agent initializes its own session" "$CODE" 200
+stop_server
 finish
