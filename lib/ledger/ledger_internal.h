@@ -72,6 +72,20 @@ int lg_inclusion_path(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
 int lg_consistency_proof(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
                          uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
 
+/* ---- bounded LRU cache of full tiles (tile_cache.c) ---- */
+typedef struct lg_cache lg_cache;
+/* A cache of at most cap tiles (WR_EINVAL for 0 or > 2^24, WR_ENOMEM). */
+int lg_cache_new(size_t cap, lg_cache **out) WR_MUST_CHECK;
+void lg_cache_free(lg_cache *c);
+void lg_cache_clear(lg_cache *c);
+/* The cached tile id (now the most recent), or NULL. */
+const lg_tile *lg_cache_get(lg_cache *c, uint64_t id);
+/* A buffer for tile id, most recent, evicting the least recent tile if the
+ * cache is full; the caller fills it, or lg_cache_remove()s id if it cannot.
+ * NULL when out of memory. */
+lg_tile *lg_cache_claim(lg_cache *c, uint64_t id);
+void lg_cache_remove(lg_cache *c, uint64_t id);
+
 /* ---- signed notes (note.c) ---- */
 typedef struct lg_key {
     char name[256];
