@@ -505,14 +505,16 @@ int wr_ledger_append(wr_ledger *l, const json_t *entry, uint64_t *index, wr_err 
 uint64_t wr_ledger_size(wr_ledger *l)
 {
     wr_err e;
-    if (sync_edge(l, &e) != WR_OK) {
-        uint64_t size = 0;
-        uint8_t root[32];
-        if (read_checkpoint(l, &size, root, NULL, &e) != WR_OK)
-            return 0;
-        return size;
-    }
-    return l->b->size;
+    uint64_t size = 0;
+    uint8_t root[32];
+    int snap = wr_store_read_begin(l->s, &e) == WR_OK;   /* checkpoint and edge tiles agree */
+    if (sync_edge(l, &e) == WR_OK)
+        size = l->b->size;
+    else if (read_checkpoint(l, &size, root, NULL, &e) != WR_OK)
+        size = 0;
+    if (snap)
+        wr_store_read_end(l->s);
+    return size;
 }
 
 int wr_ledger_entry(wr_ledger *l, uint64_t idx, char **bytes, size_t *len, wr_err *err)
