@@ -71,6 +71,14 @@ int lg_inclusion_path(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
                       uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
 int lg_consistency_proof(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
                          uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
+/* The same with the range hashes (MTH of [lo, hi), hi - lo not a power of
+ * two: the right edge, the same for every proof at one size) taken from
+ * `range`, which may memoise them; NULL = lg_range_hash. */
+typedef int (*lg_range_fn)(void *ctx, uint64_t lo, uint64_t hi, uint8_t out[32], wr_err *err);
+int lg_inclusion_path_ex(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t m, uint64_t size,
+                         uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
+int lg_consistency_proof_ex(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t m,
+                            uint64_t size, uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
 
 /* ---- bounded LRU cache of full tiles (tile_cache.c) ---- */
 typedef struct lg_cache lg_cache;

@@ -118,6 +118,15 @@ TEST(test_reader_cache_survives_foreign_appends)
      * rolled-back tile may be used */
     CHECK_OK(append_many(s2, writer, "c", 400, 1));
     lh = leaf_hashes(writer, 2700);
+    /* the same requests as inside the rolled-back transaction, at the old
+     * size 2400 (its right-edge ranges were memoised then), and the rest */
+    uint8_t want[32];
+    ref_mth(lh, 2400, want);
+    CHECK_OK(wr_ledger_prove_inclusion(reader, 2049, 2400, leaf, &proof, &np, &e));
+    CHECK(memcmp(leaf, lh[2049], 32) == 0);
+    CHECK_OK(wr_merkle_verify_inclusion(2049, 2400, leaf, (const uint8_t (*)[32])proof, np, want));
+    free(proof);
+    check_proofs(reader, lh, 2400, 7);
     check_proofs(reader, lh, 2700, 3);
     free(lh);
     uint64_t bad = 0;
