@@ -39,8 +39,9 @@
  * first time is read in place (`held`: the row stays stepped until the
  * proof ends and the 8 or so hashes are copied straight out of it); only a
  * second miss (the doorkeeper `seen`) admits it to the cache, so random
- * one-off tiles neither pay a 16 KiB copy nor evict tiles in use.
-
+ * one-off tiles neither pay a 16 KiB copy nor evict tiles in use.  Every
+ * proof at one size folds the same right-edge ranges: they are memoised.
+ *
  * Verification (wr_ledger_verify) trusts nothing stored: it rehashes every
  * entry, rebuilds every tile, compares them with the stored ones, checks
  * the root against the checkpoint and the checkpoint's signature against
