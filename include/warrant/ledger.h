@@ -60,8 +60,12 @@ int wr_ledger_keygen(const char *dir, const char *origin, wr_err *err) WR_MUST_C
  * a time.  Several processes may append to the same data directory: each
  * call notices appends made elsewhere (or a rolled-back append of its own)
  * by comparing its in-memory tree edge with the stored checkpoint.
- * Caches at most 1024 full tiles (16 MiB).  Opening also sets the
- * connection's mmap_size so cold tile reads are cheap. */
+ * Caches at most 1024 full tiles (16 MiB, least recently used evicted;
+ * the cache survives appends by other connections).  Opening also sets the
+ * connection's mmap_size so cold tile reads are cheap.  Each proof or root
+ * runs in one read snapshot of its own; a caller producing many proofs
+ * against one state may hold wr_store_read_begin/end around them, which
+ * saves the per-proof lock (but then sees no newer appends until read_end). */
 int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err) WR_MUST_CHECK;
 void wr_ledger_close(wr_ledger *l);
 

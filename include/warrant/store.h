@@ -42,6 +42,19 @@ int wr_store_commit(wr_store *s, wr_err *err) WR_MUST_CHECK;
 void wr_store_rollback(wr_store *s);
 int wr_store_in_transaction(const wr_store *s);
 
+/* Read snapshots.  Outside a transaction each statement takes and releases
+ * the database's read lock on its own and sees the latest commit.  Between
+ * wr_store_read_begin and wr_store_read_end the statements share one
+ * consistent snapshot and one lock (cheaper for a reader that needs several
+ * rows, e.g. a log proof: a checkpoint and the hashes under it).  Commits
+ * of other connections become visible after read_end.  Calls nest (a
+ * counter; only the outermost pair acts) and are no-ops inside a write
+ * transaction, which is already one snapshot.  wr_store_begin inside a read
+ * snapshot fails with WR_ESTATE.  Keep snapshots short: an open snapshot
+ * keeps the write-ahead log from being checkpointed past it. */
+int wr_store_read_begin(wr_store *s, wr_err *err) WR_MUST_CHECK;
+void wr_store_read_end(wr_store *s);
+
 /* ---- statements ------------------------------------------------------- */
 typedef struct wr_stmt wr_stmt;
 

@@ -24,12 +24,23 @@
  *
  * In memory a wr_ledger keeps the right edge (lg_builder: one partial tile
  * per level, O(log n)), so an append hashes O(log n) nodes and writes the
- * entry, the partial tiles it touched and the checkpoint; and a
- * direct-mapped cache of full tiles (LG_CACHE_SLOTS x 16 KiB), which are
- * immutable.  Before each operation the stored (size, root) is compared
- * with the in-memory one: if another process appended, or the caller
- * rolled back a transaction holding our append, the edge is reloaded and
- * the cache dropped.
+ * entry, the partial tiles it touched and the checkpoint; and a bounded
+ * LRU cache of full tiles (tile_cache.c, LG_CACHE_TILES x 16 KiB), which
+ * are immutable.  Before each operation the stored (size, root) is
+ * compared with the in-memory one: if another process appended, or the
+ * caller rolled back a transaction holding our append, the edge is
+ * reloaded; the cache survives unless it holds a tile cached inside a
+ * write transaction (which may have been rolled back).
+ *
+ * Proofs (cost at 10M entries: see bench/RESULTS-ledger.md).  A proof runs
+ * in one read snapshot (wr_store_read_begin): the checkpoint check and the
+ * tile reads share one read lock.  Upper tiles (level >= 1) are few and
+ * used by every proof: they are cached.  A level-0 tile missed for the
+ * first time is read in place (`held`: the row stays stepped until the
+ * proof ends and the 8 or so hashes are copied straight out of it); only a
+ * second miss (the doorkeeper `seen`) admits it to the cache, so random
+ * one-off tiles neither pay a 16 KiB copy nor evict tiles in use.  Every
+ * proof at one size folds the same right-edge ranges: they are memoised.
  *
  * Verification (wr_ledger_verify) trusts nothing stored: it rehashes every
  * entry, rebuilds every tile, compares them with the stored ones, checks
@@ -45,13 +56,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define LG_CACHE_SLOTS 1024     /* full tiles cached: 16 MiB at most */
+#define LG_CACHE_TILES 1024     /* full tiles cached: 16 MiB at most */
+#define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
+#define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
-
-typedef struct cache_slot {
-    uint64_t id;
-    lg_tile *t;   /* NULL = empty */
-} cache_slot;
 
 struct wr_ledger {
     wr_store *s;
@@ -62,7 +70,28 @@ struct wr_ledger {
     uint8_t root[32];
     int loaded;              /* b and root reflect the store */
     unsigned dirty;          /* edge levels to write at flush */
-    cache_slot cache[LG_CACHE_SLOTS];
+    lg_cache *cache;         /* full tiles */
+    /* A cold level-0 tile is read in place: its statement stays stepped
+     * (inside the operation's read snapshot) and nodes are copied straight
+     * from the row, instead of copying 16 KiB into the cache for one proof
+     * that needs 8 of its 510 hashes.  held_id = UINT64_MAX: none held. */
+    wr_stmt *held;
+    uint64_t held_id;
+    const uint8_t *held_blob;
+    /* doorkeeper: a level-0 tile enters the cache on its second miss, so
+     * random one-off tiles do not evict tiles that are used again */
+    uint64_t seen[LG_SEEN_SLOTS];
+    /* memo of right-edge range hashes (hi = 0: empty slot): every proof at
+     * one size folds the same ~log2(n) edge ranges, ~10 node hashes at 10M.
+     * Cleared by any append or reload: a range over entries that were
+     * rolled back must not survive. */
+    struct {
+        uint64_t lo, hi;
+        uint8_t h[32];
+    } memo[LG_MEMO_SLOTS];
+    /* a tile was cached inside a write transaction, which may still roll
+     * back: the cache cannot outlive a reload (see sync_edge) */
+    int cache_tainted;
 };
 
 static uint64_t tile_id(unsigned level, uint64_t n)
@@ -125,43 +154,86 @@ static int tile_write(wr_ledger *l, unsigned level, const lg_tile *t, wr_err *er
 
 static void cache_drop(wr_ledger *l)
 {
-    for (size_t i = 0; i < LG_CACHE_SLOTS; i++)
-        l->cache[i].id = UINT64_MAX;
-}
-
-static cache_slot *cache_slot_for(wr_ledger *l, uint64_t id)
-{
-    return &l->cache[(id ^ (id >> 56) * 0x9e3779b97f4a7c15ull) % LG_CACHE_SLOTS];
+    lg_cache_clear(l->cache);
+    l->cache_tainted = 0;
 }
 
 static void cache_put(wr_ledger *l, unsigned level, const lg_tile *t)
 {
-    uint64_t id = tile_id(level, t->n);
-    cache_slot *c = cache_slot_for(l, id);
-    if (!c->t && !(c->t = malloc(sizeof *c->t)))
+    lg_tile *c = lg_cache_claim(l->cache, tile_id(level, t->n));
+    if (!c)
         return;   /* caching is optional */
-    memcpy(c->t, t, sizeof *t);
-    c->id = id;
+    memcpy(c, t, sizeof *t);
+    l->cache_tainted |= wr_store_in_transaction(l->s);
 }
 
 /* A full tile, from the cache or the store. */
 static int full_tile(wr_ledger *l, unsigned level, uint64_t n, const lg_tile **out, wr_err *err)
 {
     uint64_t id = tile_id(level, n);
-    cache_slot *c = cache_slot_for(l, id);
-    if (c->t && c->id == id) {
-        *out = c->t;
+    const lg_tile *hit = lg_cache_get(l->cache, id);
+    if (hit) {
+        *out = hit;
         return WR_OK;
     }
-    if (!c->t && !(c->t = malloc(sizeof *c->t)))
+    lg_tile *c = lg_cache_claim(l->cache, id);
+    if (!c)
         return no_mem(err);
-    c->id = UINT64_MAX;
-    int rc = tile_read(l, level, n, LG_TILE_W, c->t, err);
-    if (rc)
+    int rc = tile_read(l, level, n, LG_TILE_W, c, err);
+    if (rc) {
+        lg_cache_remove(l->cache, id);
         return rc;
-    c->id = id;
-    *out = c->t;
+    }
+    l->cache_tainted |= wr_store_in_transaction(l->s);
+    *out = c;
     return WR_OK;
+}
+
+/* Ends the in-place read of a level-0 tile (before the snapshot ends). */
+static void held_release(wr_ledger *l)
+{
+    if (l->held_id != UINT64_MAX) {
+        wr_stmt_done(l->held);
+        l->held_id = UINT64_MAX;
+    }
+}
+
+/* Node (r, j) of full level-0 tile n, read in place (see `held`). */
+static int held_node(wr_ledger *l, uint64_t n, unsigned r, uint64_t j, uint8_t out[32], wr_err *err)
+{
+    if (l->held_id != n) {
+        held_release(l);
+        /* a statement of its own: tile_read may run while this one is held */
+        int rc = wr_stmt_prepare(l->s, "SELECT hashes FROM ledger_tile WHERE id=? AND width=256",
+                                 &l->held, err);
+        if (rc)
+            return rc;
+        wr_stmt_bind_int(l->held, 1, (int64_t)tile_id(0, n));
+        rc = wr_stmt_step(l->held, err);
+        size_t len = 0;
+        const void *blob = rc == 1 ? wr_stmt_blob(l->held, 0, &len) : NULL;
+        if (!blob || len != LG_FULL_BLOB) {
+            wr_stmt_done(l->held);
+            return rc < 0 ? rc : wr_fail(err, WR_ECORRUPT, "ledger: stored tile 0/%llu is missing "
+                                         "or damaged", (unsigned long long)n);
+        }
+        l->held_blob = blob;
+        l->held_id = n;
+    }
+    /* a full tile is stored as the in-memory layout without the root */
+    memcpy(out, l->held_blob + (lg_sub_off(r) + j) * 32, 32);
+    return WR_OK;
+}
+
+/* Records a miss of level-0 tile n; true unless it was the last one
+ * recorded in its doorkeeper slot. */
+static int first_miss(wr_ledger *l, uint64_t n)
+{
+    uint64_t *seen = &l->seen[(n * 0x9e3779b97f4a7c15ull) >> 52];
+    if (*seen == n)
+        return 0;
+    *seen = n;
+    return 1;
 }
 
 /* lg_node_fn over the stored tree: node (h, i) must be complete. */
@@ -178,12 +250,46 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
         return wr_fail(err, WR_EINTERNAL, "ledger: node %u/%llu is not in the tree", h,
                        (unsigned long long)i);
     if (n < t->n) {
-        int rc = full_tile(l, level, n, &t, err);
-        if (rc)
-            return rc;
+        const lg_tile *hit = lg_cache_get(l->cache, tile_id(level, n));
+        if (hit) {
+            t = hit;
+        } else if (level == 0 && (l->held_id == n || first_miss(l, n))) {
+            return held_node(l, n, r, j, out, err);
+        } else {
+            int rc = full_tile(l, level, n, &t, err);
+            if (rc)
+                return rc;
+        }
     }
     memcpy(out, t->h[lg_sub_off(r) + j], 32);
     return WR_OK;
+}
+
+static void memo_clear(wr_ledger *l)
+{
+    for (size_t i = 0; i < LG_MEMO_SLOTS; i++)
+        l->memo[i].hi = 0;
+}
+
+/* lg_range_fn: MTH(D[lo:hi]) through the memo. */
+static int ledger_range(void *ctx, uint64_t lo, uint64_t hi, uint8_t out[32], wr_err *err)
+{
+    wr_ledger *l = ctx;
+    uint64_t n = hi - lo;
+    if (hi <= lo || (n & (n - 1)) == 0)   /* empty or one node: nothing to fold */
+        return lg_range_hash(ledger_node, l, lo, hi, out, err);
+    size_t slot = (size_t)(((lo * 0x9e3779b97f4a7c15ull) ^ hi) * 0xff51afd7ed558ccdull >> 58);
+    if (l->memo[slot].hi == hi && l->memo[slot].lo == lo) {
+        memcpy(out, l->memo[slot].h, 32);
+        return WR_OK;
+    }
+    int rc = lg_range_hash(ledger_node, l, lo, hi, out, err);
+    if (rc == WR_OK) {
+        l->memo[slot].lo = lo;
+        l->memo[slot].hi = hi;
+        memcpy(l->memo[slot].h, out, 32);
+    }
+    return rc;
 }
 
 /* ---- loading the right edge ---------------------------------------------- */
@@ -224,7 +330,13 @@ static int reload(wr_ledger *l, uint64_t size, const uint8_t root[32], wr_err *e
 {
     l->loaded = 0;
     l->dirty = 0;
-    cache_drop(l);
+    /* Committed full tiles never change, so tiles read outside a write
+     * transaction stay valid when another connection appends.  A tile
+     * cached inside one of our write transactions may have been rolled
+     * back (and its index refilled differently since): drop them all. */
+    if (l->cache_tainted)
+        cache_drop(l);
+    memo_clear(l);
     lg_builder_reset(l->b);
     l->b->size = size;
     for (unsigned level = 0; level < LG_LEVELS; level++) {
@@ -281,7 +393,15 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
         return no_mem(err);
     }
     l->s = store;
-    cache_drop(l);
+    if (lg_cache_new(LG_CACHE_TILES, &l->cache) != WR_OK) {
+        free(l->b);
+        free(l);
+        return no_mem(err);
+    }
+    l->held_id = UINT64_MAX;
+    memo_clear(l);
+    for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
+        l->seen[i] = UINT64_MAX;
     /* Proofs read one 16 KiB tile per 8 tree levels: map the database into
      * memory so a cold tile costs page faults, not read() calls and copies.
      * (A per-connection setting; harmless for the other modules.) */
@@ -300,8 +420,8 @@ void wr_ledger_close(wr_ledger *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < LG_CACHE_SLOTS; i++)
-        free(l->cache[i].t);
+    held_release(l);
+    lg_cache_free(l->cache);
     wr_wipe(&l->key, sizeof l->key);
     free(l->b);
     free(l);
@@ -357,6 +477,7 @@ int lg_ledger_add(wr_ledger *l, const void *data, size_t len, uint64_t *index, w
     uint8_t leaf[32];
     wr_merkle_leaf_hash(data, len, leaf);
     l->dirty |= 1;
+    memo_clear(l);
     if ((rc = lg_builder_push(l->b, leaf, on_full_store, l, err)))
         goto fail;
     if (index)
@@ -424,14 +545,16 @@ int wr_ledger_append(wr_ledger *l, const json_t *entry, uint64_t *index, wr_err 
 uint64_t wr_ledger_size(wr_ledger *l)
 {
     wr_err e;
-    if (sync_edge(l, &e) != WR_OK) {
-        uint64_t size = 0;
-        uint8_t root[32];
-        if (read_checkpoint(l, &size, root, NULL, &e) != WR_OK)
-            return 0;
-        return size;
-    }
-    return l->b->size;
+    uint64_t size = 0;
+    uint8_t root[32];
+    int snap = wr_store_read_begin(l->s, &e) == WR_OK;   /* checkpoint and edge tiles agree */
+    if (sync_edge(l, &e) == WR_OK)
+        size = l->b->size;
+    else if (read_checkpoint(l, &size, root, NULL, &e) != WR_OK)
+        size = 0;
+    if (snap)
+        wr_store_read_end(l->s);
+    return size;
 }
 
 int wr_ledger_entry(wr_ledger *l, uint64_t idx, char **bytes, size_t *len, wr_err *err)
@@ -474,10 +597,14 @@ int wr_ledger_entry(wr_ledger *l, uint64_t idx, char **bytes, size_t *len, wr_er
 
 int wr_ledger_root(wr_ledger *l, uint64_t size, uint8_t root[32], wr_err *err)
 {
-    int rc = sync_upto(l, size, err);
+    int rc = wr_store_read_begin(l->s, err);
     if (rc)
         return rc;
-    return lg_range_hash(ledger_node, l, 0, size, root, err);
+    if ((rc = sync_upto(l, size, err)) == WR_OK)
+        rc = ledger_range(l, 0, size, root, err);
+    held_release(l);
+    wr_store_read_end(l->s);
+    return rc;
 }
 
 int wr_ledger_checkpoint(wr_ledger *l, char **note, wr_err *err)
@@ -522,8 +649,8 @@ static int alloc_proof(uint8_t (*tmp)[32], size_t n, uint8_t (**proof)[32], size
     return WR_OK;
 }
 
-int wr_ledger_prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t leaf[32],
-                              uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+static int prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t leaf[32],
+                           uint8_t (**proof)[32], size_t *nproof, wr_err *err)
 {
     int rc = sync_upto(l, size, err);
     if (rc)
@@ -534,13 +661,13 @@ int wr_ledger_prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t
     uint8_t tmp[LG_MAX_PROOF][32];
     size_t n = 0;
     if ((rc = ledger_node(l, 0, idx, leaf, err)) ||
-        (rc = lg_inclusion_path(ledger_node, l, idx, size, tmp, &n, err)))
+        (rc = lg_inclusion_path_ex(ledger_node, ledger_range, l, idx, size, tmp, &n, err)))
         return rc;
     return alloc_proof(tmp, n, proof, nproof, err);
 }
 
-int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
-                                uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+static int prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
+                             uint8_t (**proof)[32], size_t *nproof, wr_err *err)
 {
     int rc = sync_upto(l, new_size, err);
     if (rc)
@@ -550,9 +677,38 @@ int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_si
                        (unsigned long long)old_size, (unsigned long long)new_size);
     uint8_t tmp[LG_MAX_PROOF][32];
     size_t n = 0;
-    if ((rc = lg_consistency_proof(ledger_node, l, old_size, new_size, tmp, &n, err)))
+    if ((rc = lg_consistency_proof_ex(ledger_node, ledger_range, l, old_size, new_size, tmp, &n,
+                                       err)))
         return rc;
     return alloc_proof(tmp, n, proof, nproof, err);
+}
+
+/* A proof reads the checkpoint and then the tiles under it: one read
+ * snapshot makes them agree and takes the database's read lock once
+ * instead of once per statement (the lock's system calls were a third of
+ * a proof's cost). */
+int wr_ledger_prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t leaf[32],
+                              uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+{
+    int rc = wr_store_read_begin(l->s, err);
+    if (rc)
+        return rc;
+    rc = prove_inclusion(l, idx, size, leaf, proof, nproof, err);
+    held_release(l);
+    wr_store_read_end(l->s);
+    return rc;
+}
+
+int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
+                                uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+{
+    int rc = wr_store_read_begin(l->s, err);
+    if (rc)
+        return rc;
+    rc = prove_consistency(l, old_size, new_size, proof, nproof, err);
+    held_release(l);
+    wr_store_read_end(l->s);
+    return rc;
 }
 
 /* ---- verification ------------------------------------------------------------- */
@@ -744,18 +900,13 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
     }
     lg_builder_reset(b);
     /* one read snapshot for the whole walk */
-    int own_tx = !wr_store_in_transaction(l->s);
-    if (own_tx && (rc = wr_store_exec(l->s, "BEGIN", err))) {
+    if ((rc = wr_store_read_begin(l->s, err))) {
         free(b);
         free(v.blob);
         return rc;
     }
     rc = verify_run(l, &v, b, err);
-    if (own_tx) {
-        wr_err e2;
-        if (wr_store_exec(l->s, "COMMIT", &e2) != WR_OK && rc == WR_OK)
-            rc = wr_fail(err, e2.code, "%s", e2.msg);
-    }
+    wr_store_read_end(l->s);
     free(b);
     free(v.blob);
     if (rc)
@@ -903,14 +1054,9 @@ int wr_ledger_export_tiles(wr_ledger *l, const char *outdir, wr_err *err)
     int rc = wr_mkdirs(outdir, 0755, err);
     if (rc)
         return rc;
-    int own_tx = !wr_store_in_transaction(l->s);
-    if (own_tx && (rc = wr_store_exec(l->s, "BEGIN", err)))
+    if ((rc = wr_store_read_begin(l->s, err)))
         return rc;
     rc = export_run(l, outdir, err);
-    if (own_tx) {
-        wr_err e2;
-        if (wr_store_exec(l->s, "COMMIT", &e2) != WR_OK && rc == WR_OK)
-            rc = wr_fail(err, e2.code, "%s", e2.msg);
-    }
+    wr_store_read_end(l->s);
     return rc;
 }

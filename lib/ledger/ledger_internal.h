@@ -71,6 +71,28 @@ int lg_inclusion_path(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
                       uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
 int lg_consistency_proof(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
                          uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
+/* The same with the range hashes (MTH of [lo, hi), hi - lo not a power of
+ * two: the right edge, the same for every proof at one size) taken from
+ * `range`, which may memoise them; NULL = lg_range_hash. */
+typedef int (*lg_range_fn)(void *ctx, uint64_t lo, uint64_t hi, uint8_t out[32], wr_err *err);
+int lg_inclusion_path_ex(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t m, uint64_t size,
+                         uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
+int lg_consistency_proof_ex(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t m,
+                            uint64_t size, uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
+
+/* ---- bounded LRU cache of full tiles (tile_cache.c) ---- */
+typedef struct lg_cache lg_cache;
+/* A cache of at most cap tiles (WR_EINVAL for 0 or > 2^24, WR_ENOMEM). */
+int lg_cache_new(size_t cap, lg_cache **out) WR_MUST_CHECK;
+void lg_cache_free(lg_cache *c);
+void lg_cache_clear(lg_cache *c);
+/* The cached tile id (now the most recent), or NULL. */
+const lg_tile *lg_cache_get(lg_cache *c, uint64_t id);
+/* A buffer for tile id, most recent, evicting the least recent tile if the
+ * cache is full; the caller fills it, or lg_cache_remove()s id if it cannot.
+ * NULL when out of memory. */
+lg_tile *lg_cache_claim(lg_cache *c, uint64_t id);
+void lg_cache_remove(lg_cache *c, uint64_t id);
 
 /* ---- signed notes (note.c) ---- */
 typedef struct lg_key {

@@ -180,8 +180,27 @@ int lg_range_hash(lg_node_fn get, void *ctx, uint64_t lo, uint64_t hi, uint8_t o
     return WR_OK;
 }
 
+/* A range hash through the caller's memo when it has one. */
+static int range_of(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t lo, uint64_t hi,
+                    uint8_t out[32], wr_err *err)
+{
+    return range ? range(ctx, lo, hi, out, err) : lg_range_hash(get, ctx, lo, hi, out, err);
+}
+
 int lg_inclusion_path(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
                       uint8_t (*proof)[32], size_t *n, wr_err *err)
+{
+    return lg_inclusion_path_ex(get, NULL, ctx, m, size, proof, n, err);
+}
+
+int lg_consistency_proof(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
+                         uint8_t (*proof)[32], size_t *n, wr_err *err)
+{
+    return lg_consistency_proof_ex(get, NULL, ctx, m, size, proof, n, err);
+}
+
+int lg_inclusion_path_ex(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t m, uint64_t size,
+                         uint8_t (*proof)[32], size_t *n, wr_err *err)
 {
     /* PATH(m, D[lo:hi]) walked top-down; the spec lists hashes bottom-up,
      * so collect them and reverse. */
@@ -191,10 +210,10 @@ int lg_inclusion_path(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
     while (hi - lo > 1) {
         uint64_t split = lo + pow2_below(hi - lo);
         if (m < split) {
-            rc = lg_range_hash(get, ctx, split, hi, proof[k++], err);
+            rc = range_of(get, range, ctx, split, hi, proof[k++], err);
             hi = split;
         } else {
-            rc = lg_range_hash(get, ctx, lo, split, proof[k++], err);
+            rc = range_of(get, range, ctx, lo, split, proof[k++], err);
             lo = split;
         }
         if (rc)
@@ -205,8 +224,8 @@ int lg_inclusion_path(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
     return WR_OK;
 }
 
-int lg_consistency_proof(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
-                         uint8_t (*proof)[32], size_t *n, wr_err *err)
+int lg_consistency_proof_ex(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t m,
+                            uint64_t size, uint8_t (*proof)[32], size_t *n, wr_err *err)
 {
     /* SUBPROOF(m, D[lo:hi], b), iteratively; hashes collected top-down. */
     uint64_t lo = 0, hi = size;
@@ -219,15 +238,15 @@ int lg_consistency_proof(lg_node_fn get, void *ctx, uint64_t m, uint64_t size,
     for (;;) {
         if (m == hi - lo) {
             if (!b)
-                rc = lg_range_hash(get, ctx, lo, hi, proof[k++], err);
+                rc = range_of(get, range, ctx, lo, hi, proof[k++], err);
             break;
         }
         uint64_t kk = pow2_below(hi - lo);
         if (m <= kk) {
-            rc = lg_range_hash(get, ctx, lo + kk, hi, proof[k++], err);
+            rc = range_of(get, range, ctx, lo + kk, hi, proof[k++], err);
             hi = lo + kk;
         } else {
-            rc = lg_range_hash(get, ctx, lo, lo + kk, proof[k++], err);
+            rc = range_of(get, range, ctx, lo, lo + kk, proof[k++], err);
             m -= kk;
             lo += kk;
             b = 0;

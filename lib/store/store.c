@@ -33,6 +33,9 @@ struct wr_store {
     char *dir;
     int in_tx;
     int readonly;
+    int read_depth;   /* nesting of wr_store_read_begin */
+    int read_own;     /* the outermost read_begin opened a transaction */
+    sqlite3_stmt *read_begin_st, *read_commit_st;
     wr_stmt cache[STMT_CACHE];
 };
 
@@ -179,6 +182,10 @@ void wr_store_close(wr_store *s)
     }
     if (s->in_tx)
         wr_store_rollback(s);
+    if (s->read_own)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(s->read_begin_st);
+    sqlite3_finalize(s->read_commit_st);
     sqlite3_close(s->db);
     free(s->dir);
     free(s);
@@ -193,6 +200,8 @@ int wr_store_begin(wr_store *s, wr_err *err)
 {
     if (s->in_tx)
         return wr_fail(err, WR_EINTERNAL, "store: nested transaction");
+    if (s->read_own)
+        return wr_fail(err, WR_ESTATE, "store: write transaction inside a read snapshot");
     int rc = wr_store_exec(s, "BEGIN IMMEDIATE", err);
     if (rc == WR_OK)
         s->in_tx = 1;
@@ -223,6 +232,42 @@ void wr_store_rollback(wr_store *s)
 int wr_store_in_transaction(const wr_store *s)
 {
     return s->in_tx;
+}
+
+/* Runs BEGIN or COMMIT from a statement prepared once: sqlite3_exec would
+ * parse the SQL again on every call, a noticeable part of a short read. */
+static int run_cached(wr_store *s, sqlite3_stmt **st, const char *sql, wr_err *err)
+{
+    if (!*st && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return sqlfail(s, err, "prepare");
+    int rc = sqlite3_step(*st);
+    sqlite3_reset(*st);
+    return rc == SQLITE_DONE ? WR_OK : sqlfail(s, err, sql);
+}
+
+/* A deferred BEGIN takes the read lock at the first read and keeps it, and
+ * the snapshot, until COMMIT. */
+int wr_store_read_begin(wr_store *s, wr_err *err)
+{
+    if (s->read_depth++ > 0 || s->in_tx)
+        return WR_OK;
+    int rc = run_cached(s, &s->read_begin_st, "BEGIN", err);
+    if (rc) {
+        s->read_depth--;
+        return rc;
+    }
+    s->read_own = 1;
+    return WR_OK;
+}
+
+void wr_store_read_end(wr_store *s)
+{
+    if (s->read_depth == 0 || --s->read_depth > 0 || !s->read_own)
+        return;
+    s->read_own = 0;
+    wr_err e;
+    if (run_cached(s, &s->read_commit_st, "COMMIT", &e) != WR_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);   /* only a read: nothing to lose */
 }
 
 int wr_stmt_prepare(wr_store *s, const char *sql, wr_stmt **out, wr_err *err)
