@@ -44,6 +44,7 @@
 #define WARRANT_CONNECTOR_H
 
 #include "warrant/core.h"
+#include "warrant/inventory.h"
 #include "warrant/store.h"
 #include "warrant/workflow.h"
 
@@ -172,6 +173,37 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
  * target cannot be read stays in doubt and is listed with "error". */
 int wr_change_recover(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t **out,
                       wr_err *err) WR_MUST_CHECK;
+
+/* ---- inventory additions used by connectors ---------------------------------
+ * (lib/inventory; declared here to keep warrant/inventory.h stable) */
+
+/* Streams one system's inventory: every account (id, login, identity or
+ * NULL, status), every entitlement id, then every grant (account id,
+ * entitlement id).  A callback returning non-zero stops the walk. */
+typedef struct wr_inventory_walker {
+    int (*account)(void *arg, const char *id, const char *login, const char *identity, const char *status,
+                   wr_err *err);
+    int (*entitlement)(void *arg, const char *id, wr_err *err);
+    int (*grant)(void *arg, const char *account, const char *entitlement, wr_err *err);
+    void *arg;
+} wr_inventory_walker;
+int wr_inventory_system_walk(wr_store *s, const char *system, const wr_inventory_walker *w,
+                             wr_err *err) WR_MUST_CHECK;
+
+/* Streaming import: the merge of wr_inventory_import_buffer fed one JSON
+ * object (of kind "accounts", "entitlements", "grants", ...) at a time.
+ * new begins a store transaction that commit ends (other statements may
+ * run in it meanwhile); free without commit rolls everything back.  Rows
+ * that cannot be imported are counted in stats->rejected and described in
+ * *problems (caller decrefs; may be NULL). */
+typedef struct wr_inventory_importer wr_inventory_importer;
+int wr_inventory_importer_new(wr_store *s, const wr_import_opts *opts, wr_inventory_importer **out,
+                              wr_err *err) WR_MUST_CHECK;
+int wr_inventory_importer_add(wr_inventory_importer *im, const char *kind, const json_t *obj,
+                              const char *where, wr_err *err) WR_MUST_CHECK;
+int wr_inventory_importer_commit(wr_inventory_importer *im, wr_import_stats *stats, json_t **problems,
+                                 wr_err *err) WR_MUST_CHECK;
+void wr_inventory_importer_free(wr_inventory_importer *im);
 
 /* Sets (or, with kind NULL, clears) the connector of a system after
  * wr_connector_config_check; recorded in inventory_events. */

@@ -136,4 +136,9 @@ rc=0; WARRANT_TEST_CRASH_AFTER_APPLY=1 w execute "$C" --as hank >/dev/null 2>&1 
 jq '.groups.viewer += ["p2"]' "$S" > "$S.new" && mv "$S.new" "$S"
 expect_ok "auto recovery at open" w --json change show "$C"
 expect_eq "not applied -> failed" "$(jget "$OUT" .state)" failed
+
+# drift through the exec lister
+jq '.groups.viewer += ["sam"]' "$S" > "$S.new" && mv "$S.new" "$S"
+expect_ok "sync" w --json sync payroll
+expect_eq "unmanaged via exec" "$(jget "$OUT" '.drift.unmanaged.items | join(",")')" "payroll:sam payroll:viewer"
 finish

@@ -131,4 +131,52 @@ expect_ok "recover" w --json recover "$C"
 expect_eq "not applied" "$(jget "$OUT" '.[0].outcome')" not_applied
 expect_eq "failed" "$(w --json change show "$C" | jq -r .state)" failed
 expect_eq "p2 still a member" "$(members viewer)" "ivy,olivia,orphan1,p2,p4"
+
+# drift: a clean sync first, then out-of-band changes found and imported
+expect_ok "sync" w --json sync payroll
+expect_eq "nothing unmanaged" "$(jget "$OUT" .drift.unmanaged.count)" 0
+expect_eq "nothing missing" "$(jget "$OUT" .drift.missing.count)" 0
+expect_eq "accounts read" "$(jget "$OUT" .target_accounts)" 15
+expect_eq "orphan1 has no identity" "$(jget "$OUT" '.drift.orphans.items | join(",")')" "payroll:orphan1"
+cat > "$T/oob.ldif" <<LDIF
+dn: cn=viewer,$G
+changetype: modify
+add: member
+member: uid=p6,ou=people,$LDAP_BASE
+-
+delete: member
+member: uid=ivy,ou=people,$LDAP_BASE
+
+dn: uid=stranger,ou=people,$LDAP_BASE
+changetype: add
+objectClass: inetOrgPerson
+uid: stranger
+cn: stranger
+sn: stranger
+
+dn: cn=auditors,$G
+changetype: add
+objectClass: groupOfNames
+cn: auditors
+member: uid=stranger,ou=people,$LDAP_BASE
+LDIF
+lmodify -f "$T/oob.ldif"
+n0=$(log_size)
+expect_ok "dry run" w --json sync payroll --dry-run
+expect_eq "dry run sees drift" "$(jget "$OUT" .drift.unmanaged.count)" 2
+expect_eq "dry run leaves the inventory" "$(w --json inventory search --kind grants --identity p6 | jq -r .total)" 0
+expect_ok "sync after ldapmodify" w --json sync payroll
+expect_eq "unmanaged memberships" "$(jget "$OUT" '.drift.unmanaged.items | sort | join(",")')"   "payroll:p6 payroll:viewer,payroll:stranger payroll:auditors"
+expect_eq "missing grant" "$(jget "$OUT" '.drift.missing.items | join(",")')" "payroll:ivy payroll:viewer"
+expect_eq "orphan stranger" "$(jget "$OUT" '.drift.orphans.items | sort | join(",")')" "payroll:orphan1,payroll:stranger"
+expect_eq "new group" "$(jget "$OUT" '.drift.new_groups.items | join(",")')" "payroll:auditors"
+expect_contains "digest" "$(jget "$OUT" .drift.unmanaged.digest)" "sha256:"
+expect_eq "drift logged (dry run and real)" "$(log_size)" "$((n0 + 2))"
+expect_eq "inventory imported p6" "$(w --json inventory search --kind grants --identity p6 | jq -r '.items[0].granted_by')" "sync:payroll"
+expect_eq "inventory dropped ivy's viewer" "$(w --json inventory search --kind grants --identity ivy --system payroll | jq -r .total)" 0
+expect_ok "stranger is an orphan account" w --json readiness --offenders orphan_rate --system payroll
+expect_contains "readiness sees the orphan" "$OUT" "payroll:stranger"
+expect_ok "second sync is clean" w --json sync payroll
+expect_eq "no more unmanaged" "$(jget "$OUT" .drift.unmanaged.count)" 0
+expect_eq "no more missing" "$(jget "$OUT" .drift.missing.count)" 0
 finish
