@@ -31,6 +31,18 @@ measure() { # measure LABEL cmd... -> prints "LABEL seconds maxrss_kib"
   /usr/bin/time -f "%e %M" -o "$T/time" "$@" >/dev/null
   printf '%-28s %8.2f s %9d KiB\n' "$label" $(cat "$T/time")
 }
+# peak anonymous RSS (heap, not the mmapped database file) by polling /proc
+anon_peak() { # anon_peak LABEL cmd...
+  local label=$1; shift
+  "$@" >/dev/null & local pid=$! peak=0 v
+  while kill -0 $pid 2>/dev/null; do
+    v=$(awk '/^RssAnon/ {print $2}' /proc/$pid/status 2>/dev/null || echo 0)
+    [ "${v:-0}" -gt "$peak" ] && peak=$v
+    sleep 0.05
+  done
+  wait $pid
+  printf '%-28s %8s   %9d KiB anonymous (peak RssAnon)\n' "$label" "" "$peak"
+}
 export_floor() {
   ldapsearch -x -LLL -o ldif-wrap=no -E pr=500/noprompt -H "$LDAP_URL" -D "$LDAP_ADMIN" -w "$LDAP_PW" \
     -b "ou=people,$LDAP_BASE" '(uid=*)' uid > "$T/export.ldif"
@@ -49,4 +61,5 @@ measure "ldapsearch export (floor)" bash -c export_floor
 measure "ldapsearch export, again" bash -c export_floor
 measure "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
 measure "warrant sync (steady state)" "$WARRANT" --json sync dir --list 10
+anon_peak "warrant sync (steady state)" "$WARRANT" --json sync dir --list 10
 "$WARRANT" --json sync dir --list 3 | jq -c '{accounts:.target_accounts, memberships:.target_memberships, unmanaged:.drift.unmanaged.count, orphans:.drift.orphans.count}'

@@ -222,8 +222,8 @@ static int run_program(exec_state *x, const char *input, wr_buf *out, wr_err *er
     close(in[0]);
     close(po[0]);
     close(pe[0]);
-    if (timed_out)
-        kill(-pid, SIGKILL);
+    if (timed_out || open_out || open_err)
+        kill(-pid, SIGKILL);   /* never wait for a program we stopped listening to */
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;

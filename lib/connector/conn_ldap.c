@@ -458,6 +458,16 @@ static int ldap_readback(void *state, const json_t *op, int *matches, wr_err *er
 /* The login in a member DN "<user_attr>=<login>,..." (unescaped), or NULL. */
 static char *login_of_dn(ldap_state *x, const struct berval *dn)
 {
+    /* fast path for the common "uid=plain,..." (no escapes, no
+     * multi-valued RDN): a million members are parsed per sync */
+    size_t ua = strlen(x->user_attr);
+    if (dn->bv_len > ua + 1 && strncasecmp(dn->bv_val, x->user_attr, ua) == 0 && dn->bv_val[ua] == '=') {
+        const char *v = dn->bv_val + ua + 1, *end = dn->bv_val + dn->bv_len, *p = v;
+        while (p < end && *p != ',' && *p != '\\' && *p != '+' && *p != '"' && *p != ' ' && *p != ';' && *p != '<' && *p != '>')
+            p++;
+        if (p > v && (p == end || *p == ','))
+            return strndup(v, (size_t)(p - v));
+    }
     LDAPDN ldn = NULL;
     char *out = NULL;
     if (ldap_bv2dn((struct berval *)dn, &ldn, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || !ldn || !ldn[0] ||

@@ -342,8 +342,15 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     wr_connector_visitor v = {tgt_account, tgt_group, &r};
     if ((rc = wr_connector_list(conn, &v, err)))
         goto out;
-    wr_inventory_walker w2 = {gone_account, NULL, missing_grant, &r};
-    if ((rc = wr_inventory_system_walk(ctx->store, system, &w2, err)))
+    /* second walk only when the maps say something is missing: the
+     * steady state (nothing changed) reads the inventory once */
+    int acc_gone = 0, grant_gone = 0;
+    for (size_t i = 0; i < r.accs.cap && !acc_gone; i++)
+        acc_gone = r.accs.keys[i] && (r.accs.vals[i] & (A_INV | A_TARGET)) == A_INV;
+    for (size_t i = 0; i < r.grants.cap && !grant_gone; i++)
+        grant_gone = r.grants.keys[i] && (r.grants.vals[i] & (G_INV | G_SEEN)) == G_INV;
+    wr_inventory_walker w2 = {acc_gone ? gone_account : NULL, NULL, grant_gone ? missing_grant : NULL, &r};
+    if ((acc_gone || grant_gone) && (rc = wr_inventory_system_walk(ctx->store, system, &w2, err)))
         goto out;
     /* the inventory follows the target: grants it no longer has go */
     char who[320];
