@@ -223,12 +223,12 @@ int wr_change_execute(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t
            *readback = NULL, *compensation = NULL;
     wr_connector *conn = NULL;
     wf_decision d;
-    wf_decision_init(&d);
     int rc, lock = -1;
     if (!id || !wf_id_valid(id))
         return wr_fail(err, WR_EINVAL, "invalid change id '%s'", id ? id : "");
     if ((rc = wf_exec_lock(ctx, id, &lock, err)))
         return rc;
+    wf_decision_init(&d);
     /* ---- T1: decide, record the plan and its inverse, claim the change */
     if ((rc = wr_store_begin(ctx->store, err)))
         goto done;
