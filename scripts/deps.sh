@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
       libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl libjansson-dev
-      libmicrohttpd-dev libcurl4-openssl-dev libldap2-dev
+      libmicrohttpd-dev libcurl4-openssl-dev libldap2-dev slapd ldap-utils
       jq curl python3)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -439,12 +439,15 @@ static int open_files(gen *g, const char *outdir, wr_err *err)
     return WR_OK;
 }
 
+/* The sample systems are managed through Warrant's own inventory (the
+ * "inventory" connector): a generated organisation has no real directory
+ * behind it. */
 static void write_static(gen *g)
 {
     for (size_t s = 0; s < NSYS; s++) {
         const struct gsys *y = &systems[s];
-        fprintf(g->f[F_SYS], "%s,%s,%s,%s,%s,\"{\"\"base_url\"\":\"\"https://%s.example.com\"\"}\",%s\n",
-                y->id, y->name, y->domain, y->owner, s == 0 ? "builtin" : "none", y->id, y->criticality);
+        fprintf(g->f[F_SYS], "%s,%s,%s,%s,inventory,\"{\"\"base_url\"\":\"\"https://%s.example.com\"\"}\",%s\n",
+                y->id, y->name, y->domain, y->owner, y->id, y->criticality);
         for (int e = 0; e < nents(y); e++) {
             fprintf(g->f[F_ENT], "%s:%s,%s,%s,%s,%s %s\n", y->id, y->ents[e], y->id, y->ents[e],
                     privilege_of(y->ents[e]), y->name, y->ents[e]);

@@ -20,6 +20,7 @@
  * the systems whose objects changed lose their cached readiness counters.
  */
 #include "import.h"
+#include "warrant/connector.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -941,4 +942,77 @@ int wr_inventory_import_file(wr_store *s, const char *path, const wr_import_opts
     if (map)
         munmap(map, len);
     return rc;
+}
+
+/* ---- streaming import (connectors' reconciliation) ------------------------------
+ * The same merge path as a file import, fed one JSON object at a time, so a
+ * caller that reads a directory of millions of entries never builds the
+ * whole document.  new begins the transaction; the caller may run other
+ * statements (operations, log entries) in it before commit. */
+struct wr_inventory_importer {
+    inv_import im;
+    wr_import_opts opts;
+    wr_import_stats stats;
+    int open;
+};
+
+int wr_inventory_importer_new(wr_store *s, const wr_import_opts *opts, wr_inventory_importer **out, wr_err *err)
+{
+    wr_inventory_importer *x = calloc(1, sizeof *x);
+    if (!x)
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    if (opts)
+        x->opts = *opts;
+    x->opts.full = 0;
+    x->im.s = s;
+    x->im.opts = &x->opts;
+    x->im.stats = &x->stats;
+    x->im.problems = json_array();
+    x->im.now = wr_now();
+    wr_id_new("imp", x->stats.import_id, sizeof x->stats.import_id);
+    int rc = wr_store_begin(s, err);
+    if (rc) {
+        json_decref(x->im.problems);
+        free(x);
+        return rc;
+    }
+    x->open = 1;
+    *out = x;
+    return WR_OK;
+}
+
+int wr_inventory_importer_add(wr_inventory_importer *x, const char *kind, const json_t *obj, const char *where,
+                              wr_err *err)
+{
+    int k = inv_kind_parse(kind);
+    if (k < 0)
+        return wr_fail(err, WR_EINVAL, "import: unknown kind '%s'", kind);
+    return inv_import_json_object(&x->im, k, obj, where, err);
+}
+
+int wr_inventory_importer_commit(wr_inventory_importer *x, wr_import_stats *stats, json_t **problems, wr_err *err)
+{
+    int rc = flush_touches(&x->im, err);
+    if (rc == WR_OK)
+        rc = wr_store_commit(x->im.s, err);
+    if (rc)
+        wr_store_rollback(x->im.s);
+    x->open = 0;
+    if (stats)
+        *stats = x->stats;
+    if (problems)
+        *problems = json_incref(x->im.problems);
+    return rc;
+}
+
+void wr_inventory_importer_free(wr_inventory_importer *x)
+{
+    if (!x)
+        return;
+    if (x->open)
+        wr_store_rollback(x->im.s);
+    json_t *p = x->im.problems;
+    importer_free(&x->im);
+    json_decref(p);
+    free(x);
 }

@@ -171,6 +171,9 @@ int wr_ctx_open(const char *dir, int flags, wr_ctx **out, wr_err *err)
         rc = wr_fail(err, WR_ENOMEM, "out of memory");
         goto fail;
     }
+    /* settle changes a crashed executor left in doubt (see recover.c) */
+    if (!(flags & WR_STORE_READONLY))
+        wf_recover_at_open(ctx);
     *out = ctx;
     return WR_OK;
 fail:

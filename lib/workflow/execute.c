@@ -19,16 +19,22 @@
  * inverses (in reverse order); when it executes, the original change
  * becomes rolled_back.
  */
+#define _DEFAULT_SOURCE
 #include "workflow_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 int wf_change_create(wr_ctx *ctx, const wr_actor *actor, const json_t *principal, const json_t *req,
                      const char *rollback_of, char *id_out, size_t id_len, int *outcome,
                      json_t **decision_out, wr_err *err);
 
-static int set_json_column(wr_ctx *ctx, const char *sql, const char *id, const json_t *v, wr_err *err)
+int wf_set_json_column(wr_ctx *ctx, const char *sql, const char *id, const json_t *v, wr_err *err)
 {
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     wr_stmt *st;
@@ -43,7 +49,7 @@ static int set_json_column(wr_ctx *ctx, const char *sql, const char *id, const j
     return rc < 0 ? rc : WR_OK;
 }
 
-static int log_change(wr_ctx *ctx, const char *kind, const json_t *p, const wr_actor *actor, const char *id,
+int wf_log_change(wr_ctx *ctx, const char *kind, const json_t *p, const wr_actor *actor, const char *id,
                       const char *from, const char *to, json_t *extra, wr_err *err)
 {
     json_t *entry = wf_entry_new(kind, p, actor);
@@ -79,7 +85,7 @@ static int stages_covered(const json_t *needed, const json_t *had)
     return 1;
 }
 
-static int mark_rolled_back(wr_ctx *ctx, const json_t *p, const wr_actor *actor, const json_t *c, wr_err *err)
+int wf_mark_rolled_back(wr_ctx *ctx, const json_t *p, const wr_actor *actor, const json_t *c, wr_err *err)
 {
     const char *orig = json_string_value(json_object_get(c, "rollback_of"));
     json_t *o = NULL;
@@ -91,8 +97,121 @@ static int mark_rolled_back(wr_ctx *ctx, const json_t *p, const wr_actor *actor,
     json_decref(o);
     if ((rc = wf_change_set_state(ctx, orig, "rolled_back", err)))
         return rc;
-    return log_change(ctx, "change.rolled_back", p, actor, orig, from, "rolled_back",
+    return wf_log_change(ctx, "change.rolled_back", p, actor, orig, from, "rolled_back",
                       json_pack("{s:O}", "rollback", json_object_get(c, "id")), err);
+}
+
+/* ---- execution lock ------------------------------------------------------------
+ * An executor holds an exclusive flock on <data>/run/<change>.lock from
+ * before it claims the change until it has recorded the outcome.  The
+ * kernel drops the lock when the process dies, so recovery can tell a
+ * change whose executor crashed (lock free) from one still being executed
+ * by a live process (lock held) without guessing from timestamps. */
+int wf_exec_lock(wr_ctx *ctx, const char *id, int *fd_out, wr_err *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/run", ctx->dir);
+    int rc = wr_mkdirs(path, 0700, err);
+    if (rc)
+        return rc;
+    snprintf(path, sizeof path, "%s/run/%s.lock", ctx->dir, id);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return wr_fail(err, WR_EIO, "%s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return wr_fail(err, WR_ESTATE, "change %s is being executed by another process", id);
+    }
+    *fd_out = fd;
+    return WR_OK;
+}
+
+void wf_exec_unlock(wr_ctx *ctx, const char *id, int fd)
+{
+    if (fd < 0)
+        return;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/run/%s.lock", ctx->dir, id);
+    unlink(path);
+    close(fd);
+}
+
+int wf_change_connector(wr_ctx *ctx, const json_t *c, wr_store **target, wr_connector **conn, wr_err *err)
+{
+    const char *env = json_string_value(json_object_get(c, "environment"));
+    *target = wf_target(ctx, env, err);
+    if (!*target)
+        return err ? err->code : WR_EIO;
+    /* sandbox changes never reach a real directory */
+    return wr_connector_open(*target, json_string_value(json_object_get(c, "system")),
+                             strcmp(env, "production") != 0, conn, err);
+}
+
+/* Applies inverses (reverse-ordered, as recorded) of the operations with
+ * undo[i] set, newest first; returns a report and sets *all_ok. */
+json_t *wf_compensate(wr_connector *conn, const json_t *ops, const json_t *inverse, const int *undo,
+                      const char *actor, int *all_ok)
+{
+    json_t *report = json_array();
+    size_t n = json_array_size(ops);
+    *all_ok = 1;
+    for (size_t k = n; k-- > 0;) {
+        if (!undo[k])
+            continue;
+        const json_t *inv = json_array_get(inverse, n - 1 - k);
+        json_t *res = NULL;
+        wr_err e = {0};
+        int matches = 0;
+        int rc = json_is_true(json_object_get(inv, "irreversible"))
+                     ? wr_fail(&e, WR_EINVAL, "irreversible")
+                     : wr_connector_apply(conn, inv, actor, &res, &e);
+        if (rc == WR_OK)
+            rc = wr_connector_readback(conn, inv, &matches, &e);
+        if (rc == WR_OK && !matches)
+            rc = wr_fail(&e, WR_EIO, "read back does not match the inverse");
+        *all_ok &= rc == WR_OK;
+        json_array_append_new(report, json_pack("{s:I,s:O,s:b,s:s?}", "operation", (json_int_t)k, "inverse", inv,
+                                                "undone", rc == WR_OK, "error", rc ? e.msg : NULL));
+        json_decref(res);
+    }
+    return report;
+}
+
+/* Applies ops on an external target one by one, reading each back.  On
+ * failure the applied ones are undone on the target.  *results and
+ * *readback are filled for the applied ones. */
+static int apply_external(wr_connector *conn, const json_t *ops, const json_t *inverse, const char *actor,
+                          json_t *results, json_t *readback, json_t **compensation, int *rolled_back, wr_err *err)
+{
+    size_t n = json_array_size(ops), i;
+    int *undo = calloc(n ? n : 1, sizeof *undo);
+    if (!undo)
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    int rc = WR_OK;
+    for (i = 0; i < n; i++) {
+        const json_t *op = json_array_get(ops, i);
+        json_t *res = NULL;
+        int matches = 0;
+        if ((rc = wr_connector_apply(conn, op, actor, &res, err))) {
+            wr_fail_wrap(err, "operations[%zu]", i);
+            break;
+        }
+        undo[i] = 1;   /* applied (or already so: its inverse is then itself) */
+        json_array_append_new(results, res);
+        if ((rc = wr_connector_readback(conn, op, &matches, err))) {
+            wr_fail_wrap(err, "operations[%zu]: read back", i);
+            break;
+        }
+        json_array_append_new(readback, json_pack("{s:I,s:b}", "operation", (json_int_t)i, "matches", matches));
+        if (!matches) {
+            rc = wr_fail(err, WR_EIO, "operations[%zu]: applied but the target does not match when read back", i);
+            break;
+        }
+    }
+    if (rc)
+        *compensation = wf_compensate(conn, ops, inverse, undo, actor, rolled_back);
+    free(undo);
+    return rc;
 }
 
 int wr_change_execute(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t **out, wr_err *err)
@@ -100,10 +219,16 @@ int wr_change_execute(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t
     wr_err local = {0};
     if (!err)
         err = &local;   /* the failure path below keeps the first error */
-    json_t *p = NULL, *c = NULL, *mandate = NULL, *inverse = NULL, *results = NULL;
+    json_t *p = NULL, *c = NULL, *mandate = NULL, *inverse = NULL, *results = NULL, *plan = NULL,
+           *readback = NULL, *compensation = NULL;
+    wr_connector *conn = NULL;
     wf_decision d;
+    int rc, lock = -1;
+    if (!id || !wf_id_valid(id))
+        return wr_fail(err, WR_EINVAL, "invalid change id '%s'", id ? id : "");
+    if ((rc = wf_exec_lock(ctx, id, &lock, err)))
+        return rc;
     wf_decision_init(&d);
-    int rc;
     /* ---- T1: decide, record the plan and its inverse, claim the change */
     if ((rc = wr_store_begin(ctx->store, err)))
         goto done;
@@ -131,7 +256,7 @@ int wr_change_execute(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t
     if (d.outcome == WF_DENY) {
         /* a refusal is itself lineage: AI denials are what auditors look for */
         json_t *dec = wf_decision_json(&d);
-        if ((rc = log_change(ctx, "change.execution_denied", p, actor, id, "approved", "approved",
+        if ((rc = wf_log_change(ctx, "change.execution_denied", p, actor, id, "approved", "approved",
                              json_pack("{s:o}", "decision", dec), err)) ||
             (rc = wr_store_commit(ctx->store, err)))
             goto fail;
@@ -139,78 +264,135 @@ int wr_change_execute(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t
         rc = wr_fail(err, WR_EDENIED, "%s may not execute change %s: %s", actor->principal, id, why ? why : "denied");
         goto done;
     }
-    wr_store *target = wf_target(ctx, env, err);
-    if (!target) {
-        rc = err ? err->code : WR_EIO;
+    wr_store *target = NULL;
+    if ((rc = wf_change_connector(ctx, c, &target, &conn, err)))
         goto fail;
-    }
     inverse = json_array();
+    plan = json_array();
     size_t i;
     json_t *op;
     json_array_foreach(ops, i, op) {
-        json_t *inv = NULL;
-        if ((rc = wr_inventory_op_inverse(target, op, &inv, err))) {
+        json_t *inv = NULL, *pl = NULL;
+        if ((rc = wr_connector_plan(conn, op, &pl, err))) {
+            rc = wr_fail_wrap(err, "operations[%zu]: planning", i);
+            goto fail;
+        }
+        json_array_append_new(plan, pl);
+        if ((rc = wr_connector_inverse(conn, op, &inv, err))) {
             rc = wr_fail_wrap(err, "operations[%zu]: computing the inverse", i);
             goto fail;
         }
         json_array_insert_new(inverse, 0, inv);   /* undo in reverse order */
     }
-    if ((rc = set_json_column(ctx, "UPDATE changes SET inverse=? WHERE id=?", id, inverse, err)) ||
+    if ((rc = wf_set_json_column(ctx, "UPDATE changes SET inverse=? WHERE id=?", id, inverse, err)) ||
         (rc = wf_change_set_state(ctx, id, "executing", err)) ||
-        (rc = log_change(ctx, "change.executing", p, actor, id, "approved", "executing",
-                         json_pack("{s:O,s:O,s:o}", "operations", ops, "inverse", inverse, "decision",
-                                   wf_decision_json(&d)), err)) ||
+        (rc = wf_log_change(ctx, "change.executing", p, actor, id, "approved", "executing",
+                         json_pack("{s:O,s:O,s:O,s:s,s:o}", "operations", ops, "inverse", inverse, "plan", plan,
+                                   "connector", wr_connector_kind_name(conn), "decision", wf_decision_json(&d)),
+                         err)) ||
         (rc = wr_store_commit(ctx->store, err)))
         goto fail;
 
-    /* ---- T2: apply */
-    int separate = target != ctx->store;
+    /* ---- T2: apply.  The inventory connector applies inside the store
+     * transaction (atomic: a failure rolls everything back).  An external
+     * target is changed first, operation by operation with a read-back,
+     * and undone with the recorded inverses if one fails; the inventory
+     * record and the outcome then commit together. */
+    int external = strcmp(wr_connector_kind_name(conn), "inventory") != 0;
+    int separate = !external && target != ctx->store, rolled_back = 1;
+    results = json_array();
+    readback = json_array();
+    if (external) {
+        rc = apply_external(conn, ops, inverse, actor->principal, results, readback, &compensation, &rolled_back,
+                            err);
+        if (rc == WR_OK && getenv("WARRANT_TEST_CRASH_AFTER_APPLY"))
+            _exit(99);   /* test hook: die between apply and record */
+        if (rc == WR_OK && (rc = wr_store_begin(ctx->store, err)) == WR_OK) {
+            json_array_foreach(ops, i, op) {
+                if ((rc = wr_connector_record(conn, op, actor->principal, err)))
+                    break;
+            }
+            if (rc)
+                wr_store_rollback(ctx->store);
+        }
+        if (rc == WR_OK && !compensation)
+            goto record;
+        if (!compensation) {
+            /* applied and read back, but not recorded: leave it in doubt
+             * for recovery rather than guess */
+            wr_fail_wrap(err, "change %s was applied on the target but could not be recorded; it stays "
+                         "executing (in doubt): run 'warrant recover'", id);
+            goto done;
+        }
+        goto failed;
+    }
     if ((rc = wr_store_begin(ctx->store, err)))
         goto done;
     if (separate && (rc = wr_store_begin(target, err))) {
         wr_store_rollback(ctx->store);
         goto done;
     }
-    results = json_array();
     json_array_foreach(ops, i, op) {
         json_t *res = NULL;
-        if ((rc = wr_inventory_op_apply(target, op, actor->principal, &res, err))) {
+        int matches = 0;
+        if ((rc = wr_connector_apply(conn, op, actor->principal, &res, err))) {
             rc = wr_fail_wrap(err, "operations[%zu]", i);
             break;
         }
         json_array_append_new(results, res);
+        if ((rc = wr_connector_readback(conn, op, &matches, err)))
+            break;
+        json_array_append_new(readback, json_pack("{s:I,s:b}", "operation", (json_int_t)i, "matches", matches));
     }
+    if (rc == WR_OK && getenv("WARRANT_TEST_CRASH_AFTER_APPLY") && separate) {
+        if (wr_store_commit(target, err) == WR_OK)
+            _exit(99);
+    }
+record:
     if (rc == WR_OK) {
-        rc = set_json_column(ctx, "UPDATE changes SET result=? WHERE id=?", id, results, err);
+        rc = wf_set_json_column(ctx, "UPDATE changes SET result=? WHERE id=?", id, results, err);
         if (!rc)
             rc = wf_change_set_state(ctx, id, "executed", err);
         if (!rc)
-            rc = log_change(ctx, "change.executed", p, actor, id, "executing", "executed",
-                            json_pack("{s:O}", "results", results), err);
+            rc = wf_log_change(ctx, "change.executed", p, actor, id, "executing", "executed",
+                            json_pack("{s:O,s:O}", "results", results, "readback", readback), err);
         if (!rc && json_string_value(json_object_get(c, "rollback_of")))
-            rc = mark_rolled_back(ctx, p, actor, c, err);
+            rc = wf_mark_rolled_back(ctx, p, actor, c, err);
         if (!rc && separate)
             rc = wr_store_commit(target, err);
         if (!rc)
             rc = wr_store_commit(ctx->store, err);
     }
     if (rc) {
-        /* ---- T3: nothing partial remains; record the failure */
-        wr_err why = *err;
         if (separate)
             wr_store_rollback(target);
         wr_store_rollback(ctx->store);
+        if (external) {
+            wr_fail_wrap(err, "change %s was applied on the target but could not be recorded; it stays "
+                         "executing (in doubt): run 'warrant recover'", id);
+            goto done;
+        }
+    failed:;
+        /* ---- T3: record the failure (nothing partial remains, unless an
+         * undo on an external target failed: then the log says what) */
+        wr_err why = *err;
         if (wr_store_begin(ctx->store, NULL) == WR_OK) {
             /* best effort: if even this fails the change stays
              * "executing" (in doubt) and the error below is reported */
+            json_t *extra = json_pack("{s:s,s:b}", "error", why.msg, "rolled_back", rolled_back);
+            if (compensation)
+                json_object_set(extra, "compensation", compensation);
             if (wf_change_set_state(ctx, id, "failed", NULL) != WR_OK ||
-                log_change(ctx, "change.failed", p, actor, id, "executing", "failed",
-                           json_pack("{s:s,s:b}", "error", why.msg, "rolled_back", 1), NULL) != WR_OK ||
+                wf_log_change(ctx, "change.failed", p, actor, id, "executing", "failed", extra, NULL) != WR_OK ||
                 wr_store_commit(ctx->store, NULL) != WR_OK)
                 wr_store_rollback(ctx->store);
         }
         *err = why;
-        rc = wr_fail_wrap(err, "change %s failed and nothing was applied", id);
+        rc = rolled_back ? wr_fail_wrap(err, "change %s failed and nothing was applied", id)
+                         : wr_fail_wrap(err, "change %s failed and undoing it on the target failed too (see "
+                                        "its lineage: change.failed compensation)", id);
+        if (rc == WR_OK)
+            rc = WR_EIO;
         goto done;
     }
     rc = wr_change_get(ctx, id, out, err);
@@ -218,12 +400,17 @@ int wr_change_execute(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t
 fail:
     wr_store_rollback(ctx->store);
 done:
+    wr_connector_close(conn);
+    wf_exec_unlock(ctx, id, lock);
     wf_decision_clear(&d);
     json_decref(p);
     json_decref(c);
     json_decref(mandate);
     json_decref(inverse);
     json_decref(results);
+    json_decref(plan);
+    json_decref(readback);
+    json_decref(compensation);
     return rc;
 }
 
@@ -255,14 +442,13 @@ static int begin_action(wr_ctx *ctx, const wr_actor *actor, const char *id, cons
 int wr_change_validate(wr_ctx *ctx, const wr_actor *actor, const char *id, json_t **out, wr_err *err)
 {
     json_t *p = NULL, *c = NULL, *report = NULL;
+    wr_connector *conn = NULL;
     int rc = begin_action(ctx, actor, id, "validate", "executed", &p, &c, err);
     if (rc)
         goto fail;
-    wr_store *target = wf_target(ctx, json_string_value(json_object_get(c, "environment")), err);
-    if (!target) {
-        rc = err ? err->code : WR_EIO;
+    wr_store *target = NULL;
+    if ((rc = wf_change_connector(ctx, c, &target, &conn, err)))
         goto fail;
-    }
     json_t *ops = json_object_get(json_object_get(c, "request"), "operations");
     json_t *checks = json_array();
     int all = 1;
@@ -270,7 +456,7 @@ int wr_change_validate(wr_ctx *ctx, const wr_actor *actor, const char *id, json_
     json_t *op;
     json_array_foreach(ops, i, op) {
         int matches = 0;
-        if ((rc = wr_inventory_op_readback(target, op, &matches, err))) {
+        if ((rc = wr_connector_readback(conn, op, &matches, err))) {
             json_decref(checks);
             goto fail;
         }
@@ -296,21 +482,23 @@ int wr_change_validate(wr_ctx *ctx, const wr_actor *actor, const char *id, json_
     if (all)
         json_array_append_new(evidence, json_pack("{s:s,s:s,s:s}", "kind", "validation_report", "ref", id,
                                                   "sha256", digest));
-    rc = set_json_column(ctx, "UPDATE changes SET evidence=? WHERE id=?", id, evidence, err);
+    rc = wf_set_json_column(ctx, "UPDATE changes SET evidence=? WHERE id=?", id, evidence, err);
     json_decref(evidence);
     if (rc || (rc = wf_change_set_state(ctx, id, to, err)) ||
-        (rc = log_change(ctx, all ? "change.validated" : "change.validation_failed", p, actor, id, "executed", to,
+        (rc = wf_log_change(ctx, all ? "change.validated" : "change.validation_failed", p, actor, id, "executed", to,
                          json_pack("{s:O,s:s}", "validation", report, "sha256", digest), err)) ||
         (rc = wr_store_commit(ctx->store, err)))
         goto fail;
     json_decref(p);
     json_decref(c);
     json_decref(report);
+    wr_connector_close(conn);
     /* a mismatch is a finding, not a failure of this call: the change is
      * now "failed" and the report says which operation drifted */
     return wr_change_get(ctx, id, out, err);
 fail:
     wr_store_rollback(ctx->store);
+    wr_connector_close(conn);
     json_decref(p);
     json_decref(c);
     json_decref(report);
@@ -368,9 +556,9 @@ int wr_change_close(wr_ctx *ctx, const wr_actor *actor, const char *id, const js
                      "--evidence KIND=REF)", id, missing);
         goto fail;
     }
-    if ((rc = set_json_column(ctx, "UPDATE changes SET evidence=? WHERE id=?", id, all, err)) ||
+    if ((rc = wf_set_json_column(ctx, "UPDATE changes SET evidence=? WHERE id=?", id, all, err)) ||
         (rc = wf_change_set_state(ctx, id, "closed", err)) ||
-        (rc = log_change(ctx, "change.closed", p, actor, id, "validated", "closed",
+        (rc = wf_log_change(ctx, "change.closed", p, actor, id, "validated", "closed",
                          json_pack("{s:O}", "evidence", all), err)) ||
         (rc = wr_store_commit(ctx->store, err)))
         goto fail;
@@ -471,7 +659,7 @@ int wr_expire(wr_ctx *ctx, json_t **out, wr_err *err)
     json_t *v;
     json_array_foreach(changes, i, v) {
         if ((rc = wf_change_set_state(ctx, json_string_value(v), "expired", err)) ||
-            (rc = log_change(ctx, "change.expired", NULL, &system_actor, json_string_value(v), "awaiting_approval",
+            (rc = wf_log_change(ctx, "change.expired", NULL, &system_actor, json_string_value(v), "awaiting_approval",
                              "expired", json_pack("{s:s}", "reason", "approval window closed"), err)))
             goto fail;
     }

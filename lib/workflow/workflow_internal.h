@@ -5,6 +5,7 @@
 #ifndef WARRANT_WORKFLOW_INTERNAL_H
 #define WARRANT_WORKFLOW_INTERNAL_H
 
+#include "warrant/connector.h"
 #include "warrant/governance.h"
 #include "warrant/inventory.h"
 #include "warrant/workflow.h"
@@ -90,5 +91,25 @@ wr_store *wf_target(wr_ctx *ctx, const char *environment, wr_err *err);
 int wf_change_create(wr_ctx *ctx, const wr_actor *actor, const json_t *principal, const json_t *req,
                      const char *rollback_of, char *id_out, size_t id_len, int *outcome,
                      json_t **decision_out, wr_err *err);
+
+/* ---- execute.c ---- */
+int wf_set_json_column(wr_ctx *ctx, const char *sql, const char *id, const json_t *v, wr_err *err);
+/* Logs a change transition; extra (stolen, may be NULL) is merged in. */
+int wf_log_change(wr_ctx *ctx, const char *kind, const json_t *p, const wr_actor *actor, const char *id,
+                  const char *from, const char *to, json_t *extra, wr_err *err);
+/* The original of an executed rollback change c becomes rolled_back. */
+int wf_mark_rolled_back(wr_ctx *ctx, const json_t *p, const wr_actor *actor, const json_t *c, wr_err *err);
+/* Execution lock of a change (see execute.c): WR_ESTATE when held. */
+int wf_exec_lock(wr_ctx *ctx, const char *id, int *fd, wr_err *err);
+void wf_exec_unlock(wr_ctx *ctx, const char *id, int fd);
+/* The target store and the connector that executes change c. */
+int wf_change_connector(wr_ctx *ctx, const json_t *c, wr_store **target, wr_connector **conn, wr_err *err);
+/* Undoes the operations with undo[i] set using their recorded inverses,
+ * newest first; returns a report (caller decrefs) and sets *all_ok. */
+json_t *wf_compensate(wr_connector *conn, const json_t *ops, const json_t *inverse, const int *undo,
+                      const char *actor, int *all_ok);
+/* ---- recover.c ---- */
+/* Settles in-doubt changes at context open (best effort, see recover.c). */
+void wf_recover_at_open(wr_ctx *ctx);
 
 #endif
