@@ -639,7 +639,7 @@ fail:
 int wr_expire(wr_ctx *ctx, json_t **out, wr_err *err)
 {
     int64_t now = wr_now();
-    json_t *changes = json_array(), *grants = NULL, *mandates = json_array();
+    json_t *changes = json_array(), *grants = NULL, *mandates = json_array(), *failed = json_array();
     wr_actor system_actor = {NULL, "timer"};
     wr_stmt *st;
     int rc;
@@ -663,25 +663,47 @@ int wr_expire(wr_ctx *ctx, json_t **out, wr_err *err)
                              "expired", json_pack("{s:s}", "reason", "approval window closed"), err)))
             goto fail;
     }
-    /* 2. time-bound grants, revoked with their inverse in the log */
+    /* 2. time-bound grants, revoked on the system that holds them (through
+     * its connector) with the inverse in the log.  Revocation is idempotent,
+     * so a grant whose revocation could not be recorded is simply revoked
+     * again next time; a target that cannot be reached keeps its grant
+     * until the next run and is reported in "failed". */
     if ((rc = wr_inventory_expired_grants(ctx->store, now, &grants, err)))
         goto fail;
     json_array_foreach(grants, i, v) {
         json_t *op = json_pack("{s:s,s:O,s:O}", "op", "revoke", "account", json_object_get(v, "account"),
                                "entitlement", json_object_get(v, "entitlement"));
         json_t *inv = NULL, *res = NULL;
-        rc = wr_inventory_op_inverse(ctx->store, op, &inv, err);
-        if (!rc)
-            rc = wr_inventory_op_apply(ctx->store, op, "warrant-timer", &res, err);
-        if (!rc) {
+        char *system = NULL;
+        wr_connector *conn = NULL;
+        wr_err gerr = {0};
+        int grc = wr_inventory_op_check(ctx->store, op, &system, &gerr);
+        if (!grc)
+            grc = wr_connector_open(ctx->store, system, 0, &conn, &gerr);
+        if (!grc)
+            grc = wr_connector_inverse(conn, op, &inv, &gerr);
+        if (!grc)
+            grc = wr_connector_apply(conn, op, "warrant-timer", &res, &gerr);
+        if (!grc)
+            grc = wr_connector_record(conn, op, "warrant-timer", &gerr);
+        if (!grc) {
             json_t *entry = wf_entry_new("grant.expired", NULL, &system_actor);
             json_object_set(entry, "operation", op);
             json_object_set(entry, "inverse", inv);
             json_object_set(entry, "result", res);
             json_object_set(entry, "expires_at", json_object_get(v, "expires_at"));
+            json_object_set_new(entry, "connector", json_string(wr_connector_kind_name(conn)));
             rc = wf_log(ctx, entry, NULL, NULL, err);
             json_decref(entry);
+        } else {
+            json_array_append_new(failed, json_pack("{s:O,s:O,s:s}", "account", json_object_get(v, "account"),
+                                                    "entitlement", json_object_get(v, "entitlement"),
+                                                    "error", gerr.msg));
+            json_array_remove(grants, i);
+            i--;
         }
+        wr_connector_close(conn);
+        free(system);
         json_decref(op);
         json_decref(inv);
         json_decref(res);
@@ -714,7 +736,8 @@ int wr_expire(wr_ctx *ctx, json_t **out, wr_err *err)
     }
     if ((rc = wr_store_commit(ctx->store, err)))
         goto fail;
-    *out = json_pack("{s:O,s:O,s:O}", "changes", changes, "grants", grants, "mandates", mandates);
+    *out = json_pack("{s:O,s:O,s:O,s:O}", "changes", changes, "grants", grants, "mandates", mandates,
+                     "failed", failed);
     goto out;
 fail:
     wr_store_rollback(ctx->store);
@@ -722,5 +745,6 @@ out:
     json_decref(changes);
     json_decref(grants);
     json_decref(mandates);
+    json_decref(failed);
     return rc < 0 ? rc : WR_OK;
 }
