@@ -179,6 +179,8 @@ struct inv_import {
     inv_set seen[K_COUNT];
     inv_set touched_sys;         /* system rids whose readiness changed */
     uint64_t touched_idents;
+    inv_delta delta;             /* readiness counters adjusted, not dropped */
+    int nhi_dirty;               /* the NHI counts may have moved */
     inv_set touched_ident_set;
     wr_buf ev;                   /* event JSON scratch */
     uint64_t rows;
@@ -425,6 +427,28 @@ static int touch_sys(inv_import *im, int64_t sys, wr_err *err)
     if (sys > 0 && inv_set_add(&im->touched_sys, (uint64_t)sys) < 0)
         return wr_fail(err, WR_ENOMEM, "out of memory");
     return WR_OK;
+}
+
+/* The readiness contribution of account a or grant (a, e), with sign
+ * (readiness.c); 1: not taken, the caller touches the system instead. */
+static int delta(inv_import *im, int kind, int64_t a, int64_t e, int sign, wr_err *err)
+{
+    if (kind == K_ACCOUNTS)
+        return inv_delta_account(im->s, &im->delta, a, sign, err);
+    if (kind == K_GRANTS)
+        return inv_delta_grant(im->s, &im->delta, a, e, sign, err);
+    return 1;
+}
+
+/* After an object of kind in system sys changed: what readiness must
+ * recount.  Accounts and grants went through delta() (untaken: touch);
+ * credentials are counted live; nhi: the change can move the NHI counts. */
+static int settle(inv_import *im, int kind, int64_t sys, int untaken, int nhi, wr_err *err)
+{
+    im->nhi_dirty |= nhi;
+    if (kind == K_CREDENTIALS || ((kind == K_ACCOUNTS || kind == K_GRANTS) && !untaken))
+        return WR_OK;
+    return touch_sys(im, sys, err);
 }
 
 static void reject_duplicate(inv_import *im, const kindspec *ks, const val *v, const char *where)
@@ -697,8 +721,14 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
                             "added", NULL, im->ev.data, err)))
             return rc;
         im->stats->added++;
-        /* a new identity has no accounts yet: nothing to recount */
-        return touch_sys(im, sys, err);
+        int untaken = delta(im, row->kind, row->kind == K_ACCOUNTS ? new_rid : v[0].i, v[1].i, 1,
+                            err);
+        if (untaken < 0)
+            return untaken;
+        /* a new identity has no accounts yet, but a non-human one counts */
+        int nhi = row->kind == K_SYSTEMS || (row->kind == K_ACCOUNTS && !v[3].null) ||
+                  (row->kind == K_IDENTITIES && strcmp(v[1].s, "human") != 0);
+        return settle(im, row->kind, sys, untaken, nhi, err);
     }
     /* Existing object: keep stored values of absent columns, compare. */
     val old[INV_MAXCOL];
@@ -750,13 +780,29 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
         return WR_OK;
     }
     wr_buf before = WR_BUF_INIT;
-    if ((rc = prep(im, ST_KIND + 4 * row->kind + 2, im->sql[row->kind].update, &st, err))) {
+    /* who holds an account moves NHI counts; the rest of an account or a
+     * grant moves its system's counters by its contribution */
+    int nhi = row->kind == K_SYSTEMS ||
+              (row->kind == K_ACCOUNTS && (old[3].null != v[3].null ||
+                                           (!v[3].null && strcmp(old[3].s, v[3].s) != 0)));
+    int64_t a = v[0].i, rs;
+    int untaken = 0;
+    if (row->kind == K_ACCOUNTS)
+        rc = lookup_ref(im, 'A', v[0].s, &a, &rs, err);
+    if (rc >= 0 && (row->kind == K_ACCOUNTS || row->kind == K_GRANTS))
+        rc = untaken = delta(im, row->kind, a, v[1].i, -1, err);
+    if (rc < 0 || (rc = prep(im, ST_KIND + 4 * row->kind + 2, im->sql[row->kind].update, &st, err))) {
         wr_buf_free(&oldtext);
         return rc;
     }
     bind_vals(st, ks, v);
     rc = wr_stmt_step(st, err);
     wr_stmt_done(st);
+    if (rc >= 0 && (row->kind == K_ACCOUNTS || row->kind == K_GRANTS)) {
+        int u = delta(im, row->kind, a, v[1].i, 1, err);
+        rc = u < 0 ? u : rc;
+        untaken |= u > 0;
+    }
     if (rc >= 0 && (ev_append(&before, ks, old) || ev_append(&im->ev, ks, v)))
         rc = wr_fail(err, WR_ENOMEM, "out of memory");
     if (rc >= 0)
@@ -768,14 +814,14 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
         return rc;
     im->stats->changed++;
     if (row->kind == K_IDENTITIES) {
-        int64_t rid, rs;
+        int64_t rid;
         if ((rc = lookup_ref(im, 'I', v[0].s, &rid, &rs, err)))
             return rc;
         im->touched_idents++;
         return inv_set_add(&im->touched_ident_set, (uint64_t)rid) < 0
                    ? wr_fail(err, WR_ENOMEM, "out of memory") : WR_OK;
     }
-    return touch_sys(im, sys, err);
+    return settle(im, row->kind, sys, untaken, nhi, err);
 }
 
 /* ---- full snapshots ----------------------------------------------------------- */
@@ -879,6 +925,10 @@ static int remove_absent(inv_import *im, int k, wr_err *err)
             if (rc < 0)
                 break;
         }
+        int untaken = 0;
+        if ((k == K_ACCOUNTS || k == K_GRANTS) &&
+            (rc = untaken = delta(im, k, g->r1, g->r2, -1, err)) < 0)
+            break;
         if ((rc = wr_stmt_prepare(im->s, rm->action, &st, err)))
             break;
         if (k == K_ROLES)
@@ -890,6 +940,11 @@ static int remove_absent(inv_import *im, int k, wr_err *err)
         wr_stmt_bind_int(st, 9, im->now);
         rc = wr_stmt_step(st, err);
         wr_stmt_done(st);
+        if (rc >= 0 && k == K_ACCOUNTS) {
+            int u = delta(im, k, g->r1, 0, 1, err);
+            rc = u < 0 ? u : rc;
+            untaken |= u > 0;
+        }
         if (rc < 0)
             break;
         if ((rc = inv_event(im->s, im->stats->import_id, im->now, ks->event_kind, g->key,
@@ -901,7 +956,7 @@ static int remove_absent(inv_import *im, int k, wr_err *err)
             if (inv_set_add(&im->touched_ident_set, (uint64_t)g->r1) < 0)
                 rc = wr_fail(err, WR_ENOMEM, "out of memory");
         } else {
-            rc = touch_sys(im, sys, err);
+            rc = settle(im, k, sys, untaken, 0, err);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -940,8 +995,13 @@ static int flush_touches(inv_import *im, wr_err *err)
     int bulk = 0;
     for (int k = 0; k < K_COUNT; k++)
         bulk |= im->bulk_rows[k] != 0;
-    if (im->touched_idents > 1000 || bulk)
+    if (im->touched_idents > 1000 || bulk) {
+        inv_delta_free(&im->delta);
         return inv_touch_all(im->s, err);
+    }
+    rc = inv_delta_flush(im->s, &im->delta, err);
+    if (rc == WR_OK && im->nhi_dirty)
+        rc = inv_touch_nhi(im->s, err);
     for (size_t i = 0; i < im->touched_ident_set.cap && !rc; i++)
         if (im->touched_ident_set.slots[i])
             rc = inv_touch_identity(im->s, (int64_t)im->touched_ident_set.slots[i], err);
@@ -963,6 +1023,7 @@ static void importer_free(inv_import *im)
     inv_set_free(&im->touched_sys);
     inv_set_free(&im->touched_ident_set);
     refs_free(im);
+    inv_delta_free(&im->delta);
     wr_buf_free(&im->ev);
 }
 
