@@ -821,7 +821,8 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
         return inv_set_add(&im->touched_ident_set, (uint64_t)rid) < 0
                    ? wr_fail(err, WR_ENOMEM, "out of memory") : WR_OK;
     }
-    return settle(im, row->kind, sys, untaken, nhi, err);
+    /* a new holder also changes what the account's grants count */
+    return settle(im, row->kind, sys, untaken || (row->kind == K_ACCOUNTS && nhi), nhi, err);
 }
 
 /* ---- full snapshots ----------------------------------------------------------- */
