@@ -813,7 +813,8 @@ static void nhi_from_pairs(estate *e, nhi_pair *v, size_t n)
         idx[r] = SIZE_MAX;
     for (size_t i = 0; i < e->n; i++)
         idx[e->sys[i].rid] = i;
-    qsort(v, n, sizeof *v, pair_cmp);
+    if (n)
+        qsort(v, n, sizeof *v, pair_cmp);
     for (size_t i = 0; i < n; i++) {
         if (v[i].sys > maxrid || idx[v[i].sys] == SIZE_MAX)
             continue;
