@@ -3,16 +3,19 @@
 # (rows/s and peak memory via /usr/bin/time -v), then readiness timings
 # (bench_inventory: full, incremental after a small import).
 #
-# INV_BENCH_IDENTITIES (default 1000000) sets the size; the generator makes
-# about 3.6 accounts and 10 grants per identity, so the default is ~3.6M
-# accounts and ~10M grants.  Use e.g. INV_BENCH_IDENTITIES=100000 for a
-# quick run.  Output goes to bench/out/inventory (git-ignored).
+# INV_BENCH_IDENTITIES (default 1170000) sets the size; the generator makes
+# about 3.7 accounts and 8.6 grants per identity, so the default reaches the
+# 10M grants of the performance goal (4.3M accounts, 10.04M grants).  Use
+# e.g. INV_BENCH_IDENTITIES=100000 for a quick run.  Output goes to
+# bench/out/inventory (git-ignored).  Times are wall clock; /usr/bin/time
+# also prints CPU time, which tells the machine's other load apart.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-N=${INV_BENCH_IDENTITIES:-1000000}
+N=${INV_BENCH_IDENTITIES:-1170000}
 out=bench/out/inventory
 [ -x /usr/bin/time ] || { echo "installing time" >&2; apt-get install -y -qq time >/dev/null; }
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# -O3 raises a false maybe-uninitialized in lib/policy/schema.c; not an error here
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized >/dev/null
 ninja -C build-bench -j2 warrant bench_inventory >&2
 W=build-bench/warrant
 rm -rf "$out" && mkdir -p "$out"
@@ -28,9 +31,10 @@ echo "== import ($rows rows, one transaction per file)"
 elapsed=$(grep 'Elapsed (wall clock)' "$out/import.time" | awk '{print $NF}')
 peak=$(grep 'Maximum resident set size' "$out/import.time" | awk '{print $NF}')
 secs=$(echo "$elapsed" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-echo "import: $elapsed wall, $(awk -v r="$rows" -v s="$secs" 'BEGIN{printf "%.0f", r/s}') rows/s, peak RSS $peak KiB"
+cpu=$(awk -F': ' '/User time|System time/ {t += $2} END {printf "%.1f", t}' "$out/import.time")
+echo "import: $elapsed wall, $(awk -v r="$rows" -v s="$secs" 'BEGIN{printf "%.0f", r/s}') rows/s, CPU $cpu s ($(awk -v r="$rows" -v s="$cpu" 'BEGIN{printf "%.0f", r/s}') rows per CPU second), peak RSS $peak KiB"
 echo "   database: $(du -sh "$out/data/warrant.db" | cut -f1)"
 echo "== re-import (nothing changes)"
-/usr/bin/time -f "re-import: %e s, peak %M KiB" $W --data "$out/data" import "$out"/gen/grants.csv
+/usr/bin/time -f "re-import: %e s (CPU %U+%S s), peak %M KiB" $W --data "$out/data" import "$out"/gen/grants.csv
 echo "== readiness"
-/usr/bin/time -f "bench_inventory: peak %M KiB" build-bench/bench/inventory/bench_inventory "$out/data" 100
+/usr/bin/time -f "bench_inventory: peak %M KiB, CPU %U+%S s, %e s wall" build-bench/bench/inventory/bench_inventory "$out/data" 100

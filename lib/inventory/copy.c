@@ -90,7 +90,7 @@ int wr_inventory_copy(wr_store *from, wr_store *to, wr_err *err)
     for (size_t i = NTABLES; i-- > 0 && rc == WR_OK;)
         rc = wr_store_exec(to, tables[i].del, err);
     if (rc == WR_OK)
-        rc = wr_store_exec(to, "DELETE FROM readiness_cache", err);
+        rc = inv_touch_all(to, err);
     for (size_t i = 0; i < NTABLES && rc == WR_OK; i++)
         rc = copy_table(from, to, &tables[i], err);
     if (rc) {

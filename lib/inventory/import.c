@@ -165,7 +165,7 @@ int inv_kind_guess(const char *const *names, int n)
 /* ---- the importer ----------------------------------------------------------- */
 
 typedef struct kindsql {
-    char *select, *insert, *update;
+    char *select, *insert, *update, *insert_new;
     int used;           /* this file has rows of the kind */
 } kindsql;
 
@@ -180,12 +180,25 @@ struct inv_import {
     inv_set seen[K_COUNT];
     inv_set touched_sys;         /* system rids whose readiness changed */
     uint64_t touched_idents;
+    inv_delta delta;             /* readiness counters adjusted, not dropped */
+    int nhi_dirty;               /* the NHI counts may have moved */
     inv_set touched_ident_set;
     wr_buf ev;                   /* event JSON scratch */
     uint64_t rows;
+    /* References resolved in memory once a table is asked often enough
+     * (index: ref_slot()); ref_sql counts the SQL lookups until then. */
+    inv_refmap *refs[4];
+    uint64_t ref_sql[4];
+    /* Bulk mode per kind: 1 when its table was empty when the file's first
+     * row of that kind arrived (-1 not yet known).  Rows then go straight
+     * in, without the read of a stored object (there is none) and without
+     * a journal entry each: one summary event per kind and file records
+     * the row count and the file's SHA-256 (README-inventory.md). */
+    signed char bulk[K_COUNT];
+    uint64_t bulk_rows[K_COUNT];
     /* Statements prepared once per file: the store's cache hashes the SQL
      * text on every prepare, which shows at a million rows. */
-    wr_stmt *stmts[8 + 3 * K_COUNT];
+    wr_stmt *stmts[8 + 4 * K_COUNT];
 };
 
 enum { ST_REF_A, ST_REF_E, ST_REF_S, ST_REF_I, ST_EVENT, ST_KIND = 8 };
@@ -258,8 +271,14 @@ static int build_sql(inv_import *im, int k)
     q->select = wr_buf_steal(&sel);
     if (!rc) {
         wr_buf b = WR_BUF_INIT;
-        rc = wr_buf_printf(&b, "INSERT INTO %s(%s) VALUES(%s)", ks->table, ins.data, vals.data);
+        /* objects with a rid say it, for the reference maps */
+        rc = wr_buf_printf(&b, "INSERT INTO %s(%s) VALUES(%s)%s", ks->table, ins.data, vals.data,
+                           ks->nkey == 1 ? " RETURNING rid" : "");
         q->insert = wr_buf_steal(&b);
+        /* bulk mode: the key's uniqueness is the database's to check */
+        rc = rc ? rc : wr_buf_printf(&b, "INSERT OR IGNORE INTO %s(%s) VALUES(%s)%s", ks->table,
+                                     ins.data, vals.data, ks->nkey == 1 ? " RETURNING rid" : "");
+        q->insert_new = wr_buf_steal(&b);
         rc = rc ? rc : wr_buf_printf(&b, "UPDATE %s SET %s%s", ks->table, upd.data, where);
         q->update = wr_buf_steal(&b);
     }
@@ -293,9 +312,34 @@ static int enum_ok(const char *enums, const char *v)
 
 /* Looks up a reference; rid 0 when unknown.  For accounts and
  * entitlements also their system. */
+static int ref_slot(char type)
+{
+    return type == 'A' ? 0 : type == 'E' ? 1 : type == 'S' ? 2 : 3;
+}
+
+/* SQL lookups of one table in one import before its ids are loaded into
+ * a map: a small import never pays for loading a large table. */
+#define REF_SQL_LOOKUPS 4096
+#define REF_NO_MAP UINT64_MAX
+
 static int lookup_ref(inv_import *im, char type, const char *id, int64_t *rid, int64_t *sys,
                       wr_err *err)
 {
+    int m = ref_slot(type);
+    if (im->refs[m]) {
+        inv_refmap_get(im->refs[m], id, rid, sys);
+        return WR_OK;
+    }
+    if (im->ref_sql[m] != REF_NO_MAP && ++im->ref_sql[m] > REF_SQL_LOOKUPS) {
+        int rc = inv_refmap_load(im->s, type, &im->refs[m], err);
+        if (rc)
+            return rc;
+        if (im->refs[m]) {
+            inv_refmap_get(im->refs[m], id, rid, sys);
+            return WR_OK;
+        }
+        im->ref_sql[m] = REF_NO_MAP;  /* too big for memory: stay with SQL */
+    }
     const char *sql = type == 'A' ? "SELECT rid, system_rid FROM accounts WHERE id=?"
                     : type == 'E' ? "SELECT rid, system_rid FROM entitlements WHERE id=?"
                     : type == 'S' ? "SELECT rid, rid FROM systems WHERE id=?"
@@ -311,6 +355,29 @@ static int lookup_ref(inv_import *im, char type, const char *id, int64_t *rid, i
     *sys = rc == 1 ? wr_stmt_int(st, 1) : 0;
     wr_stmt_done(st);
     return rc < 0 ? rc : WR_OK;
+}
+
+/* Keeps the reference map of kind's table in step with an insert. */
+static void ref_added(inv_import *im, int kind, const char *id, int64_t rid, int64_t sys)
+{
+    static const char types[K_COUNT] = {[K_IDENTITIES] = 'I', [K_SYSTEMS] = 'S',
+                                        [K_ENTITLEMENTS] = 'E', [K_ACCOUNTS] = 'A'};
+    if (!types[kind])
+        return;
+    int m = ref_slot(types[kind]);
+    if (im->refs[m] && inv_refmap_add(im->refs[m], id, rid, sys) != WR_OK) {
+        inv_refmap_free(im->refs[m]);
+        im->refs[m] = NULL;
+        im->ref_sql[m] = REF_NO_MAP;
+    }
+}
+
+static void refs_free(inv_import *im)
+{
+    for (int m = 0; m < 4; m++) {
+        inv_refmap_free(im->refs[m]);
+        im->refs[m] = NULL;
+    }
 }
 
 static int ev_append(wr_buf *b, const kindspec *ks, const val *v)
@@ -361,6 +428,76 @@ static int touch_sys(inv_import *im, int64_t sys, wr_err *err)
     if (sys > 0 && inv_set_add(&im->touched_sys, (uint64_t)sys) < 0)
         return wr_fail(err, WR_ENOMEM, "out of memory");
     return WR_OK;
+}
+
+/* The readiness contribution of account a or grant (a, e), with sign
+ * (readiness.c); 1: not taken, the caller touches the system instead. */
+static int delta(inv_import *im, int kind, int64_t a, int64_t e, int sign, wr_err *err)
+{
+    if (kind == K_ACCOUNTS)
+        return inv_delta_account(im->s, &im->delta, a, sign, err);
+    if (kind == K_GRANTS)
+        return inv_delta_grant(im->s, &im->delta, a, e, sign, err);
+    return 1;
+}
+
+/* After an object of kind in system sys changed: what readiness must
+ * recount.  Accounts and grants went through delta() (untaken: touch);
+ * credentials are counted live; nhi: the change can move the NHI counts. */
+static int settle(inv_import *im, int kind, int64_t sys, int untaken, int nhi, wr_err *err)
+{
+    im->nhi_dirty |= nhi;
+    if (kind == K_CREDENTIALS || ((kind == K_ACCOUNTS || kind == K_GRANTS) && !untaken))
+        return WR_OK;
+    return touch_sys(im, sys, err);
+}
+
+static void reject_duplicate(inv_import *im, const kindspec *ks, const val *v, const char *where)
+{
+    if (ks->nkey == 2)
+        inv_import_reject(im, where, "duplicate %s '%s' / '%s' in this file", ks->event_kind,
+                          v[0].s, v[1].s);
+    else
+        inv_import_reject(im, where, "duplicate id '%s' in this file", v[0].s);
+}
+
+/* Is kind's table empty?  Then this file's rows of that kind are all new. */
+static int decide_bulk(inv_import *im, int kind, wr_err *err)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT NOT EXISTS(SELECT 1 FROM %s)", kinds[kind].table);
+    int64_t empty = 0;
+    int rc = inv_query_ints(im->s, sql, NULL, &empty, NULL, err);
+    if (rc)
+        return rc;
+    im->bulk[kind] = empty ? 1 : 0;
+    return WR_OK;
+}
+
+/* The journal of a bulk load: per kind, one event naming the file, the
+ * rows added and the file's SHA-256 (instead of one event per row). */
+static int bulk_done(inv_import *im, const char *name, const char *data, size_t len, wr_err *err)
+{
+    char digest[72] = "";
+    int rc = WR_OK;
+    for (int k = 0; k < K_COUNT && rc == WR_OK; k++) {
+        if (!im->bulk_rows[k])
+            continue;
+        if (!digest[0])
+            wr_digest_string(data, len, digest);
+        wr_buf b = WR_BUF_INIT;
+        rc = wr_buf_puts(&b, "{\"bulk\":true,\"file\":");
+        rc = rc ? rc : inv_buf_json_str(&b, name);
+        rc = rc ? rc : wr_buf_printf(&b, ",\"sha256\":\"%s\",\"rows\":%llu}", digest + 7,
+                                     (unsigned long long)im->bulk_rows[k]);
+        if (rc)
+            rc = wr_fail(err, WR_ENOMEM, "out of memory");
+        else
+            rc = inv_event(im->s, im->stats->import_id, im->now, kinds[k].event_kind, "*",
+                           "added", NULL, b.data, err);
+        wr_buf_free(&b);
+    }
+    return rc;
 }
 
 /* Derives "<system>:<name>" ids of accounts and entitlements (or the
@@ -501,16 +638,20 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
         }
     }
     /* 3. duplicates within the file */
-    int added = inv_set_add(&im->seen[row->kind], key_hash(ks, v));
-    if (added < 0)
-        return wr_fail(err, WR_ENOMEM, "out of memory");
-    if (!added) {
-        if (row->kind == K_GRANTS || row->kind == K_ROLES)
-            inv_import_reject(im, where, "duplicate %s '%s' / '%s' in this file", ks->event_kind,
-                              v[0].s, v[1].s);
-        else
-            inv_import_reject(im, where, "duplicate id '%s' in this file", v[0].s);
-        return WR_OK;
+    if (im->s && im->bulk[row->kind] < 0 && (rc = decide_bulk(im, row->kind, err)))
+        return rc;
+    /* A bulk load that is not a full snapshot keeps no set of the keys it
+     * saw: the table's unique key turns a repeated one away (INSERT OR
+     * IGNORE), exactly, and without hashing every key. */
+    int fast = im->s && im->bulk[row->kind] == 1 && !im->opts->full;
+    if (!fast) {
+        int added = inv_set_add(&im->seen[row->kind], key_hash(ks, v));
+        if (added < 0)
+            return wr_fail(err, WR_ENOMEM, "out of memory");
+        if (!added) {
+            reject_duplicate(im, ks, v, where);
+            return WR_OK;
+        }
     }
     im->sql[row->kind].used = 1;
     if (!im->s) {
@@ -520,19 +661,23 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
     /* 4. merge */
     if ((rc = build_sql(im, row->kind)))
         return wr_fail(err, rc, "out of memory");
-    wr_stmt *st;
-    if ((rc = prep(im, ST_KIND + 3 * row->kind, im->sql[row->kind].select, &st, err)))
-        return rc;
-    for (int c = 0; c < ks->nkey; c++) {
-        if (strchr("ISAE", ks->cols[c].type))
-            wr_stmt_bind_int(st, c + 1, v[c].i);
-        else
-            wr_stmt_bind_text(st, c + 1, v[c].s);
-    }
-    rc = wr_stmt_step(st, err);
-    if (rc < 0) {
-        wr_stmt_done(st);
-        return rc;
+    wr_stmt *st = NULL;
+    if (im->bulk[row->kind]) {
+        rc = 0;  /* the table was empty and the key is new in this file */
+    } else {
+        if ((rc = prep(im, ST_KIND + 4 * row->kind, im->sql[row->kind].select, &st, err)))
+            return rc;
+        for (int c = 0; c < ks->nkey; c++) {
+            if (strchr("ISAE", ks->cols[c].type))
+                wr_stmt_bind_int(st, c + 1, v[c].i);
+            else
+                wr_stmt_bind_text(st, c + 1, v[c].s);
+        }
+        rc = wr_stmt_step(st, err);
+        if (rc < 0) {
+            wr_stmt_done(st);
+            return rc;
+        }
     }
     char idbuf[2 * WR_INV_FIELD_MAX + 4];
     const char *object_id = v[0].s;
@@ -542,28 +687,49 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
     }
     wr_buf_reset(&im->ev);
     if (rc == 0) {
-        wr_stmt_done(st);
+        if (st)
+            wr_stmt_done(st);
         for (int c = 0; c < ks->ncols; c++) {
             if (v[c].null && ks->cols[c].deflt) {
                 v[c].null = 0;
                 v[c].s = ks->cols[c].deflt;
             }
         }
-        if ((rc = prep(im, ST_KIND + 3 * row->kind + 1, im->sql[row->kind].insert, &st, err)))
+        if ((rc = prep(im, ST_KIND + 4 * row->kind + (fast ? 3 : 1),
+                        fast ? im->sql[row->kind].insert_new : im->sql[row->kind].insert, &st, err)))
             return rc;
         bind_vals(st, ks, v);
         rc = wr_stmt_step(st, err);
+        int64_t new_rid = rc == 1 ? wr_stmt_int(st, 0) : 0;
         wr_stmt_done(st);
         if (rc < 0)
             return wr_fail_wrap(err, "%s", where);
+        if (fast && (ks->nkey == 1 ? rc == 0 : wr_store_changes(im->s) == 0)) {
+            reject_duplicate(im, ks, v, where);
+            return WR_OK;
+        }
+        if (new_rid)
+            ref_added(im, row->kind, v[0].s, new_rid,
+                      row->kind == K_SYSTEMS ? new_rid : v[1].i);
+        if (im->bulk[row->kind]) {
+            im->bulk_rows[row->kind]++;
+            im->stats->added++;
+            return WR_OK;  /* journalled and invalidated per file (bulk_done) */
+        }
         if (ev_append(&im->ev, ks, v))
             return wr_fail(err, WR_ENOMEM, "out of memory");
         if ((rc = inv_event(im->s, im->stats->import_id, im->now, ks->event_kind, object_id,
                             "added", NULL, im->ev.data, err)))
             return rc;
         im->stats->added++;
-        /* a new identity has no accounts yet: nothing to recount */
-        return touch_sys(im, sys, err);
+        int untaken = delta(im, row->kind, row->kind == K_ACCOUNTS ? new_rid : v[0].i, v[1].i, 1,
+                            err);
+        if (untaken < 0)
+            return untaken;
+        /* a new identity has no accounts yet, but a non-human one counts */
+        int nhi = row->kind == K_SYSTEMS || (row->kind == K_ACCOUNTS && !v[3].null) ||
+                  (row->kind == K_IDENTITIES && strcmp(v[1].s, "human") != 0);
+        return settle(im, row->kind, sys, untaken, nhi, err);
     }
     /* Existing object: keep stored values of absent columns, compare. */
     val old[INV_MAXCOL];
@@ -615,13 +781,29 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
         return WR_OK;
     }
     wr_buf before = WR_BUF_INIT;
-    if ((rc = prep(im, ST_KIND + 3 * row->kind + 2, im->sql[row->kind].update, &st, err))) {
+    /* who holds an account moves NHI counts; the rest of an account or a
+     * grant moves its system's counters by its contribution */
+    int nhi = row->kind == K_SYSTEMS ||
+              (row->kind == K_ACCOUNTS && (old[3].null != v[3].null ||
+                                           (!v[3].null && strcmp(old[3].s, v[3].s) != 0)));
+    int64_t a = v[0].i, rs;
+    int untaken = 0;
+    if (row->kind == K_ACCOUNTS)
+        rc = lookup_ref(im, 'A', v[0].s, &a, &rs, err);
+    if (rc >= 0 && (row->kind == K_ACCOUNTS || row->kind == K_GRANTS))
+        rc = untaken = delta(im, row->kind, a, v[1].i, -1, err);
+    if (rc < 0 || (rc = prep(im, ST_KIND + 4 * row->kind + 2, im->sql[row->kind].update, &st, err))) {
         wr_buf_free(&oldtext);
         return rc;
     }
     bind_vals(st, ks, v);
     rc = wr_stmt_step(st, err);
     wr_stmt_done(st);
+    if (rc >= 0 && (row->kind == K_ACCOUNTS || row->kind == K_GRANTS)) {
+        int u = delta(im, row->kind, a, v[1].i, 1, err);
+        rc = u < 0 ? u : rc;
+        untaken |= u > 0;
+    }
     if (rc >= 0 && (ev_append(&before, ks, old) || ev_append(&im->ev, ks, v)))
         rc = wr_fail(err, WR_ENOMEM, "out of memory");
     if (rc >= 0)
@@ -633,14 +815,15 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
         return rc;
     im->stats->changed++;
     if (row->kind == K_IDENTITIES) {
-        int64_t rid, rs;
+        int64_t rid;
         if ((rc = lookup_ref(im, 'I', v[0].s, &rid, &rs, err)))
             return rc;
         im->touched_idents++;
         return inv_set_add(&im->touched_ident_set, (uint64_t)rid) < 0
                    ? wr_fail(err, WR_ENOMEM, "out of memory") : WR_OK;
     }
-    return touch_sys(im, sys, err);
+    /* a new holder also changes what the account's grants count */
+    return settle(im, row->kind, sys, untaken || (row->kind == K_ACCOUNTS && nhi), nhi, err);
 }
 
 /* ---- full snapshots ----------------------------------------------------------- */
@@ -683,6 +866,7 @@ static int remove_absent(inv_import *im, int k, wr_err *err)
     const kindspec *ks = &kinds[k];
     if (!rm->scan)
         return WR_OK;
+    refs_free(im);  /* deletions would leave them stale */
     wr_stmt *st;
     int rc = wr_stmt_prepare(im->s, rm->scan, &st, err);
     if (rc)
@@ -743,6 +927,10 @@ static int remove_absent(inv_import *im, int k, wr_err *err)
             if (rc < 0)
                 break;
         }
+        int untaken = 0;
+        if ((k == K_ACCOUNTS || k == K_GRANTS) &&
+            (rc = untaken = delta(im, k, g->r1, g->r2, -1, err)) < 0)
+            break;
         if ((rc = wr_stmt_prepare(im->s, rm->action, &st, err)))
             break;
         if (k == K_ROLES)
@@ -754,6 +942,11 @@ static int remove_absent(inv_import *im, int k, wr_err *err)
         wr_stmt_bind_int(st, 9, im->now);
         rc = wr_stmt_step(st, err);
         wr_stmt_done(st);
+        if (rc >= 0 && k == K_ACCOUNTS) {
+            int u = delta(im, k, g->r1, 0, 1, err);
+            rc = u < 0 ? u : rc;
+            untaken |= u > 0;
+        }
         if (rc < 0)
             break;
         if ((rc = inv_event(im->s, im->stats->import_id, im->now, ks->event_kind, g->key,
@@ -765,7 +958,7 @@ static int remove_absent(inv_import *im, int k, wr_err *err)
             if (inv_set_add(&im->touched_ident_set, (uint64_t)g->r1) < 0)
                 rc = wr_fail(err, WR_ENOMEM, "out of memory");
         } else {
-            rc = touch_sys(im, sys, err);
+            rc = settle(im, k, sys, untaken, 0, err);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -801,8 +994,16 @@ static const char *guess_format(const char *name, const char *data, size_t len)
 static int flush_touches(inv_import *im, wr_err *err)
 {
     int rc = WR_OK;
-    if (im->touched_idents > 1000)
+    int bulk = 0;
+    for (int k = 0; k < K_COUNT; k++)
+        bulk |= im->bulk_rows[k] != 0;
+    if (im->touched_idents > 1000 || bulk) {
+        inv_delta_free(&im->delta);
         return inv_touch_all(im->s, err);
+    }
+    rc = inv_delta_flush(im->s, &im->delta, err);
+    if (rc == WR_OK && im->nhi_dirty)
+        rc = inv_touch_nhi(im->s, err);
     for (size_t i = 0; i < im->touched_ident_set.cap && !rc; i++)
         if (im->touched_ident_set.slots[i])
             rc = inv_touch_identity(im->s, (int64_t)im->touched_ident_set.slots[i], err);
@@ -818,10 +1019,13 @@ static void importer_free(inv_import *im)
         free(im->sql[k].select);
         free(im->sql[k].insert);
         free(im->sql[k].update);
+        free(im->sql[k].insert_new);
         inv_set_free(&im->seen[k]);
     }
     inv_set_free(&im->touched_sys);
     inv_set_free(&im->touched_ident_set);
+    refs_free(im);
+    inv_delta_free(&im->delta);
     wr_buf_free(&im->ev);
 }
 
@@ -851,6 +1055,7 @@ static int run_import(wr_store *s, const char *name, const char *data, size_t le
     im.stats = &local;
     im.problems = json_array();
     im.now = wr_now();
+    memset(im.bulk, -1, sizeof im.bulk);
     wr_id_new("imp", local.import_id, sizeof local.import_id);
     /* A bigger page cache keeps the id indexes in memory during a bulk
      * merge (SQLite's default is 2 MiB; this is at most 256 MiB). */
@@ -862,6 +1067,8 @@ static int run_import(wr_store *s, const char *name, const char *data, size_t le
         return rc;
     }
     rc = front(&im, name, data, len, err);
+    if (rc == WR_OK && s)
+        rc = bulk_done(&im, name, data, len, err);
     if (rc == WR_OK && s && opts->full)
         for (int k = 0; k < K_COUNT && rc == WR_OK; k++)
             if (im.sql[k].used || (opts->kind && inv_kind_parse(opts->kind) == k))

@@ -46,6 +46,20 @@ void inv_import_reject(inv_import *im, const char *where, const char *fmt, ...) 
 void inv_import_progress(inv_import *im, uint64_t done, uint64_t total);
 const wr_import_opts *inv_import_opts(const inv_import *im);
 
+/* In-memory text id -> (rid, system rid) of one table (refmap.c), for
+ * imports that resolve many references.  type: 'A' accounts,
+ * 'E' entitlements, 'S' systems, 'I' identities.  Capped at
+ * INV_REFMAP_MAX_BYTES per array: over it *out stays NULL (use SQL). */
+#define INV_REFMAP_MAX_BYTES ((size_t)1 << 30)
+typedef struct inv_refmap inv_refmap;
+int inv_refmap_load(wr_store *s, char type, inv_refmap **out, wr_err *err) WR_MUST_CHECK;
+/* 1 and *rid, *sys when id is in the map; 0 (and zeros) otherwise. */
+int inv_refmap_get(const inv_refmap *m, const char *id, int64_t *rid, int64_t *sys);
+/* Adds one id (an object inserted during the import); WR_ELIMIT over the
+ * cap, WR_ENOMEM: the map is then unusable (free it). */
+int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys) WR_MUST_CHECK;
+void inv_refmap_free(inv_refmap *m);
+
 int inv_import_csv(inv_import *im, const char *name, const char *data, size_t len, wr_err *err);
 int inv_import_json(inv_import *im, const char *name, const char *data, size_t len, wr_err *err);
 int inv_import_scim(inv_import *im, const char *name, const char *data, size_t len, wr_err *err);

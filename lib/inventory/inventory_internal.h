@@ -40,11 +40,47 @@ int inv_event(wr_store *s, const char *import_id, int64_t at, const char *kind,
               const char *id, const char *change, const char *before, const char *after,
               wr_err *err);
 
-/* Readiness cache invalidation (readiness.c): a system's counters, the
- * systems an identity has accounts in, or everything. */
+/* Readiness cache invalidation (readiness.c): a system's counters; the
+ * systems an identity has accounts in and the non-human identity counts;
+ * the non-human identity counts alone; or everything. */
 int inv_touch_system(wr_store *s, int64_t system_rid, wr_err *err);
 int inv_touch_identity(wr_store *s, int64_t identity_rid, wr_err *err);
+int inv_touch_nhi(wr_store *s, wr_err *err);
 int inv_touch_all(wr_store *s, wr_err *err);
+
+/* Per-system account and grant counters of the readiness metrics (cached
+ * in readiness_cache.counts, in this order). */
+typedef struct inv_counts {
+    int64_t accounts, active, owned, orphaned, dormant;
+    int64_t grants, accurate, excessive;
+} inv_counts;
+#define INV_NCOUNTS 8
+
+/* Delta updates of the cached counters (readiness.c): a change to a few
+ * accounts or grants adjusts the cached row of their system instead of
+ * dropping it.  Call inv_delta_account/grant with sign -1 before changing
+ * the object (it may not exist: nothing is counted) and +1 after, then
+ * inv_delta_flush in the same transaction.  Each returns 1 when the delta
+ * was not taken (too many in one batch): the caller then touches the
+ * object's system instead.  The contribution is evaluated at the cached
+ * row's computed_at, so the row stays "the counts as of computed_at". */
+typedef struct inv_delta_sys {
+    int64_t sys, at;
+    int valid;           /* the system has a fresh cached row */
+    inv_counts c;
+} inv_delta_sys;
+typedef struct inv_delta {
+    inv_delta_sys *e;
+    size_t n, cap;
+    uint64_t taken;      /* contributions computed */
+    int off;             /* over the limit: flush drops the rows instead */
+} inv_delta;
+#define INV_DELTA_MAX 50000
+int inv_delta_account(wr_store *s, inv_delta *d, int64_t rid, int sign, wr_err *err);
+int inv_delta_grant(wr_store *s, inv_delta *d, int64_t account_rid, int64_t entitlement_rid,
+                    int sign, wr_err *err);
+int inv_delta_flush(wr_store *s, inv_delta *d, wr_err *err);
+void inv_delta_free(inv_delta *d);
 
 /* Valid UTF-8 (no overlongs, no surrogates)? */
 int inv_utf8_valid(const char *s, size_t len);

@@ -13,9 +13,11 @@
  * Every object row carries the `source` it was imported from, so a full
  * snapshot import from one source can tell what that source no longer has.
  *
- * readiness_cache holds per-system counters of the readiness metrics; an
- * import or an operation that touches a system deletes its row (see
- * readiness.c), so only the touched systems are recomputed.
+ * readiness_cache holds per-system counters of the readiness metrics; a
+ * small import or an operation adjusts the row of the system it touches,
+ * a larger change deletes it (see readiness.c), so only the touched
+ * systems are recomputed.  readiness_nhi_cache (step 2) holds the
+ * non-human identity counts of every scope.
  */
 #include "../store/store_internal.h"
 
@@ -116,6 +118,16 @@ static const wr_migration steps[] = {
      " computed_at INTEGER NOT NULL,"
      " params TEXT NOT NULL,"
      " counts TEXT NOT NULL);"},
+    /* Non-human identity counts of every scope (overall, each domain, each
+     * system), kept together: they are not sums of systems.  The overall
+     * row marks the set complete; any change that can move them deletes
+     * them all (readiness.c). */
+    {2,
+     "CREATE TABLE readiness_nhi_cache("
+     " scope_kind TEXT NOT NULL CHECK(scope_kind IN ('overall','domain','system')),"
+     " scope TEXT NOT NULL,"
+     " nhi INTEGER NOT NULL, nhi_owned INTEGER NOT NULL,"
+     " PRIMARY KEY(scope_kind, scope)) WITHOUT ROWID;"},
 };
 
 const wr_schema_module wr_schema_inventory = {"inventory", steps, sizeof steps / sizeof steps[0]};

@@ -569,7 +569,18 @@ int wr_inventory_op_apply(wr_store *s, const json_t *op, const char *actor, json
                           wr_err *err)
 {
     op_ref r;
-    int rc = resolve(s, op, &r, err), changed = 0;
+    int rc = resolve(s, op, &r, err), changed = 0, untaken = 0;
+    /* Grants and account status move their system's readiness counters by
+     * the object's contribution before and after (readiness.c). */
+    inv_delta d;
+    memset(&d, 0, sizeof d);
+    int counted = rc == WR_OK && (r.type == OP_GRANT || r.type == OP_REVOKE || r.type == OP_DISABLE ||
+                                  r.type == OP_ENABLE);
+    if (rc == WR_OK && counted)
+        rc = untaken = r.type <= OP_REVOKE ? inv_delta_grant(s, &d, r.acc_rid, r.ent_rid, -1, err)
+                                           : inv_delta_account(s, &d, r.acc_rid, -1, err);
+    if (rc > 0)
+        rc = WR_OK;
     if (rc == WR_OK) {
         switch (r.type) {
         case OP_GRANT:
@@ -588,7 +599,17 @@ int wr_inventory_op_apply(wr_store *s, const json_t *op, const char *actor, json
             break;
         }
     }
-    if (rc == WR_OK && changed && r.sys_rid)
+    if (rc == WR_OK && counted && changed) {
+        int u = r.type <= OP_REVOKE ? inv_delta_grant(s, &d, r.acc_rid, r.ent_rid, 1, err)
+                                    : inv_delta_account(s, &d, r.acc_rid, 1, err);
+        rc = u < 0 ? u : WR_OK;
+        untaken |= u > 0;
+    }
+    if (rc == WR_OK && counted && changed)
+        rc = inv_delta_flush(s, &d, err);
+    inv_delta_free(&d);
+    /* credentials are counted live: a rotation needs no recount */
+    if (rc == WR_OK && changed && r.sys_rid && r.type != OP_ROTATE && (!counted || untaken))
         rc = inv_touch_system(s, r.sys_rid, err);
     if (rc == WR_OK && changed && r.type == OP_TRANSFER && r.table[0] == 'i')
         rc = inv_touch_identity(s, r.obj_rid, err);

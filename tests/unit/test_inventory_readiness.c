@@ -219,5 +219,121 @@ TEST(test_cache_follows_changes_and_snapshots)
     wr_store_close(s);
 }
 
+/* Every scope's metrics as text, without the computation time. */
+static char *all_text(wr_store *s)
+{
+    json_t *m = NULL;
+    wr_err err = {0};
+    CHECK_OK(wr_readiness_compute_all(s, &m, &err));
+    char *t = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(m);
+    return t;
+}
+
+static void op(wr_store *s, const char *text)
+{
+    json_t *o = inv_json(text), *res = NULL;
+    wr_err err = {0};
+    CHECK_OK(wr_inventory_op_apply(s, o, "t", &res, &err));
+    json_decref(res);
+    json_decref(o);
+}
+
+static void imp(wr_store *s, const char *name, const char *text, const wr_import_opts *o)
+{
+    wr_import_stats st;
+    wr_err err = {0};
+    CHECK_OK(wr_inventory_import_buffer(s, name, text, strlen(text), o, &st, NULL, &err));
+    CHECK_EQ_INT(st.rejected, 0);
+}
+
+/* Cached counters adjusted by small imports and operations (delta
+ * updates) equal a recount from scratch, in every scope. */
+TEST(test_delta_updates_equal_a_recount)
+{
+    json_t *truth = NULL;
+    wr_store *s = generated("rd-delta", 600, 7, &truth);
+    json_decref(truth);
+    wr_err err = {0};
+    free(all_text(s));  /* every system cached */
+    /* accounts: disable, re-enable, change holder and use; grants:
+     * certify, use, add; operations of every counted kind */
+    imp(s, "accounts.csv", "id,status,last_used_at\npayroll:alice.nguyen,disabled,\n"
+                           "payroll:mallory.reed,active,2025-05-30T00:00:00Z\n", NULL);
+    imp(s, "accounts.csv", "id,identity\npayroll:svc-payroll-sync,alice.nguyen\n", NULL);
+    imp(s, "accounts.csv", "id,system,login,identity,created_at\n"
+                           "payroll:newbie,payroll,newbie,,2025-05-01\n", NULL);
+    imp(s, "grants.csv", "account,entitlement,certified_at,last_used_at\n"
+                         "payroll:svc-payroll-sync,payroll:admin,2025-05-30T00:00:00Z,2024-01-01\n"
+                         "payroll:newbie,payroll:viewer,,\n", NULL);
+    op(s, "{\"op\":\"revoke\",\"account\":\"payroll:mallory.reed\",\"entitlement\":\"payroll:viewer\"}");
+    op(s, "{\"op\":\"grant\",\"account\":\"payroll:newbie\",\"entitlement\":\"payroll:admin\"}");
+    op(s, "{\"op\":\"disable\",\"account\":\"payroll:newbie\"}");
+    op(s, "{\"op\":\"enable\",\"account\":\"payroll:alice.nguyen\"}");
+    op(s, "{\"op\":\"transfer_ownership\",\"object\":\"identity:svc-payroll-sync\",\"to\":null}");
+    /* a full snapshot of a source removes (disables, deletes) */
+    wr_import_opts full = {.source = "hr", .full = 1};
+    imp(s, "accounts.csv", "id,system,login,identity\npayroll:hr1,payroll,hr1,alice.nguyen\n"
+                           "payroll:hr2,payroll,hr2,\n", &full);
+    imp(s, "grants.csv", "account,entitlement\npayroll:hr1,payroll:viewer\npayroll:hr2,payroll:viewer\n",
+        &full);
+    imp(s, "grants.csv", "account,entitlement\npayroll:hr1,payroll:viewer\n", &full);
+    imp(s, "accounts.csv", "id,system,login\npayroll:hr1,payroll,hr1\n", &full);
+    char *warm = all_text(s);
+    CHECK_OK(wr_store_exec(s, "DELETE FROM readiness_cache; DELETE FROM readiness_nhi_cache", &err));
+    char *cold = all_text(s);
+    CHECK(warm && cold && strcmp(warm, cold) == 0);
+    if (warm && cold && strcmp(warm, cold) != 0)
+        fprintf(stderr, "warm: %s\ncold: %s\n", warm, cold);
+    free(warm);
+    free(cold);
+    wr_store_close(s);
+}
+
+/* A first load into an empty table journals one event per kind and file
+ * (row count and the file's SHA-256), and still turns repeated keys away. */
+TEST(test_bulk_first_load)
+{
+    setenv("WARRANT_NOW", "2025-06-01T00:00:00Z", 1);
+    wr_store *s = NULL;
+    wr_err err = {0};
+    CHECK_OK(wr_store_open(test_tmpdir("rd-bulk"), WR_STORE_CREATE, &s, &err));
+    const char *t = "id,kind,status\nann,human,active\nbo,bot,active\nann,human,leave\n";
+    wr_import_stats st;
+    json_t *p = NULL;
+    CHECK_OK(wr_inventory_import_buffer(s, "identities.csv", t, strlen(t), NULL, &st, &p, &err));
+    CHECK_EQ_INT(st.added, 2);
+    CHECK_EQ_INT(st.rejected, 1);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(p, 0), "where")), "identities.csv:4");
+    json_decref(p);
+    CHECK_EQ_INT(inv_events(s), 1);
+    char digest[72];
+    wr_digest_string(t, strlen(t), digest);
+    wr_stmt *q;
+    CHECK_OK(wr_stmt_prepare(s, "SELECT object_kind, object_id, change, after FROM inventory_events",
+                             &q, &err));
+    CHECK_EQ_INT(wr_stmt_step(q, &err), 1);
+    CHECK_EQ_STR(wr_stmt_text(q, 0), "identity");
+    CHECK_EQ_STR(wr_stmt_text(q, 1), "*");
+    CHECK_EQ_STR(wr_stmt_text(q, 2), "added");
+    CHECK(strstr(wr_stmt_text(q, 3), digest + 7) != NULL);
+    CHECK(strstr(wr_stmt_text(q, 3), "\"rows\":2") != NULL);
+    wr_stmt_done(q);
+    json_t *o = NULL;
+    CHECK_OK(wr_inventory_identity_get(s, "ann", &o, &err));
+    CHECK_EQ_STR(json_string_value(json_object_get(o, "status")), "active");
+    json_decref(o);
+    /* the table is no longer empty: a second file is journalled per row */
+    t = "id,kind\ncy,human\n";
+    CHECK_OK(wr_inventory_import_buffer(s, "identities.csv", t, strlen(t), NULL, &st, NULL, &err));
+    CHECK_EQ_INT(inv_events(s), 2);
+    json_t *m = NULL;
+    CHECK_OK(wr_readiness_compute(s, "overall", NULL, &m, &err));
+    CHECK_EQ_INT(get(m, "nhi"), 1);
+    json_decref(m);
+    wr_store_close(s);
+}
+
 RUN_TESTS(T(test_metrics_match_ground_truth), T(test_generator_is_deterministic_and_has_demo_ids),
-          T(test_cache_follows_changes_and_snapshots))
+          T(test_cache_follows_changes_and_snapshots), T(test_delta_updates_equal_a_recount),
+          T(test_bulk_first_load))

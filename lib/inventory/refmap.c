@@ -1,0 +1,162 @@
+/*
+ * refmap.c — text id -> (rid, system rid) of one inventory table, in memory.
+ *
+ * A bulk import resolves a reference per row (a grant names its account
+ * and its entitlement by text id).  Asking SQLite each time is a B-tree
+ * search of a text index (~2 us); ten million grants pay 20 s for it.  The
+ * importer therefore loads a table's ids into this map once it has seen
+ * enough lookups of that table in one import (import.c decides when).
+ *
+ * Layout: the ids are copied back to back into one arena (NUL-terminated);
+ * an open-addressed table of slots {hash, arena offset, rid, sys} finds
+ * them.  A hit compares the stored text, so a 64-bit hash collision can
+ * never resolve a reference to the wrong object.  The arena and the table
+ * are capped (INV_REFMAP_MAX_BYTES); over the cap the map is not built and
+ * the importer keeps asking SQLite.
+ */
+#include "import.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct refslot {
+    uint64_t hash;      /* 0: empty */
+    uint64_t off;       /* id text in the arena */
+    int64_t rid, sys;
+} refslot;
+
+struct inv_refmap {
+    refslot *slots;
+    size_t cap, n;
+    char *arena;
+    size_t alen, acap;
+};
+
+static int arena_put(inv_refmap *m, const char *id, size_t len, uint64_t *off)
+{
+    if (m->alen + len + 1 > m->acap) {
+        size_t ncap = m->acap ? m->acap * 2 : 1 << 20;
+        while (ncap < m->alen + len + 1)
+            ncap *= 2;
+        if (ncap > INV_REFMAP_MAX_BYTES)
+            return WR_ELIMIT;
+        char *na = realloc(m->arena, ncap);
+        if (!na)
+            return WR_ENOMEM;
+        m->arena = na;
+        m->acap = ncap;
+    }
+    memcpy(m->arena + m->alen, id, len + 1);
+    *off = m->alen;
+    m->alen += len + 1;
+    return WR_OK;
+}
+
+static int grow(inv_refmap *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : 4096;
+    if (ncap * sizeof(refslot) > INV_REFMAP_MAX_BYTES)
+        return WR_ELIMIT;
+    refslot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return WR_ENOMEM;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->slots[i].hash)
+            continue;
+        size_t j = m->slots[i].hash & (ncap - 1);
+        while (ns[j].hash)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->cap = ncap;
+    return WR_OK;
+}
+
+static uint64_t id_hash(const char *id, size_t len)
+{
+    uint64_t h = inv_hash64(id, len, 0x5eed);
+    return h ? h : 1;
+}
+
+int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
+{
+    int rc;
+    if ((m->n + 1) * 2 > m->cap && (rc = grow(m)))
+        return rc;
+    size_t len = strlen(id);
+    uint64_t h = id_hash(id, len), off;
+    if ((rc = arena_put(m, id, len, &off)))
+        return rc;
+    size_t j = h & (m->cap - 1);
+    while (m->slots[j].hash)
+        j = (j + 1) & (m->cap - 1);
+    m->slots[j] = (refslot){h, off, rid, sys};
+    m->n++;
+    return WR_OK;
+}
+
+void inv_refmap_free(inv_refmap *m)
+{
+    if (!m)
+        return;
+    free(m->slots);
+    free(m->arena);
+    free(m);
+}
+
+int inv_refmap_load(wr_store *s, char type, inv_refmap **out, wr_err *err)
+{
+    const char *sql = type == 'A' ? "SELECT id, rid, system_rid FROM accounts"
+                    : type == 'E' ? "SELECT id, rid, system_rid FROM entitlements"
+                    : type == 'S' ? "SELECT id, rid, rid FROM systems"
+                                  : "SELECT id, rid, 0 FROM identities";
+    *out = NULL;
+    inv_refmap *m = calloc(1, sizeof *m);
+    if (!m)
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, sql, &st, err);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    while ((rc = wr_stmt_step(st, err)) == 1) {
+        int a = inv_refmap_add(m, wr_stmt_text(st, 0), wr_stmt_int(st, 1), wr_stmt_int(st, 2));
+        if (a) {
+            /* too big or no memory: the caller keeps using SQL */
+            rc = a == WR_ENOMEM ? wr_fail(err, WR_ENOMEM, "out of memory") : WR_OK;
+            wr_stmt_done(st);
+            inv_refmap_free(m);
+            return rc;
+        }
+    }
+    wr_stmt_done(st);
+    if (rc < 0) {
+        inv_refmap_free(m);
+        return rc;
+    }
+    *out = m;
+    return WR_OK;
+}
+
+int inv_refmap_get(const inv_refmap *m, const char *id, int64_t *rid, int64_t *sys)
+{
+    *rid = *sys = 0;
+    if (!m->cap)
+        return 0;
+    size_t len = strlen(id);
+    uint64_t h = id_hash(id, len);
+    size_t j = h & (m->cap - 1);
+    while (m->slots[j].hash) {
+        const refslot *sl = &m->slots[j];
+        if (sl->hash == h && strcmp(m->arena + sl->off, id) == 0) {
+            *rid = sl->rid;
+            *sys = sl->sys;
+            return 1;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    return 0;
+}
