@@ -14,6 +14,7 @@
  *   warrant/governance.h obligations from governance annotations
  *   warrant/workflow.h   principals, mandates, governed changes
  *   warrant/mcp.h        the Model Context Protocol server for AI principals
+ *   warrant/server.h     `warrant serve`: HTTP API, AuthZEN, tokens, log tiles
  */
 #ifndef WARRANT_H
 #define WARRANT_H
@@ -26,5 +27,6 @@
 #include "warrant/governance.h"
 #include "warrant/workflow.h"
 #include "warrant/mcp.h"
+#include "warrant/server.h"
 
 #endif

@@ -11,8 +11,17 @@
  * the stream goes on.  Exit 0 at end of input.  Bad policy, entity or
  * schema files: message with file:line:col (or JSON path) on stderr and a
  * non-zero exit.  With --explain, errors also carry "error_messages".
+ *
+ *   warrant cedar serve --policies P.cedar [--entities E.json] [--schema S]
+ *                       [--listen ADDR] [--action NAME]...
+ *
+ * A stateless OpenID AuthZEN PDP over that policy set (lib/server): the
+ * /access/v1/... endpoints and /healthz, until SIGTERM.  No data directory
+ * and no tokens: bind it to loopback or put it behind an authenticating
+ * proxy.
  */
 #include "cedar_cli.h"
+#include "serve_cli.h"
 
 #include <stdbool.h>
 
@@ -26,7 +35,14 @@ static const char usage[] =
     "                               [--explain]\n"
     "Reads JSON requests, one per line, on stdin; writes one JSON decision per line:\n"
     "  {\"decision\":\"allow\"|\"deny\",\"reason\":[policy ids],\"errors\":[policy ids]}\n"
-    "--explain adds \"error_messages\" (one message per erroring policy).\n";
+    "--explain adds \"error_messages\" (one message per erroring policy).\n\n"
+    "usage: warrant cedar serve --policies P.cedar [--entities E.json] [--schema S.cedarschema]\n"
+    "                           [--listen HOST:PORT] [--threads N] [--port-file F] [--config F]\n"
+    "                           [--action NAME]... [--set KEY=VALUE]...\n"
+    "Serves the OpenID AuthZEN API (/access/v1/evaluation, /evaluations, /search/*,\n"
+    "/.well-known/authzen-configuration) and /healthz over the policy set, without\n"
+    "authentication (bind to loopback).  --action names candidates for action search\n"
+    "besides the Action entities of --entities.  See docs/server.md.\n";
 
 #define MAX_LINE ((size_t)16 << 20)
 
@@ -96,12 +112,83 @@ static int run(wr_policy_set *ps, wr_entities *ents, wr_schema *schema, bool exp
     return 0;
 }
 
+/* `cedar serve`: load once, serve until SIGTERM. */
+static int serve(int argc, char **argv)
+{
+    const char *pol = NULL, *ent = NULL, *sch = NULL;
+    cli_list actions = {{0}, 0};
+    serve_args a = {0};
+    cli_opt opts[13] = {{"policies", 1, &pol, NULL}, {"entities", 1, &ent, NULL}, {"schema", 1, &sch, NULL},
+                        {"action", 1, NULL, &actions}};
+    serve_opts(opts, 4, &a);
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse(argc, argv, opts, pos, 0, &npos);
+    if (rc)
+        return rc;
+    if (!pol)
+        return cli_usage_error("cedar", "--policies is required");
+    wr_server_config c;
+    wr_server_config_init(&c);
+    c.expire_interval = 0;
+    c.rate = 0;
+    if ((rc = serve_config("cedar", &a, &c)))
+        return rc;
+    wr_err err = {0};
+    wr_schema *schema = NULL;
+    wr_policy_set *ps = NULL;
+    wr_entities *ents = NULL;
+    json_t *ej = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    const char *paths[1] = {pol};
+    if ((sch && cedar_load_schema(sch, &schema, &err)) || cedar_load_policies(paths, 1, &ps, &err))
+        goto fail;
+    if (ent) {
+        json_error_t je;
+        if (wr_file_read(ent, (size_t)256 << 20, &text, &len, &err))
+            goto fail;
+        if (!(ej = json_loadb(text, len, 0, &je)) || !json_is_array(ej)) {
+            wr_fail(&err, WR_EINVAL, "%s:%d:%d: %s", ent, je.line, je.column,
+                    ej ? "expected an array of entities" : je.text);
+            goto fail;
+        }
+    } else {
+        ej = json_array();
+    }
+    if (wr_entities_from_json(ej, schema, &ents, &err)) {
+        wr_fail_wrap(&err, "%s", ent ? ent : "entities");
+        goto fail;
+    }
+    const char *names[CLI_LIST_MAX + 1] = {0};
+    for (int i = 0; i < actions.n; i++)
+        names[i] = actions.v[i];
+    wr_pdp_source src = {ps, schema, ents, ej, names};
+    serve_block_signals();
+    wr_server *s = NULL;
+    if (wr_pdp_server_start(&c, &src, &s, &err))
+        goto fail;
+    rc = serve_until_signal(s, &c);
+    goto out;
+fail:
+    rc = cli_fail(&err);
+out:
+    free(text);
+    json_decref(ej);
+    wr_entities_free(ents);
+    wr_policy_set_free(ps);
+    wr_schema_free(schema);
+    return rc;
+}
+
 int cmd_cedar(int argc, char **argv, wr_cli *cli)
 {
     if (cli_help(cli, usage))
         return 0;
+    if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+        return serve(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "authorize") != 0)
-        return cli_usage_error("cedar", "expected the subcommand 'authorize'");
+        return cli_usage_error("cedar", "expected the subcommand 'authorize' or 'serve'");
     const char *pol = NULL, *ent = NULL, *sch = NULL, *explain = NULL;
     cli_opt opts[] = {{"policies", 1, &pol, NULL}, {"entities", 1, &ent, NULL}, {"schema", 1, &sch, NULL},
                       {"explain", 0, &explain, NULL}, {NULL, 0, NULL, NULL}};

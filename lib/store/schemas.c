@@ -9,5 +9,6 @@ const wr_schema_module *const wr_schema_modules[] = {
     &wr_schema_inventory,
     &wr_schema_workflow,
     &wr_schema_ledger,
+    &wr_schema_server,   /* bearer tokens of `warrant serve` */
 };
 const size_t wr_schema_module_count = sizeof wr_schema_modules / sizeof wr_schema_modules[0];

@@ -12,4 +12,5 @@ extern const size_t wr_schema_module_count;
 extern const wr_schema_module wr_schema_ledger;
 extern const wr_schema_module wr_schema_inventory;
 extern const wr_schema_module wr_schema_workflow;
+extern const wr_schema_module wr_schema_server;
 #endif
