@@ -2,7 +2,7 @@
 // and a tiny hash router (#/inbox, #/change/<id>, #/dashboard, #/signin).
 // Every page is built with dom.js from the public API's JSON.
 import { api, setCsrf, whenSignedOut, ApiError } from './api.js';
-import { h, clear, announce } from './dom.js';
+import { h, mount, announce } from './dom.js';
 import { renderInbox } from './inbox.js';
 import { renderChange } from './change.js';
 import { renderDashboard } from './dashboard.js';
@@ -17,7 +17,7 @@ function setUser(session) {
   document.getElementById('nav').hidden = !session;
   document.getElementById('user').hidden = !session;
   document.getElementById('user-name').textContent =
-    session ? `${session.name || session.principal} (${session.principal})` : '';
+    session ? (session.name ? `${session.name} (${session.principal})` : session.principal) : '';
 }
 
 whenSignedOut((message) => {
@@ -72,7 +72,7 @@ function renderSignin() {
   const notice = signinNotice
     ? h('div', { class: 'alert alert-warn', role: 'status', id: 'signin-notice' }, signinNotice) : null;
   signinNotice = '';
-  clear(main).append(h('div', { class: 'signin' }, [
+  mount(main, h('div', { class: 'signin' }, [
     h('div', { class: 'signin-card card' }, [
       h('h1', null, 'Sign in to the approver console'),
       h('p', { class: 'lede' }, 'Review the changes that wait for your decision, see their whole lineage, and verify it yourself.'),
@@ -123,7 +123,7 @@ async function route() {
     else await renderInbox(ctx);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;   // handled: back to sign-in
-    clear(main).append(h('div', { class: 'alert alert-bad', role: 'alert' },
+    mount(main, h('div', { class: 'alert alert-bad', role: 'alert' },
       `Could not load this page: ${e.message || e}`));
   }
   if (page !== 'signin') main.focus({ preventScroll: true });

@@ -7,7 +7,7 @@
 // words them.  Below, the lineage, verified in this browser (lineage.js).
 import { api, ApiError } from './api.js';
 import {
-  h, clear, stateBadge, riskBadge, principalLine, opWords, opsSummary, when, section, facts, announce,
+  h, mount, stateBadge, riskBadge, principalLine, opWords, opsSummary, when, section, facts, announce,
 } from './dom.js';
 import { renderLineage } from './lineage.js';
 
@@ -228,7 +228,7 @@ export async function renderChange({ main, me }, id, notice) {
   const reload = (msg) => renderChange({ main, me }, id, msg);
   const lineageBox = h('div', { id: 'lineage' });
 
-  clear(main).append(
+  mount(main, 
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/inbox' }, '← Inbox')),
     h('div', { class: 'page-head change-head' }, [
       h('div', null, [

@@ -3,7 +3,7 @@
 // taken by `warrant readiness --snapshot`), agents' mandates and how much
 // of each is used, and recent denials of AI actions with their reasons.
 import { api } from './api.js';
-import { h, clear, pct, when, ago, principalLine, opsSummary, section } from './dom.js';
+import { h, mount, pct, when, ago, principalLine, opsSummary, section } from './dom.js';
 
 // The readiness metrics drawn as bars (rates, 0..1).
 const BARS = [
@@ -15,6 +15,8 @@ const BARS = [
   ['stale_secrets_rate', 'Stale secrets', 'bad'],
   ['secrets_outside_vault_rate', 'Secrets outside a vault', 'bad'],
 ];
+
+const plural = (n, w) => `${n} ${w}${n === 1 ? '' : 's'}`;
 
 function tone(v, dir) {
   if (v === null || v === undefined) return 'muted';
@@ -59,7 +61,7 @@ function domainCard(name, m, history) {
     h('h3', { id: `dom-${name}` }, name),
     bars(m, `Readiness of ${name}`),
     h('div', { class: 'domain-foot' }, [
-      h('span', null, `${m.active_accounts ?? m.accounts ?? 0} active accounts · ${m.grants ?? 0} grants · ${m.orphaned_accounts ?? 0} orphaned`),
+      h('span', null, `${plural(m.active_accounts ?? m.accounts ?? 0, 'active account')} · ${plural(m.grants ?? 0, 'grant')} · ${m.orphaned_accounts ?? 0} orphaned`),
       h('span', null, 'Ownership trend: ', sparkline(history, 'ownership_completeness', 'good')),
     ]),
   ]);
@@ -79,7 +81,7 @@ function mandatesTable(items) {
         h('td', null, h('strong', null, m.agent), h('div', { class: 'muted small' }, `owner ${m.owner}`)),
         h('td', null, m.purpose),
         h('td', null, (m.systems || []).join(', '), h('div', { class: 'muted small' }, (m.actions || []).join(', '))),
-        h('td', null, h('span', { class: 'meter', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(m.max_changes), 'aria-valuenow': String(m.used), 'aria-label': `${m.used} of ${m.max_changes} changes used` }, fill),
+        h('td', { class: 'nowrap' }, h('span', { class: 'meter', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': String(m.max_changes), 'aria-valuenow': String(m.used), 'aria-label': `${m.used} of ${m.max_changes} changes used` }, fill),
           ` ${m.used} / ${m.max_changes}`),
         h('td', null, h('time', { datetime: m.deadline, title: m.deadline }, expired ? `passed ${ago(m.deadline)}` : ago(m.deadline))),
         h('td', null, h('span', { class: `badge tone-${m.state === 'active' ? 'ok' : 'muted'}` }, m.state)),
@@ -115,7 +117,7 @@ export async function renderDashboard({ main, setPendingCount }) {
     api(`/v1/readiness/history?scope=domain&id=${encodeURIComponent(d)}&limit=50`).then((r) => r.items || []).catch(() => [])));
   const o = all.overall || {};
   const activeM = (mandates.items || []).filter((m) => m.state === 'active');
-  clear(main).append(
+  mount(main, 
     h('div', { class: 'page-head' }, [
       h('h1', null, 'Dashboard'),
       h('p', { class: 'lede' }, 'Identity data readiness gates what AI may do; mandates bound what agents may do; denials show where they tried.'),

@@ -32,6 +32,14 @@ export function clear(el) {
   return el;
 }
 
+// Replaces el's children (null/false children are skipped, unlike
+// Element.append, which would print "null").
+export function mount(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
 // Announces a message to screen readers (the polite live region).
 export function announce(msg) {
   const r = document.getElementById('announce');

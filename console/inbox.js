@@ -2,7 +2,7 @@
 // the stages where I am an eligible approver now), riskiest and oldest
 // first, with counts and filters by system, domain and initiator kind.
 import { api } from './api.js';
-import { h, clear, riskBadge, kindChip, opsSummary, ago, RISK_ORDER, announce } from './dom.js';
+import { h, mount, riskBadge, kindChip, opsSummary, ago, RISK_ORDER, announce } from './dom.js';
 
 const KINDS = ['human', 'copilot', 'agent', 'service'];
 const filters = { system: '', domain: '', kind: '', sort: 'risk' };
@@ -48,9 +48,9 @@ function row(c) {
     ]),
     h('div', { class: 'inbox-side' }, [
       riskBadge(c.risk),
-      h('div', { class: 'inbox-when' }, `waiting ${ago(c.created_at).replace(' ago', '')}`),
-      stage ? h('div', { class: 'inbox-stage' }, `stage ${stage.index + 1}: ${stage.role} (${stage.approved}/${stage.count})`) : null,
-      c.stage_deadline ? h('div', { class: 'inbox-deadline' }, `expires ${ago(c.stage_deadline)}`) : null,
+      stage ? h('div', { class: 'inbox-stage' }, `Stage ${stage.index + 1} · ${stage.role} · ${stage.approved}/${stage.count} approved`) : null,
+      h('div', { class: 'inbox-when' }, `waiting ${ago(c.created_at).replace(' ago', '')}`,
+        c.stage_deadline ? ` · expires ${ago(c.stage_deadline)}` : ''),
     ]),
   ]));
 }
@@ -79,7 +79,7 @@ export async function renderInbox({ main, me, setPendingCount }) {
           onclick: () => { filters.kind = k; draw(); announce(`${label}: ${n}`); },
         }, `${label} `, h('span', { class: 'count' }, String(n)))));
 
-    clear(body).append(
+    mount(body, 
       h('div', { class: 'stats', role: 'list', 'aria-label': 'Summary' }, [
         h('div', { class: 'stat', role: 'listitem' }, h('span', { class: 'stat-n' }, String(all.length)), h('span', { class: 'stat-l' }, 'awaiting you')),
         h('div', { class: 'stat', role: 'listitem' }, h('span', { class: 'stat-n tone-text-bad' }, String(high)), h('span', { class: 'stat-l' }, 'high or critical risk')),
@@ -93,7 +93,7 @@ export async function renderInbox({ main, me, setPendingCount }) {
           [['', `All domains (${all.length})`], ...[...byDomain].sort().map(([d, n]) => [d, `${d} (${n})`])],
           (v) => { filters.domain = v; draw(); }),
         h('div', { class: 'field' }, h('span', { class: 'label' }, 'Initiated by'), kindButtons),
-        select('f-sort', 'Order', filters.sort, [['risk', 'Riskiest first, then oldest'], ['age', 'Oldest first']],
+        select('f-sort', 'Order', filters.sort, [['risk', 'Riskiest first'], ['age', 'Oldest first']],
           (v) => { filters.sort = v; draw(); }),
       ]),
       items.length
@@ -104,7 +104,7 @@ export async function renderInbox({ main, me, setPendingCount }) {
     );
   };
   draw();
-  clear(main).append(
+  mount(main, 
     h('div', { class: 'page-head' }, [
       h('h1', null, 'Awaiting your approval'),
       h('p', { class: 'lede' }, `Changes where ${me.name || me.principal} is an eligible approver of the current stage, riskiest and oldest first.`),

@@ -11,7 +11,7 @@
 // server's summary, so what is shown is what the signature covers.  The
 // server's own check ("verified" in the lineage response) is not relied on.
 import { api, bytes, text } from './api.js';
-import { h, clear, principalLine, opsSummary, when, stateBadge } from './dom.js';
+import { h, mount, principalLine, opsSummary, when, stateBadge } from './dom.js';
 import { cryptoAvailable, verifyCheckpoint, leafHash, verifyInclusion, b64decode, toHex } from './verify.js';
 import { selfTest } from './ed25519.js';
 
@@ -45,16 +45,16 @@ function summary(e) {
 }
 
 function status(el, ok, label) {
-  clear(el).append(h('span', { class: `verify ${ok === true ? 'verify-ok' : ok === false ? 'verify-bad' : 'verify-pending'}` },
+  mount(el, h('span', { class: `verify ${ok === true ? 'verify-ok' : ok === false ? 'verify-bad' : 'verify-pending'}` },
     ok === true ? '✓ ' : ok === false ? '✗ ' : '… ', label));
 }
 
 export async function renderLineage(box, changeId) {
   const head = h('div', { class: 'checkpoint', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Fetching the lineage and the signed checkpoint…'));
   const list = h('ol', { class: 'timeline', 'aria-label': 'Lineage entries, oldest first' });
-  clear(box).append(head, list);
+  mount(box, head, list);
   if (!cryptoAvailable()) {
-    clear(head).append(h('div', { class: 'alert alert-bad', role: 'alert' },
+    mount(head, h('div', { class: 'alert alert-bad', role: 'alert' },
       'This browser offers no WebCrypto here (it needs HTTPS or localhost), so the lineage cannot be verified in the page. Use `warrant lineage` or `warrant log verify`.'));
     return;
   }
@@ -64,7 +64,7 @@ export async function renderLineage(box, changeId) {
     // the checkpoint after the lineage: its tree covers every index listed
     [note, vkey] = await Promise.all([text('/log/checkpoint'), text('/log/key')]);
   } catch (e) {
-    clear(head).append(h('div', { class: 'alert alert-bad', role: 'alert' }, `Could not fetch the lineage: ${e.message}`));
+    mount(head, h('div', { class: 'alert alert-bad', role: 'alert' }, `Could not fetch the lineage: ${e.message}`));
     return;
   }
 
@@ -85,7 +85,7 @@ export async function renderLineage(box, changeId) {
     compareOut.textContent = same ? '✓ same key' : '✗ different key: do not trust this log view';
     compareOut.className = `compare-result ${same ? 'verify-ok' : 'verify-bad'}`;
   });
-  clear(head).append(
+  mount(head, 
     cp ? h('div', { class: 'alert alert-ok', id: 'checkpoint-status' }, [
       h('strong', null, `✓ Checkpoint ${cp.size} signature valid`),
       ` — ${cp.method}. Origin `, h('code', null, cp.origin), ', root ', h('code', { class: 'digest' }, toHex(cp.root).slice(0, 16) + '…'), '.',
@@ -143,7 +143,7 @@ export async function renderLineage(box, changeId) {
   if (cp && entries.length) {
     const all = okCount === entries.length;
     head.prepend(h('p', { class: `summary-line ${all ? 'verify-ok' : 'verify-bad'}`, id: 'lineage-summary' },
-      all ? `✓ All ${entries.length} entries of this change verified against checkpoint ${cp.size}.`
+      all ? `✓ ${entries.length === 1 ? 'The only entry' : `All ${entries.length} entries`} of this change verified against checkpoint ${cp.size}.`
         : `✗ ${entries.length - okCount} of ${entries.length} entries failed verification.`));
   }
 }

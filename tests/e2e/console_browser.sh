@@ -105,7 +105,7 @@ for f in inbox change lineage dashboard; do
 done
 if [ "${WARRANT_UPDATE_SCREENSHOTS:-0}" = 1 ]; then
   mkdir -p "$WARRANT_SRC/docs/screenshots"
-  cp "$shots"/*.png "$WARRANT_SRC/docs/screenshots/"
+  for f in inbox change lineage dashboard inbox-phone; do cp "$shots/$f.png" "$WARRANT_SRC/docs/screenshots/"; done
 fi
 kill $SHORT_PID 2>/dev/null || true
 wait $SHORT_PID 2>/dev/null || true

@@ -143,6 +143,7 @@ try {
   check('oldest first puts the copilot revoke on top', /Revoke payroll:approver from payroll:ghost/.test(await rows.first().textContent()));
   await page.selectOption('#f-domain', 'finance');
   check('filter by domain', (await rows.count()) === 4);
+  await page.selectOption('#f-domain', '');
   await page.selectOption('#f-sort', 'risk');
   await shot(page, 'inbox');
 
@@ -169,6 +170,7 @@ try {
   check('change page: approval stage and rollback plan', /Stage 1: owner/.test(body) && /Grant payroll:approver to account payroll:ghost/.test(body));
   await page.waitForSelector('#lineage-summary', { timeout: 20000 });
   await shot(page, 'change');
+  await shot(page, 'change-full', { full: true });
 
   // approve: the reason is mandatory
   await page.click('#approve');
