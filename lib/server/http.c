@@ -195,7 +195,6 @@ static enum MHD_Result send_response(srv_req *r)
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Cache-Control", r->cache ? r->cache : "no-store");
-    srv_console_headers(r, resp);   /* cookie, ETag, page security headers */
     if (r->status == 405 && r->allow[0])
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->status == 401)
@@ -206,6 +205,7 @@ static enum MHD_Result send_response(srv_req *r)
         MHD_add_response_header(resp, "Connection", "close");
     if (r->srv->pdp && r->srv->stopping)
         MHD_add_response_header(resp, "Connection", "close");
+    srv_console_headers(r, resp);   /* cookie, ETag, page security headers */
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
