@@ -32,6 +32,7 @@ wait_port() {  # FILE URL
 
 # ---- nginx on its own loopback port, its own config -------------------------
 mkdir -p "$T/nginx/www" "$T/nginx/tmp"
+chmod 755 "$T" "$T/nginx" "$T/nginx/www"   # nginx workers may run as another user
 printf '{"decision":true}\n' > "$T/nginx/www/decision.json"
 NPORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 cat > "$T/nginx/nginx.conf" <<NGX

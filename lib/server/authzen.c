@@ -536,10 +536,8 @@ void h_az_search_action(srv_req *r) { search(r, SEARCH_ACTION); }
 
 void h_az_config(srv_req *r)
 {
-    const char *host = srv_header(r, "Host");
     char base[512];
-    snprintf(base, sizeof base, "%s://%s", r->srv->cfg.tls_cert[0] ? "https" : "http",
-             host && !strpbrk(host, "\"\\ /") ? host : "localhost");
+    srv_base_url(r, base, sizeof base);
     char ep[5][640];
     static const char *const paths[5] = {"/access/v1/evaluation", "/access/v1/evaluations", "/access/v1/search/subject",
                                          "/access/v1/search/resource", "/access/v1/search/action"};

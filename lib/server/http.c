@@ -120,14 +120,17 @@ int srv_status_http(int code)
 void srv_fail(srv_req *r, const wr_err *err, json_t *extra)
 {
     int code = err->code ? err->code : WR_EINTERNAL;
-    const char *name = wr_status_name(code);
-    char lname[32];
-    size_t i = 0;
-    for (; name[i] && i + 1 < sizeof lname; i++)   /* "EDENIED" -> "denied" */
-        lname[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] - 'A' + 'a' : name[i]);
-    lname[i] = '\0';
-    error_body(r, srv_status_http(code), lname[0] == 'e' ? lname + 1 : lname,
-               err->msg[0] ? err->msg : name, extra);
+    const char *name;
+    switch (code) {
+    case WR_EINVAL: name = "invalid_request"; break;
+    case WR_ENOTFOUND: name = "not_found"; break;
+    case WR_ESTATE: name = "invalid_state"; break;
+    case WR_EDENIED: name = "denied"; break;
+    case WR_ECONFLICT: name = "conflict"; break;
+    case WR_ELIMIT: name = "limit_exceeded"; break;
+    default: name = "internal"; break;
+    }
+    error_body(r, srv_status_http(code), name, err->msg[0] ? err->msg : wr_status_name(code), extra);
 }
 
 const char *srv_query(srv_req *r, const char *key)
@@ -138,6 +141,13 @@ const char *srv_query(srv_req *r, const char *key)
 const char *srv_header(srv_req *r, const char *key)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, key);
+}
+
+void srv_base_url(srv_req *r, char *out, size_t n)
+{
+    const char *host = srv_header(r, "Host");
+    snprintf(out, n, "%s://%s", r->srv->cfg.tls_cert[0] ? "https" : "http",
+             host && *host && strlen(host) < 256 && !strpbrk(host, "\"\\ /,;") ? host : "localhost");
 }
 
 wr_actor srv_actor(srv_req *r)
@@ -195,10 +205,18 @@ static enum MHD_Result send_response(srv_req *r)
     MHD_add_response_header(resp, "X-Request-ID", r->request_id);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Cache-Control", r->cache ? r->cache : "no-store");
+    if (r->mcp_session[0])
+        MHD_add_response_header(resp, "MCP-Session-Id", r->mcp_session);
     if (r->status == 405 && r->allow[0])
         MHD_add_response_header(resp, "Allow", r->allow);
-    if (r->status == 401)
-        MHD_add_response_header(resp, "WWW-Authenticate", r->www_auth ? r->www_auth : "Bearer realm=\"warrant\"");
+    if (r->status == 401) {
+        /* RFC 9728 §5.1: point clients at the protected resource metadata */
+        char base[512], www[1024];
+        srv_base_url(r, base, sizeof base);
+        snprintf(www, sizeof www, "%s, resource_metadata=\"%s/.well-known/oauth-protected-resource\"",
+                 r->www_auth ? r->www_auth : "Bearer realm=\"warrant\"", base);
+        MHD_add_response_header(resp, "WWW-Authenticate", www);
+    }
     if (r->status == 429 || r->status == 503)
         MHD_add_response_header(resp, "Retry-After", "1");
     if (r->status == 503 || r->status == 408 || r->status == 413 || r->status == 431)
@@ -354,7 +372,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_response(r);
     }
     /* the whole request is here */
-    if (r->upload.len) {
+    if (r->upload.len && srv_routes[r->route].fn != h_mcp_post) {   /* /mcp takes the raw JSON-RPC text */
         wr_err err = {0};
         if (wr_server_body_parse(r->upload.data, r->upload.len, s->cfg.max_body, &r->json, &err) != WR_OK) {
             srv_fail(r, &err, NULL);
@@ -529,6 +547,7 @@ static void server_free(wr_server *s)
     if (!s)
         return;
     workers_free(s);
+    srv_mcp_free(&s->mcp);
     pthread_key_delete(s->key);
     pthread_mutex_destroy(&s->wlock);
     pthread_mutex_destroy(&s->tlock);
@@ -575,6 +594,7 @@ static int start(const wr_server_config *c, int pdp, const wr_pdp_source *src, w
     pthread_mutex_init(&s->tlock, NULL);
     pthread_cond_init(&s->tcond, NULL);
     int rc;
+    srv_mcp_init(&s->mcp);
     if (srv_metrics_init(&s->metrics) || srv_ratelimit_init(&s->rl, c->rate, c->burst)) {
         rc = wr_fail(err, WR_ENOMEM, "out of memory");
         goto fail;

@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-static const int statuses[SRV_NSTATUS] = {200, 201, 204, 304, 400, 401, 403, 404, 405,
+static const int statuses[SRV_NSTATUS] = {200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
                                           408, 409, 413, 429, 431, 500, 503, 0};
 static const double buckets[SRV_NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                              0.05,   0.1,   0.25,   0.5,   1,    2.5};

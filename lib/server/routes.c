@@ -60,6 +60,10 @@ const srv_route srv_routes[] = {
     {"POST", "/access/v1/search/subject", h_az_search_subject, 1, 1},
     {"POST", "/access/v1/search/resource", h_az_search_resource, 1, 1},
     {"POST", "/access/v1/search/action", h_az_search_action, 1, 1},
+    /* MCP over Streamable HTTP (issue 6); GET is 405: no server stream */
+    {"POST", "/mcp", h_mcp_post, 1, 0},
+    {"DELETE", "/mcp", h_mcp_delete, 1, 0},
+    {"GET", "/.well-known/oauth-protected-resource", h_oauth_resource, 0, 0},
 };
 const size_t srv_nroutes = sizeof srv_routes / sizeof srv_routes[0];
 

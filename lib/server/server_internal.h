@@ -13,6 +13,7 @@
 
 #include "warrant/server.h"
 #include "warrant/inventory.h"
+#include "warrant/mcp.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -53,7 +54,7 @@ typedef struct srv_worker {
 } srv_worker;
 
 /* ---- metrics ---------------------------------------------------------------- */
-#define SRV_NSTATUS 17
+#define SRV_NSTATUS 18
 #define SRV_NBUCKETS 12
 enum { SRV_DEC_ALLOW, SRV_DEC_DENY, SRV_DEC_APPROVAL, SRV_DEC_ERROR, SRV_NDEC };
 typedef struct srv_metrics {
@@ -88,6 +89,24 @@ void srv_ratelimit_free(srv_ratelimit *rl);
 /* 1 when key may make one more request now (now_us: monotonic micros). */
 int srv_ratelimit_take(srv_ratelimit *rl, const char *key, int64_t now_us);
 
+/* ---- MCP sessions over Streamable HTTP (mcp_http.c) ------------------------------
+ * A session belongs to the wr_ctx that created it, and requests of one
+ * session may arrive on any worker thread, so MCP has its own wr_ctx and
+ * one mutex around it: MCP requests are served one at a time (documented
+ * in docs/server.md).  At most SRV_MAX_MCP_SESSIONS live; the least
+ * recently used is evicted to make room. */
+#define SRV_MAX_MCP_SESSIONS 256
+typedef struct srv_mcp {
+    pthread_mutex_t lock;
+    wr_ctx *ctx;
+    struct srv_mcp_slot {
+        wr_mcp_session *s;
+        int64_t used_us;
+    } slot[SRV_MAX_MCP_SESSIONS];
+} srv_mcp;
+void srv_mcp_init(srv_mcp *m);
+void srv_mcp_free(srv_mcp *m);
+
 /* ---- the server ------------------------------------------------------------------ */
 struct wr_server {
     wr_server_config cfg;
@@ -102,6 +121,7 @@ struct wr_server {
     atomic_int active, conns;
     srv_metrics metrics;
     srv_ratelimit rl;
+    srv_mcp mcp;
     pthread_t timer;
     int timer_started, stopping;
     pthread_mutex_t tlock;
@@ -133,6 +153,7 @@ struct srv_req {
     const char *cache;              /* Cache-Control, or NULL */
     char allow[64];                 /* 405: Allow */
     const char *www_auth;           /* 401: WWW-Authenticate */
+    char mcp_session[160];          /* MCP-Session-Id to send, or "" */
     json_t *json;                   /* request body, parsed (borrowed by handlers) */
     /* the console (console.h) */
     int via_session;                /* authenticated by the session cookie */
@@ -200,6 +221,11 @@ void h_az_evaluations(srv_req *r);
 void h_az_search_subject(srv_req *r);
 void h_az_search_resource(srv_req *r);
 void h_az_search_action(srv_req *r);
+void h_mcp_post(srv_req *r);
+void h_mcp_delete(srv_req *r);
+void h_oauth_resource(srv_req *r);
+/* "http(s)://host" of this request (for metadata documents). */
+void srv_base_url(srv_req *r, char *out, size_t n);
 
 /* log publication (tiles.c): path is what follows "/log/". */
 int srv_log_read(wr_store *s, wr_ledger *l, const char *path, char **body, size_t *len, int *immutable,

@@ -222,4 +222,5 @@ expect_http "revoke unknown" 404 DELETE /v1/tokens/tok_nope "$ETHAN"
 # ---- still alive, access log is JSON --------------------------------------------------------------
 expect_http "alive" 200 GET /healthz ""
 expect_ok "access log lines parse" bash -c "grep '\"request_id\"' '$T/server.log' | jq -e -s 'length > 50' >/dev/null"
+stop_server
 finish

@@ -117,4 +117,5 @@ expect_http "action search over warrant actions" 200 POST /access/v1/search/acti
   '{"subject":{"type":"Copilot","id":"cop"},"resource":{"type":"Account","id":"payroll:p1"}}'
 expect_contains "copilot actions" "$(jget "$BODY" '[.results[].name] | join(",")')" revoke
 expect_http "metadata needs a token" 401 GET /.well-known/authzen-configuration ""
+stop_server
 finish

@@ -11,6 +11,10 @@ stop_server() {
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=
+    # a sanitizer build reports on stderr at exit: that is a failure
+    if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/server.log" 2>/dev/null; then
+      fail "sanitizer report from the server: $(grep -m3 -E 'Sanitizer|runtime error' "$T/server.log")"
+    fi
   fi
 }
 trap stop_server EXIT
