@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
       libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl libjansson-dev
       libmicrohttpd-dev libcurl4-openssl-dev libldap2-dev slapd ldap-utils
-      jq curl python3)
+      jq curl python3
+      chromium chromium-driver)  # the approver console's browser test
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -82,6 +82,7 @@ typedef struct wr_server_config {
     unsigned drain_timeout;    /* seconds to let in-flight requests finish (default 10) */
     int access_log;            /* JSON access log lines on stderr (default 1) */
     char allowed_origins[1024];/* /mcp: comma-separated Origins accepted besides none */
+    unsigned session_ttl;      /* console sessions live this many seconds (default 28800) */
 } wr_server_config;
 
 void wr_server_config_init(wr_server_config *c);

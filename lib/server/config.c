@@ -28,6 +28,7 @@ void wr_server_config_init(wr_server_config *c)
     c->expire_interval = 60;
     c->drain_timeout = 10;
     c->access_log = 1;
+    c->session_ttl = 28800;
 }
 
 static int parse_num(const char *key, const char *v, double lo, double hi, double *out, wr_err *err)
@@ -90,6 +91,7 @@ static const struct setting {
     S("expire_interval", expire_interval, K_UINT, 0, 86400 * 7),
     S("drain_timeout", drain_timeout, K_UINT, 0, 3600),
     S("access_log", access_log, K_BOOL, 0, 1),
+    S("session_ttl", session_ttl, K_UINT, 1, 86400 * 30),
 #undef S
 };
 

@@ -104,7 +104,7 @@ static void reply_items(srv_req *r, int rc, json_t *arr, const wr_err *err)
 }
 
 /* Parses an optional non-negative integer query argument; 0 on success. */
-static int query_int(srv_req *r, const char *key, long long lo, long long hi, long long *out, int *present)
+int srv_query_int(srv_req *r, const char *key, long long lo, long long hi, long long *out, int *present)
 {
     const char *v = srv_query(r, key);
     *present = v != NULL;
@@ -217,9 +217,11 @@ void h_changes_list(srv_req *r)
 {
     long long limit = 100, offset = 0;
     int hl, ho;
-    if (query_int(r, "limit", 1, 1000, &limit, &hl) || query_int(r, "offset", 0, 1000000000, &offset, &ho))
+    if (srv_query_int(r, "limit", 1, 1000, &limit, &hl) || srv_query_int(r, "offset", 0, 1000000000, &offset, &ho))
         return;
     const char *approver = srv_query(r, "pending_for");
+    if (approver && strcmp(approver, "me") == 0)   /* the console's inbox */
+        approver = r->who.principal;
     json_t *filter = json_pack("{s:s?,s:s?,s:s?,s:s?,s:I,s:I}", "state", srv_query(r, "state"), "initiator",
                                srv_query(r, "initiator"), "system", srv_query(r, "system"), "approver", approver,
                                "limit", (json_int_t)limit, "offset", (json_int_t)offset);
@@ -328,19 +330,28 @@ void h_decisions(srv_req *r)
     reply(r, rc, 200, out, &err);
 }
 
+int srv_readiness_scope(srv_req *r, const char **scope, const char **id)
+{
+    *scope = srv_query(r, "scope");
+    *id = srv_query(r, "id");
+    if (!*scope)
+        *scope = "overall";
+    if (strcmp(*scope, "overall") != 0 && strcmp(*scope, "system") != 0 && strcmp(*scope, "domain") != 0) {
+        srv_error(r, 400, NULL, "query argument 'scope' must be overall, system or domain");
+        return -1;
+    }
+    if ((strcmp(*scope, "overall") == 0) != (*id == NULL)) {
+        srv_error(r, 400, NULL, "query argument 'id' is required for scope %s, and only for it", *scope);
+        return -1;
+    }
+    return 0;
+}
+
 void h_readiness(srv_req *r)
 {
-    const char *scope = srv_query(r, "scope"), *id = srv_query(r, "id");
-    if (!scope)
-        scope = "overall";
-    if (strcmp(scope, "overall") != 0 && strcmp(scope, "system") != 0 && strcmp(scope, "domain") != 0) {
-        srv_error(r, 400, NULL, "query argument 'scope' must be overall, system or domain");
+    const char *scope, *id;
+    if (srv_readiness_scope(r, &scope, &id))
         return;
-    }
-    if ((strcmp(scope, "overall") == 0) != (id == NULL)) {
-        srv_error(r, 400, NULL, "query argument 'id' is required for scope %s, and only for it", scope);
-        return;
-    }
     wr_err err = {0};
     json_t *out = NULL;
     int rc = wr_readiness_compute(wr_ctx_store(r->w->ctx), scope, id, &out, &err);
@@ -351,7 +362,7 @@ void h_inventory(srv_req *r)
 {
     long long limit = 100, offset = 0;
     int hl, ho;
-    if (query_int(r, "limit", 1, 10000, &limit, &hl) || query_int(r, "offset", 0, 1000000000, &offset, &ho))
+    if (srv_query_int(r, "limit", 1, 10000, &limit, &hl) || srv_query_int(r, "offset", 0, 1000000000, &offset, &ho))
         return;
     wr_inventory_query q = {srv_query(r, "kind"), srv_query(r, "system"), srv_query(r, "identity"),
                             srv_query(r, "filter"), limit, offset};

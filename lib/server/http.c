@@ -23,6 +23,7 @@
  */
 #define _DEFAULT_SOURCE
 #include "server_internal.h"
+#include "console.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -222,6 +223,7 @@ static enum MHD_Result send_response(srv_req *r)
         MHD_add_response_header(resp, "Connection", "close");
     if (r->srv->pdp && r->srv->stopping)
         MHD_add_response_header(resp, "Connection", "close");
+    srv_console_headers(r, resp);   /* cookie, ETag, page security headers */
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -283,15 +285,19 @@ static int admit(wr_server *s, srv_req *r, const char *url, const char *method)
     if (!srv_routes[r->route].auth || s->pdp)
         return 0;
     const char *auth = srv_header(r, "Authorization");
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0) {
+    /* without a bearer token, the console's session cookie (console.h) */
+    int by_cookie = auth ? -1 : srv_console_auth(r);
+    if (by_cookie == 1)
+        return 1;
+    if (by_cookie == -1 && (!auth || strncasecmp(auth, "Bearer ", 7) != 0)) {
         r->www_auth = "Bearer realm=\"warrant\"";
         srv_error(r, 401, NULL, "a bearer token is required (Authorization: Bearer TOKEN)");
         return 1;
     }
-    const char *tok = auth + 7;
+    const char *tok = by_cookie == -1 ? auth + 7 : "";
     while (*tok == ' ')
         tok++;
-    if (wr_token_verify(wr_ctx_store(r->w->ctx), tok, &r->who, &err) != WR_OK) {
+    if (by_cookie == -1 && wr_token_verify(wr_ctx_store(r->w->ctx), tok, &r->who, &err) != WR_OK) {
         r->www_auth = err.code == WR_EDENIED ? "Bearer realm=\"warrant\", error=\"invalid_token\"" : NULL;
         if (err.code == WR_EDENIED)
             srv_error(r, 401, NULL, "%s", err.msg);

@@ -7,6 +7,7 @@
  * it in both directions.
  */
 #include "server_internal.h"
+#include "console.h"
 
 const srv_route srv_routes[] = {
     /* operations */
@@ -17,6 +18,15 @@ const srv_route srv_routes[] = {
     /* the lineage log, public (C2SP tlog-tiles) */
     {"GET", "/log/checkpoint", h_log, 0, 0},
     {"GET", "/log/tile/{path*}", h_log, 0, 0},
+    {"GET", "/log/key", h_log_key, 0, 0},
+    {"GET", "/v1/log/entries/{index}", h_log_entry, 1, 0},
+    {"GET", "/v1/log/proof/inclusion", h_log_inclusion, 1, 0},
+    /* the approver console (console.c): its files, and sign-in by cookie */
+    {"GET", "/", h_console_index, 0, 0},
+    {"GET", "/assets/{file*}", h_console_asset, 0, 0},
+    {"POST", "/console/session", h_session_create, 1, 0},
+    {"GET", "/console/session", h_session_get, 1, 0},
+    {"DELETE", "/console/session", h_session_delete, 1, 0},
     /* workflow */
     {"GET", "/v1/principals", h_principals_list, 1, 0},
     {"POST", "/v1/principals", h_principals_add, 1, 0},
@@ -36,6 +46,9 @@ const srv_route srv_routes[] = {
     {"POST", "/v1/changes/{id}/rollback", h_changes_rollback, 1, 0},
     {"GET", "/v1/changes/{id}/lineage", h_changes_lineage, 1, 0},
     {"GET", "/v1/readiness", h_readiness, 1, 0},
+    {"GET", "/v1/readiness/all", h_readiness_all, 1, 0},
+    {"GET", "/v1/readiness/history", h_readiness_history, 1, 0},
+    {"GET", "/v1/denials", h_denials, 1, 0},
     {"POST", "/v1/decisions", h_decisions, 1, 0},
     {"GET", "/v1/inventory", h_inventory, 1, 0},
     {"GET", "/v1/tokens", h_tokens_list, 1, 0},

@@ -155,6 +155,13 @@ struct srv_req {
     const char *www_auth;           /* 401: WWW-Authenticate */
     char mcp_session[160];          /* MCP-Session-Id to send, or "" */
     json_t *json;                   /* request body, parsed (borrowed by handlers) */
+    /* the console (console.h) */
+    int via_session;                /* authenticated by the session cookie */
+    char csrf[65];                  /* that session's CSRF token (hex) */
+    int64_t session_expires;
+    char set_cookie[256];           /* Set-Cookie to send, or "" */
+    int page;                       /* a console file: browser security headers */
+    const char *etag;               /* ETag to send, or NULL */
 };
 
 /* Response helpers (handlers call exactly one). */
@@ -168,6 +175,12 @@ void srv_fail(srv_req *r, const wr_err *err, json_t *extra);
 int srv_status_http(int code);
 /* A query-string argument (NULL if absent). */
 const char *srv_query(srv_req *r, const char *key);
+/* An optional whole-number query argument in lo..hi: *out is left alone
+ * when absent (*present 0); -1 when it is malformed (400 answered). */
+int srv_query_int(srv_req *r, const char *key, long long lo, long long hi, long long *out, int *present);
+/* The readiness scope of ?scope=overall|system|domain&id=; -1 when bad
+ * (400 answered). */
+int srv_readiness_scope(srv_req *r, const char **scope, const char **id);
 /* A request header (NULL if absent). */
 const char *srv_header(srv_req *r, const char *key);
 /* The authenticated actor, channel "http". */

@@ -9,6 +9,10 @@
  * token carries both identities); created_by is the human who minted it.
  * Revocation is a timestamp, not a deletion, so `token list` still shows
  * who had which token and when it stopped working.
+ *
+ * Step 2: console sessions (session.c).  A session row holds the hash of
+ * the cookie's secret, the token it was opened with (a revoked or expired
+ * token ends its sessions) and its own expiry; logging out stamps ended_at.
  */
 #include "../store/store_internal.h"
 
@@ -25,6 +29,16 @@ static const wr_migration steps[] = {
      " expires_at INTEGER NOT NULL,"
      " revoked_at INTEGER);"
      "CREATE INDEX server_tokens_principal ON server_tokens(principal);"},
+    {2,
+     "CREATE TABLE server_sessions("
+     " id TEXT PRIMARY KEY,"
+     " token_id TEXT NOT NULL REFERENCES server_tokens(id),"
+     " principal TEXT NOT NULL REFERENCES principals(id),"
+     " hash BLOB NOT NULL CHECK(length(hash) = 32),"
+     " created_at INTEGER NOT NULL,"
+     " expires_at INTEGER NOT NULL,"
+     " ended_at INTEGER);"
+     "CREATE INDEX server_sessions_expiry ON server_sessions(expires_at);"},
 };
 
 const wr_schema_module wr_schema_server = {"server", steps, sizeof steps / sizeof steps[0]};
