@@ -118,6 +118,21 @@ static void *work(void *arg)
     return NULL;
 }
 
+static wr_entities *load(void);
+
+/* A fresh store (nothing memoised) and the policy. */
+static wr_entities *setup(wr_policy_set **ps)
+{
+    wr_err err = {0};
+    wr_entities *e = NULL;
+    *ps = NULL;
+    if (wr_policy_set_parse(policy_text, strlen(policy_text), "p", ps, &err) != WR_OK)
+        fprintf(stderr, "policy: %s\n", err.msg);
+    else
+        e = load();
+    return e;
+}
+
 static wr_entities *load(void)
 {
     char *j = hierarchy_json();
@@ -137,11 +152,9 @@ static bool memoised(const wr_entities *e, const char *ty, const char *id)
 
 TEST(concurrent_threads_on_one_fresh_store)
 {
-    wr_entities *e = load();
     wr_policy_set *ps;
-    wr_err err = {0};
-    CHECK(e != NULL);
-    CHECK_OK(wr_policy_set_parse(policy_text, strlen(policy_text), "p", &ps, &err));
+    wr_entities *e = setup(&ps);
+    CHECK(e != NULL && ps != NULL);
     CHECK(!memoised(e, "User", "u5"));     /* nothing computed at load time */
     pthread_t th[NTHREADS];
     worker w[NTHREADS];
@@ -197,11 +210,9 @@ TEST(cycles_discovered_lazily_in_any_order)
 
 TEST(memo_over_its_cap_uses_the_scratch)
 {
-    wr_entities *e = load();
     wr_policy_set *ps;
-    wr_err err = {0};
-    CHECK(e != NULL);
-    CHECK_OK(wr_policy_set_parse(policy_text, strlen(policy_text), "p", &ps, &err));
+    wr_entities *e = setup(&ps);
+    CHECK(e != NULL && ps != NULL);
     centities_memo_cap(e, 1);              /* nothing fits: every array goes to scratch */
     wr_authz *az;
     CHECK_OK(wr_authz_new(&az));
