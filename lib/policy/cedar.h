@@ -16,7 +16,9 @@
  *
  * Every structure built at load time lives in an arena owned by its
  * object (policy set, entity store, schema) and is immutable afterwards,
- * so evaluation only reads it and is thread-safe.  Evaluation allocates
+ * so evaluation only reads it and is thread-safe.  The one exception is
+ * the entity store's ancestor arrays, computed on first use under the
+ * store's mutex and published atomically (entities.c).  Evaluation allocates
  * only from the caller's wr_authz arena, which is reset (not freed) per
  * decision: after warm-up a decision performs no malloc.
  */

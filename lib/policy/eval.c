@@ -5,9 +5,10 @@
  * time).  Semantics follow the Cedar reference: `&&`, `||` and if-then-else
  * short-circuit and require booleans; arithmetic is on 64-bit longs with
  * overflow errors; `<` family compares longs, datetimes or durations; `==`
- * never errors (different types are simply unequal); `in` walks the entity
- * store's ancestor sets (memoised on first use); attribute access on an entity absent
- * from the store is an error while `has` on it is false.  Any error aborts
+ * never errors (different types are simply unequal); `in` searches the
+ * entity store's ancestor arrays (memoised on first use); attribute access
+ * on an entity absent from the store is an error while `has` on it is
+ * false.  Any error aborts
  * the policy (the caller skips it and reports its id).  Intermediate sets
  * and records are built in the per-decision arena, never with malloc.
  */
