@@ -8,8 +8,11 @@
  *   wr_schema      a parsed .cedarschema; used to interpret entity and
  *                  context JSON (e.g. a string where the schema says
  *                  ipaddr becomes an ip value) and to validate policies.
- *   wr_entities    an entity store (uids, attributes, parents, tags) with a
- *                  precomputed ancestor index; immutable after loading.
+ *   wr_entities    an entity store (uids, attributes, parents, tags);
+ *                  immutable after loading except for its ancestor index,
+ *                  which is computed per entity on first use and memoised
+ *                  under an internal lock, so a store can still be shared
+ *                  by threads evaluating concurrently.
  *   wr_authz       per-thread scratch space for evaluation, reused across
  *                  decisions so the hot path does not allocate.
  *

@@ -21,16 +21,17 @@ struct carena_chunk {
 #define CA_MIN_CHUNK ((size_t)64 << 10)
 #define CA_DEFAULT_MAX ((size_t)1 << 30)
 
-static void *alloc(carena *a, size_t n, bool zero)
+/* Allocations are aligned at their start (al: a power of two), not
+ * rounded up in size, so strings (al 1) pack tightly. */
+static void *alloc(carena *a, size_t n, size_t al, bool zero)
 {
-    size_t al = sizeof(max_align_t);
-    n = (n + al - 1) / al * al;
     if (n == 0)
-        n = al;
+        n = 1;
     for (carena_chunk *c = a->cur; c; c = c->next) {
-        if (c->cap - c->used >= n) {
-            void *p = (char *)c->data + c->used;
-            c->used += n;
+        size_t off = (c->used + al - 1) & ~(al - 1);
+        if (off <= c->cap && c->cap - off >= n) {
+            void *p = (char *)c->data + off;
+            c->used = off + n;
             a->cur = c;
             if (zero)
                 memset(p, 0, n);
@@ -67,19 +68,19 @@ static void *alloc(carena *a, size_t n, bool zero)
 
 void *ca_alloc(carena *a, size_t n)
 {
-    return alloc(a, n, true);
+    return alloc(a, n, sizeof(max_align_t), true);
 }
 
 void *ca_alloc_nz(carena *a, size_t n)
 {
-    return alloc(a, n, false);
+    return alloc(a, n, sizeof(max_align_t), false);
 }
 
 char *ca_strndup(carena *a, const char *s, size_t n)
 {
     if (n == SIZE_MAX)
         return NULL;
-    char *p = ca_alloc(a, n + 1);
+    char *p = alloc(a, n + 1, 1, false);
     if (!p)
         return NULL;
     if (n)

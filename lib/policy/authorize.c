@@ -4,7 +4,8 @@
  * A decision: reset the scratch arena; turn the request into values (the
  * context JSON interpreted with the schema's context type for the action)
  * and resolve the principal, action and resource to their store nodes;
- * mark the scope keys each of them is `in` (itself and its ancestors, via
+ * mark the scope keys each of them is `in` (itself and its ancestors,
+ * computed on first use and memoised in the store, via
  * the nodes' precomputed hashes); gather candidate policy groups from the
  * scope index (cedar.h) — home lists of the marked keys, pair lists
  * filtered by the other side's marks (walking whichever side is shorter),
@@ -111,13 +112,18 @@ static int mark_dim(decide *d, int dim, const cv *v, carena *ar)
         d->tkey[dim] = cuidmap_get(&ix->types, v->u.e.ty, "", 0);
     if (!ix->nk)
         return 0;
-    if (!(d->hits[dim] = ca_alloc_nz(ar, ((n ? n->nanc : 0) + 1) * sizeof(uint32_t))))
+    /* the ancestors are computed (and memoised in the store) on first use */
+    const canc *anc = n ? centities_anc(E, ni, ar) : NULL;
+    if (n && !anc)
+        return -1;
+    size_t nanc = anc ? anc->n : 0;
+    if (!(d->hits[dim] = ca_alloc_nz(ar, (nanc + 1) * sizeof(uint32_t))))
         return -1;
     uint64_t h = n ? n->hash : cuid_hash(v->u.e.ty, v->u.e.id, v->u.e.idn);
     d->self[dim] = cuidmap_get_h(&ix->keys, h, v->u.e.ty, v->u.e.id, v->u.e.idn);
     mark_key(d, dim, d->self[dim]);
-    for (size_t k = 0; n && k < n->nanc; k++) {
-        const cnode *an = &E->nodes[n->anc[k]];
+    for (size_t k = 0; k < nanc; k++) {
+        const cnode *an = &E->nodes[anc->v[k]];
         mark_key(d, dim, cuidmap_get_h(&ix->keys, an->hash, an->ty, an->id, an->idn));
     }
     return 0;

@@ -16,7 +16,9 @@
  *
  * Every structure built at load time lives in an arena owned by its
  * object (policy set, entity store, schema) and is immutable afterwards,
- * so evaluation only reads it and is thread-safe.  Evaluation allocates
+ * so evaluation only reads it and is thread-safe.  The one exception is
+ * the entity store's ancestor arrays, computed on first use under the
+ * store's mutex and published atomically (entities.c).  Evaluation allocates
  * only from the caller's wr_authz arena, which is reset (not freed) per
  * decision: after warm-up a decision performs no malloc.
  */
@@ -105,6 +107,8 @@ uint32_t cuidmap_get_h(const cuidmap *m, uint64_t h, const char *ty, const char 
 uint32_t cuidmap_put(cuidmap *m, const char *ty, const char *id, size_t idn, uint32_t val);
 uint32_t cuidmap_put_h(cuidmap *m, uint64_t h, const char *ty, const char *id, size_t idn,
                        uint32_t val);
+/* Sizes the table for n keys without growing (0, or -1 out of memory). */
+int cuidmap_reserve(cuidmap *m, size_t n);
 void cuidmap_free(cuidmap *m);
 
 /* ---- schema -------------------------------------------------------------------- */
@@ -309,36 +313,60 @@ void cps_truncate(wr_policy_set *ps, size_t n);
 void cpolicy_index_free(wr_policy_set *ps);
 
 /* ---- entities -------------------------------------------------------------------- */
+/* Sorted node indices of all of a node's ancestors (its transitive parents;
+ * the node itself only when it lies on a cycle). */
+typedef struct canc { uint32_t n; uint32_t v[]; } canc;
+
 typedef struct cnode {
     const char *ty, *id;
-    size_t idn;
     uint64_t hash;               /* cuid_hash(ty, id): index lookups skip hashing */
+    uint32_t idn;
+    uint32_t nparents;
     bool present;                /* declared in the store (not only a parent) */
-    cv attrs, tags;              /* CV_REC */
-    size_t nparents;
+    cv attrs;                    /* CV_REC */
+    const cv *tags;              /* CV_REC, NULL when the entity has none */
     uint32_t *parents;
-    size_t nanc;
-    uint32_t *anc;               /* sorted node indices of all ancestors */
+    /* ancestors, computed on first use and published once (entities.c);
+     * NULL until then.  Read with acquire, written under the memo lock. */
+    _Atomic(const canc *) anc;
 } cnode;
+
+typedef struct canc_memo canc_memo;
 
 struct wr_entities {
     carena arena;
-    cuidmap map;                 /* uid -> node index */
+    /* uid -> node index: open addressing over 8-byte slots, each the high
+     * half of the uid hash and node index + 1 (0: empty); the node holds
+     * the full hash and the strings.  Compact, so building the index for
+     * 100k entities stays in cache. Capacity a power of two, half full. */
+    uint64_t *slots;
+    size_t scap;
     cnode *nodes;
     size_t n, cap;
     const char *types[32];       /* interned entity type names (first 32) */
     size_t ntypes;
+    canc_memo *memo;             /* lazily computed ancestor arrays */
 };
 
 #define CNODE_ABSENT UINT32_MAX
+/* Memory cap on one store's memoised ancestor arrays; beyond it, ancestor
+ * arrays are computed per decision into the caller's scratch instead. */
+#define CANC_MEMO_MAX ((size_t)1 << 30)
 const cnode *centities_get(const wr_entities *e, const char *ty, const char *id, size_t idn);
 /* Node index of an entity value (its cached node when resolved, else a
  * hash lookup); CNODE_ABSENT when not in the store. */
 uint32_t centities_index(const wr_entities *e, const cv *v);
 /* Caches v's node index in v (request variables, once per decision). */
 void centities_resolve(const wr_entities *e, cv *v);
-/* a in b over the hierarchy (a == b counts). */
-bool centities_in(const wr_entities *e, const cv *a, const cv *b);
+/* Ancestors of node i: memoised in the store on first use (thread-safe);
+ * when the memo is over its cap, computed into `scratch` (may be NULL)
+ * instead.  NULL only when no memory is left for them. */
+const canc *centities_anc(const wr_entities *e, uint32_t i, carena *scratch);
+/* a in b over the hierarchy (a == b counts): 1 yes, 0 no, -1 out of
+ * memory computing a's ancestors. */
+int centities_in(const wr_entities *e, const cv *a, const cv *b, carena *scratch);
+/* Test hook: lowers the memo cap of a store (bytes). */
+void centities_memo_cap(wr_entities *e, size_t max);
 
 /* ---- evaluation ---------------------------------------------------------------------- */
 typedef struct ceval {

@@ -2,12 +2,22 @@
  * entities.c — the entity store: Cedar entity JSON, and the ancestor index.
  *
  * Every uid mentioned (as an entity or only as a parent) gets a node; a
- * hash map finds nodes by (type, id).  After loading, the transitive
- * closure of the parent relation is computed once: each node keeps the
- * sorted array of its ancestors' node indices, so `a in b` at decision
- * time is a hash lookup plus a binary search.  The closure is a graph walk
- * per node with a visited stamp, so cycles in the data terminate (members
- * of a cycle are simply ancestors of each other).
+ * hash map (pre-sized from the JSON array) finds nodes by (type, id).
+ *
+ * Ancestors are computed lazily: a store of 100k entities is often built
+ * for a handful of decisions that touch three of them, so computing the
+ * transitive closure of every node at load time dominated loading.  The
+ * first `in` query (or scope check) on a node walks its parent edges,
+ * sorts the result and publishes it in the node with a release store; later
+ * reads are one acquire load and a binary search.  Computation happens
+ * under a per-store mutex (with a store-wide visited stamp array), so
+ * concurrent read-only evaluation from many threads stays safe and each
+ * array is computed once.  The walk stops at parents whose array is
+ * already known and takes it whole, so memoised groups make their members
+ * cheap.  Cycles terminate through the visited stamp; members of a cycle
+ * are ancestors of each other (and of themselves).  The memoised arrays
+ * live in their own capped arena (CANC_MEMO_MAX); past the cap an array is
+ * computed into the caller's per-decision scratch instead of being kept.
  *
  * With a schema, attributes and tags are interpreted per the declared
  * types, entity types must be declared, and the schema's actions (with
@@ -16,16 +26,65 @@
  */
 #include "policy/cedar.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Node of (ty, id) with hash h, or CNODE_ABSENT. */
+static uint32_t nmap_find(const wr_entities *E, uint64_t h, const char *ty, const char *id, size_t idn)
+{
+    if (!E->scap)
+        return CNODE_ABSENT;
+    size_t mask = E->scap - 1;
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint64_t s = E->slots[i];
+        if (!s)
+            return CNODE_ABSENT;
+        if ((uint32_t)(s >> 32) != tag)
+            continue;
+        const cnode *n = &E->nodes[(uint32_t)s - 1];
+        if (n->hash == h && n->idn == idn && memcmp(n->id, id, idn) == 0 &&
+            (n->ty == ty || strcmp(n->ty, ty) == 0))
+            return (uint32_t)s - 1;
+    }
+}
+
+static void nmap_put(uint64_t *slots, size_t cap, uint64_t h, uint32_t node)
+{
+    size_t mask = cap - 1, i = h & mask;
+    while (slots[i])
+        i = (i + 1) & mask;
+    slots[i] = (h >> 32 << 32) | ((uint64_t)node + 1);
+}
+
+/* Makes room for `want` nodes (0, or -1 out of memory). */
+static int nmap_reserve(wr_entities *E, size_t want)
+{
+    size_t cap = 64;
+    while (cap < 2 * (want + 1))
+        cap *= 2;
+    if (cap <= E->scap)
+        return 0;
+    uint64_t *ns = calloc(cap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < E->n; i++)
+        nmap_put(ns, cap, E->nodes[i].hash, (uint32_t)i);
+    free(E->slots);
+    E->slots = ns;
+    E->scap = cap;
+    return 0;
+}
 
 const cnode *centities_get(const wr_entities *e, const char *ty, const char *id, size_t idn)
 {
     if (!e)
         return NULL;
-    uint32_t i = cuidmap_get(&e->map, ty, id, idn);
-    return i == UINT32_MAX ? NULL : &e->nodes[i];
+    uint32_t i = nmap_find(e, cuid_hash(ty, id, idn), ty, id, idn);
+    return i == CNODE_ABSENT ? NULL : &e->nodes[i];
 }
 
 uint32_t centities_index(const wr_entities *e, const cv *v)
@@ -34,22 +93,146 @@ uint32_t centities_index(const wr_entities *e, const cv *v)
         return CNODE_ABSENT;
     if (v->u.e.node)
         return v->u.e.node == CNODE_ABSENT ? CNODE_ABSENT : v->u.e.node - 1;
-    return cuidmap_get(&e->map, v->u.e.ty, v->u.e.id, v->u.e.idn);
+    return nmap_find(e, cuid_hash(v->u.e.ty, v->u.e.id, v->u.e.idn), v->u.e.ty, v->u.e.id, v->u.e.idn);
 }
 
 void centities_resolve(const wr_entities *e, cv *v)
 {
-    uint32_t i = cuidmap_get(e ? &e->map : &(cuidmap){0}, v->u.e.ty, v->u.e.id, v->u.e.idn);
-    v->u.e.node = i == UINT32_MAX ? CNODE_ABSENT : i + 1;
+    uint32_t i = e && e->scap ? nmap_find(e, cuid_hash(v->u.e.ty, v->u.e.id, v->u.e.idn), v->u.e.ty,
+                                          v->u.e.id, v->u.e.idn)
+                              : CNODE_ABSENT;
+    v->u.e.node = i == CNODE_ABSENT ? CNODE_ABSENT : i + 1;
 }
 
-/* Binary search in a node's sorted ancestor array. */
-static bool has_ancestor(const cnode *n, uint32_t anc)
+struct canc_memo {
+    pthread_mutex_t lock;
+    carena arena;                /* published arrays (capped) */
+    uint32_t *stamp;             /* per node: epoch when visited (lazily allocated) */
+    uint32_t *stack, *acc;       /* walk buffers, n + 1 entries each */
+    uint32_t epoch;
+};
+
+static const canc canc_none = {0};
+
+static int cmp_u32(const void *a, const void *b)
 {
-    size_t lo = 0, hi = n->nanc;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void sort_u32(uint32_t *v, size_t n)
+{
+    if (n > 256) {
+        qsort(v, n, sizeof *v, cmp_u32);
+        return;
+    }
+    /* shell sort inline: no comparison callbacks for the usual sizes */
+    static const size_t gaps[] = {57, 23, 10, 4, 1};
+    for (size_t gi = 0; gi < sizeof gaps / sizeof *gaps; gi++) {
+        size_t gap = gaps[gi];
+        for (size_t k = gap; k < n; k++) {
+            uint32_t x = v[k];
+            size_t j = k;
+            for (; j >= gap && v[j - gap] > x; j -= gap)
+                v[j] = v[j - gap];
+            v[j] = x;
+        }
+    }
+}
+
+/* Adds p to the walk's result unless already visited. */
+static inline bool visit(canc_memo *m, uint32_t p, size_t *na)
+{
+    if (m->stamp[p] == m->epoch)
+        return false;
+    m->stamp[p] = m->epoch;
+    m->acc[(*na)++] = p;
+    return true;
+}
+
+/* Computes node i's ancestors; the memo lock is held.  Publishes the array
+ * in the node unless the memo is full (then it goes to scratch). */
+static const canc *closure_locked(const wr_entities *E, uint32_t i, carena *scratch)
+{
+    canc_memo *m = E->memo;
+    if (!m->stamp) {
+        m->stamp = calloc(E->n, sizeof *m->stamp);
+        m->stack = malloc((E->n + 1) * sizeof *m->stack);
+        m->acc = malloc((E->n + 1) * sizeof *m->acc);
+        if (!m->stamp || !m->stack || !m->acc) {
+            free(m->stamp);
+            free(m->stack);
+            free(m->acc);
+            m->stamp = m->stack = m->acc = NULL;
+            return NULL;
+        }
+    }
+    if (++m->epoch == 0) {
+        memset(m->stamp, 0, E->n * sizeof *m->stamp);
+        m->epoch = 1;
+    }
+    /* the start node is not stamped: reaching it again means a cycle, and
+     * then it is its own ancestor (pushed a second time, at most) */
+    size_t sp = 0, na = 0;
+    m->stack[sp++] = i;
+    while (sp) {
+        const cnode *x = &E->nodes[m->stack[--sp]];
+        for (uint32_t k = 0; k < x->nparents; k++) {
+            uint32_t p = x->parents[k];
+            if (!visit(m, p, &na))
+                continue;
+            /* writes happen under this lock, so a relaxed read suffices */
+            const canc *pa = atomic_load_explicit(&E->nodes[p].anc, memory_order_relaxed);
+            if (pa) {
+                /* p's array is complete: everything above p is in it */
+                for (uint32_t q = 0; q < pa->n; q++)
+                    (void)visit(m, pa->v[q], &na);
+            } else if (E->nodes[p].nparents) {
+                m->stack[sp++] = p;
+            }
+        }
+    }
+    sort_u32(m->acc, na);
+    size_t bytes = sizeof(canc) + na * sizeof(uint32_t);
+    canc *a = ca_alloc_nz(&m->arena, bytes);
+    bool keep = a != NULL;
+    if (!a && (!scratch || !(a = ca_alloc_nz(scratch, bytes))))
+        return NULL;
+    a->n = (uint32_t)na;
+    memcpy(a->v, m->acc, na * sizeof(uint32_t));
+    if (keep)
+        atomic_store_explicit(&E->nodes[i].anc, a, memory_order_release);
+    return a;
+}
+
+const canc *centities_anc(const wr_entities *E, uint32_t i, carena *scratch)
+{
+    cnode *n = &E->nodes[i];
+    if (!n->nparents)
+        return &canc_none;
+    const canc *a = atomic_load_explicit(&n->anc, memory_order_acquire);
+    if (a)
+        return a;
+    pthread_mutex_lock(&E->memo->lock);
+    a = atomic_load_explicit(&n->anc, memory_order_relaxed);
+    if (!a)
+        a = closure_locked(E, i, scratch);
+    pthread_mutex_unlock(&E->memo->lock);
+    return a;
+}
+
+void centities_memo_cap(wr_entities *e, size_t max)
+{
+    e->memo->arena.max = max;
+}
+
+/* Binary search in a sorted ancestor array. */
+static bool has_ancestor(const canc *a, uint32_t anc)
+{
+    size_t lo = 0, hi = a->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        uint32_t v = n->anc[mid];
+        uint32_t v = a->v[mid];
         if (v == anc)
             return true;
         if (v < anc)
@@ -60,19 +243,17 @@ static bool has_ancestor(const cnode *n, uint32_t anc)
     return false;
 }
 
-bool centities_in(const wr_entities *e, const cv *a, const cv *b)
+int centities_in(const wr_entities *e, const cv *a, const cv *b, carena *scratch)
 {
     uint32_t ia = centities_index(e, a), ib = centities_index(e, b);
-    if (ia != CNODE_ABSENT && ib != CNODE_ABSENT)
-        return ia == ib || has_ancestor(&e->nodes[ia], ib);
+    if (ia != CNODE_ABSENT && ib != CNODE_ABSENT) {
+        if (ia == ib)
+            return 1;
+        const canc *an = centities_anc(e, ia, scratch);
+        return an ? has_ancestor(an, ib) : -1;
+    }
     /* at most one of them is stored: only equality can hold */
     return cv_equal(a, b);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* Finds or creates the node for a uid (strings copied into the arena). */
@@ -80,8 +261,8 @@ static int node_get(wr_entities *E, const char *ty, const char *id, size_t idn, 
                     wr_err *err)
 {
     uint64_t h = cuid_hash(ty, id, idn);
-    uint32_t i = cuidmap_get_h(&E->map, h, ty, id, idn);
-    if (i != UINT32_MAX) {
+    uint32_t i = nmap_find(E, h, ty, id, idn);
+    if (i != CNODE_ABSENT) {
         *out = i;
         return WR_OK;
     }
@@ -95,6 +276,8 @@ static int node_get(wr_entities *E, const char *ty, const char *id, size_t idn, 
         E->nodes = nn;
         E->cap = ncap;
     }
+    if (2 * (E->n + 2) > E->scap && nmap_reserve(E, 2 * E->n + 1) != 0)
+        return wr_fail(err, WR_ENOMEM, "out of memory");
     cnode *n = &E->nodes[E->n];
     memset(n, 0, sizeof *n);
     /* few distinct types: share one copy of each name */
@@ -106,11 +289,12 @@ static int node_get(wr_entities *E, const char *ty, const char *id, size_t idn, 
         E->ntypes < sizeof E->types / sizeof *E->types)
         E->types[E->ntypes++] = n->ty;
     n->id = ca_strndup(&E->arena, id, idn);
-    n->idn = idn;
+    n->idn = (uint32_t)idn;
     n->hash = h;
-    n->attrs.k = n->tags.k = CV_REC;
-    if (!n->ty || !n->id || cuidmap_put_h(&E->map, h, n->ty, n->id, idn, (uint32_t)E->n) == UINT32_MAX)
+    n->attrs.k = CV_REC;
+    if (!n->ty || !n->id)
         return wr_fail(err, WR_ENOMEM, "out of memory");
+    nmap_put(E->slots, E->scap, h, (uint32_t)E->n);
     *out = (uint32_t)E->n++;
     return WR_OK;
 }
@@ -153,10 +337,27 @@ static const char *epath(char *buf, size_t n, size_t idx, const char *suffix)
  * cv_uid_from_json for the message). */
 static bool uid_peek(const json_t *j, const char **ty, const char **id, size_t *idn)
 {
-    const json_t *e = json_object_get(j, "__entity");
-    if (e)
+    const json_t *t = NULL, *i = NULL, *e = NULL;
+    for (int round = 0; round < 2; round++) {
+        const char *key;
+        json_t *val;
+        if (!json_is_object(j))
+            return false;
+        json_object_foreach((json_t *)j, key, val) {
+            if (strcmp(key, "type") == 0)
+                t = val;
+            else if (strcmp(key, "id") == 0)
+                i = val;
+            else if (round == 0 && strcmp(key, "__entity") == 0)
+                e = val;
+        }
+        if (!e)
+            break;
+        /* {"__entity": {...}}: the uid is inside */
         j = e;
-    const json_t *t = json_object_get(j, "type"), *i = json_object_get(j, "id");
+        e = NULL;
+        t = i = NULL;
+    }
     if (!json_is_string(t) || !json_is_string(i))
         return false;
     *ty = json_string_value(t);
@@ -170,14 +371,23 @@ static int load_one(wr_entities *E, const json_t *o, size_t idx, const wr_schema
     char path[192], sub[192];
     if (!json_is_object(o))
         return wr_fail(err, WR_EINVAL, "%s: expected an object", epath(path, sizeof path, idx, ""));
+    /* one pass over the keys (no hashed lookups per field) */
+    const json_t *uid = NULL, *attrs = NULL, *tags = NULL, *parents = NULL;
     const char *key;
-    const json_t *val;
+    json_t *val;
     json_object_foreach((json_t *)o, key, val) {
-        if (strcmp(key, "uid") && strcmp(key, "attrs") && strcmp(key, "parents") && strcmp(key, "tags"))
+        if (strcmp(key, "uid") == 0)
+            uid = val;
+        else if (strcmp(key, "attrs") == 0)
+            attrs = val;
+        else if (strcmp(key, "parents") == 0)
+            parents = val;
+        else if (strcmp(key, "tags") == 0)
+            tags = val;
+        else
             return wr_fail(err, WR_EINVAL, "%s: unexpected field \"%s\"", epath(path, sizeof path, idx, ""),
                            key);
     }
-    const json_t *uid = json_object_get(o, "uid");
     if (!uid)
         return wr_fail(err, WR_EINVAL, "%s: missing \"uid\"", epath(path, sizeof path, idx, ""));
     cv u;
@@ -214,7 +424,6 @@ static int load_one(wr_entities *E, const json_t *o, size_t idx, const wr_schema
                        epath(sub, sizeof sub, idx, ".uid"), u.u.e.ty,
                        (int)(u.u.e.idn > 80 ? 80 : u.u.e.idn), u.u.e.id);
     E->nodes[ni].present = true;
-    const json_t *attrs = json_object_get(o, "attrs"), *tags = json_object_get(o, "tags");
     cjpath p0 = {NULL, "entities", 0}, p1 = {&p0, NULL, idx};
     if (attrs && !json_is_null(attrs)) {
         if (!json_is_object(attrs))
@@ -256,9 +465,12 @@ static int load_one(wr_entities *E, const json_t *o, size_t idx, const wr_schema
             i++;
         }
         cv_rec_sort(&E->arena, &t);
-        E->nodes[ni].tags = t;
+        cv *tp = ca_alloc_nz(&E->arena, sizeof *tp);
+        if (!tp)
+            return wr_fail(err, WR_ENOMEM, "out of memory");
+        *tp = t;
+        E->nodes[ni].tags = tp;
     }
-    const json_t *parents = json_object_get(o, "parents");
     if (parents && !json_is_null(parents)) {
         if (!json_is_array(parents))
             return wr_fail(err, WR_EINVAL, "%s: expected an array", epath(sub, sizeof sub, idx, ".parents"));
@@ -301,68 +513,6 @@ static int add_schema_actions(wr_entities *E, const wr_schema *s, wr_err *err)
     return WR_OK;
 }
 
-/* Transitive closure: a walk from each node over parent edges. */
-static int build_ancestors(wr_entities *E, wr_err *err)
-{
-    if (!E->n)
-        return WR_OK;
-    uint32_t *stamp = calloc(E->n, sizeof *stamp);
-    uint32_t *stack = malloc(E->n * sizeof *stack);
-    uint32_t *acc = malloc(E->n * sizeof *acc);
-    int rc = WR_OK;
-    if (!stamp || !stack || !acc) {
-        rc = wr_fail(err, WR_ENOMEM, "out of memory computing the entity hierarchy");
-        goto out;
-    }
-    for (uint32_t i = 0; i < E->n; i++) {
-        size_t sp = 0, na = 0;
-        uint32_t mark = i + 1;
-        stack[sp++] = i;
-        while (sp) {
-            const cnode *n = &E->nodes[stack[--sp]];
-            for (size_t k = 0; k < n->nparents; k++) {
-                uint32_t p = n->parents[k];
-                if (stamp[p] == mark)
-                    continue;
-                stamp[p] = mark;
-                acc[na++] = p;
-                stack[sp++] = p;
-            }
-        }
-        if (!na)
-            continue;
-        if (na <= 256) {
-            /* shell sort inline: no comparison callbacks for the usual sizes */
-            static const size_t gaps[] = {57, 23, 10, 4, 1};
-            for (size_t gi = 0; gi < sizeof gaps / sizeof *gaps; gi++) {
-                size_t gap = gaps[gi];
-                for (size_t k = gap; k < na; k++) {
-                    uint32_t x = acc[k];
-                    size_t j = k;
-                    for (; j >= gap && acc[j - gap] > x; j -= gap)
-                        acc[j] = acc[j - gap];
-                    acc[j] = x;
-                }
-            }
-        } else {
-            qsort(acc, na, sizeof *acc, cmp_u32);
-        }
-        uint32_t *anc = ca_alloc(&E->arena, na * sizeof *anc);
-        if (!anc) {
-            rc = wr_fail(err, WR_ELIMIT, "entity hierarchy too large (ancestor index over the memory limit)");
-            goto out;
-        }
-        memcpy(anc, acc, na * sizeof *anc);
-        E->nodes[i].anc = anc;
-        E->nodes[i].nanc = na;
-    }
-out:
-    free(stamp);
-    free(stack);
-    free(acc);
-    return rc;
-}
-
 /* Caches the node index of every entity reference inside attributes and
  * tags (see cv.u.e.node), so evaluation follows them without hashing. */
 static void resolve_refs(const wr_entities *E, cv *v)
@@ -384,13 +534,26 @@ static void resolve_refs(const wr_entities *E, cv *v)
     }
 }
 
+static void memo_free(canc_memo *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_destroy(&m->lock);
+    ca_free(&m->arena);
+    free(m->stamp);
+    free(m->stack);
+    free(m->acc);
+    free(m);
+}
+
 void wr_entities_free(wr_entities *e)
 {
     if (!e)
         return;
-    cuidmap_free(&e->map);
+    free(e->slots);
     free(e->nodes);
     ca_free(&e->arena);
+    memo_free(e->memo);
     free(e);
 }
 
@@ -400,18 +563,32 @@ int wr_entities_from_json(const json_t *array, const wr_schema *schema, wr_entit
     if (!json_is_array(array))
         return wr_fail(err, WR_EINVAL, "entities: expected a JSON array of entities");
     wr_entities *E = calloc(1, sizeof *E);
-    if (!E)
+    canc_memo *m = calloc(1, sizeof *m);
+    if (!E || !m || pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(E);
+        free(m);
         return wr_fail(err, WR_ENOMEM, "out of memory");
+    }
+    m->arena.max = CANC_MEMO_MAX;
+    E->memo = m;
+    /* one node per entity (plus schema actions) in the usual case: size the
+     * node array and the uid map once instead of growing them */
+    size_t count = json_array_size(array), want = count + (schema ? schema->nactions : 0) + 16;
     int rc = WR_OK;
-    for (size_t i = 0; i < json_array_size(array) && rc == WR_OK; i++)
+    if (want < UINT32_MAX / 2) {
+        E->nodes = malloc(want * sizeof *E->nodes);
+        if (!E->nodes || nmap_reserve(E, want) != 0)
+            rc = wr_fail(err, WR_ENOMEM, "out of memory");
+        E->cap = E->nodes ? want : 0;
+    }
+    for (size_t i = 0; i < count && rc == WR_OK; i++)
         rc = load_one(E, json_array_get(array, i), i, schema, err);
     if (rc == WR_OK && schema)
         rc = add_schema_actions(E, schema, err);
-    if (rc == WR_OK)
-        rc = build_ancestors(E, err);
     for (size_t i = 0; rc == WR_OK && i < E->n; i++) {
         resolve_refs(E, &E->nodes[i].attrs);
-        resolve_refs(E, &E->nodes[i].tags);
+        if (E->nodes[i].tags)
+            resolve_refs(E, (cv *)E->nodes[i].tags);
     }
     if (rc != WR_OK) {
         wr_entities_free(E);

@@ -5,9 +5,10 @@
  * time).  Semantics follow the Cedar reference: `&&`, `||` and if-then-else
  * short-circuit and require booleans; arithmetic is on 64-bit longs with
  * overflow errors; `<` family compares longs, datetimes or durations; `==`
- * never errors (different types are simply unequal); `in` walks the entity
- * store's precomputed ancestor sets; attribute access on an entity absent
- * from the store is an error while `has` on it is false.  Any error aborts
+ * never errors (different types are simply unequal); `in` searches the
+ * entity store's ancestor arrays (memoised on first use); attribute access
+ * on an entity absent from the store is an error while `has` on it is
+ * false.  Any error aborts
  * the policy (the caller skips it and reports its id).  Intermediate sets
  * and records are built in the per-decision arena, never with malloc.
  */
@@ -108,6 +109,16 @@ static int compare(ceval *ev, const cexpr *x, cv *out)
     return 0;
 }
 
+/* out = (a in b); fails only when a's ancestors cannot be computed. */
+static int in_one(ceval *ev, const cexpr *x, const cv *a, const cv *b, cv *out)
+{
+    int r = centities_in(ev->ents, a, b, ev->arena);
+    if (r < 0)
+        return fail(ev, x, "entity hierarchy too large (out of memory computing ancestors)");
+    out->u.b = r == 1;
+    return 0;
+}
+
 static int eval_in(ceval *ev, const cexpr *x, cv *out)
 {
     cv a, b;
@@ -115,17 +126,16 @@ static int eval_in(ceval *ev, const cexpr *x, cv *out)
         return -1;
     out->k = CV_BOOL;
     out->u.b = false;
-    if (b.k == CV_ENT) {
-        out->u.b = centities_in(ev->ents, &a, &b);
-        return 0;
-    }
+    if (b.k == CV_ENT)
+        return in_one(ev, x, &a, &b, out);
     if (b.k != CV_SET)
         return type_err(ev, x->k[1], "'in'", "an entity or a set of entities", &b);
     for (size_t i = 0; i < b.u.set.n; i++)
         if (b.u.set.v[i].k != CV_ENT)
             return type_err(ev, x->k[1], "'in'", "a set of entities", &b.u.set.v[i]);
     for (size_t i = 0; i < b.u.set.n && !out->u.b; i++)
-        out->u.b = centities_in(ev->ents, &a, &b.u.set.v[i]);
+        if (in_one(ev, x, &a, &b.u.set.v[i], out))
+            return -1;
     return 0;
 }
 
@@ -268,7 +278,7 @@ static int method(ceval *ev, const cexpr *x, cv *out)
         }
         memcpy(key, arg.u.s.p, arg.u.s.n);
         key[arg.u.s.n] = '\0';
-        const cv *t = n && n->present && n->tags.k == CV_REC ? cv_rec_get(&n->tags, key) : NULL;
+        const cv *t = n && n->present && n->tags ? cv_rec_get(n->tags, key) : NULL;
         if (fn == CFN_HASTAG) {
             out->u.b = t != NULL;
             return 0;

@@ -52,9 +52,9 @@ uint32_t cuidmap_get(const cuidmap *m, const char *ty, const char *id, size_t id
     return cuidmap_get_h(m, cuid_hash(ty, id, idn), ty, id, idn);
 }
 
-static int grow(cuidmap *m)
+/* Rehashes into ncap slots (a power of two above 2 * n). */
+static int rehash(cuidmap *m, size_t ncap)
 {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
     cuid_slot *ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return -1;
@@ -71,6 +71,19 @@ static int grow(cuidmap *m)
     m->slots = ns;
     m->cap = ncap;
     return 0;
+}
+
+static int grow(cuidmap *m)
+{
+    return rehash(m, m->cap ? m->cap * 2 : 64);
+}
+
+int cuidmap_reserve(cuidmap *m, size_t n)
+{
+    size_t cap = 64;
+    while (cap < 2 * (n + 1))
+        cap *= 2;
+    return cap > m->cap ? rehash(m, cap) : 0;
 }
 
 uint32_t cuidmap_put(cuidmap *m, const char *ty, const char *id, size_t idn, uint32_t val)
