@@ -100,6 +100,8 @@ void wr_sha256_v(const void *const *parts, const size_t *lens, size_t n,
 /* Lower-case hex; out must hold 2*len+1 bytes. */
 void wr_hex_encode(const uint8_t *in, size_t len, char *out);
 int wr_hex_decode(const char *hex, uint8_t *out, size_t outlen) WR_MUST_CHECK;
+/* Value of one hex digit (either case), or -1. */
+int wr_hex_digit(int c);
 /* Standard base64 with padding (RFC 4648 §4); caller frees *out. */
 int wr_base64_encode(const uint8_t *in, size_t len, char **out) WR_MUST_CHECK;
 /* Decodes standard base64; returns bytes written or a negative status. */

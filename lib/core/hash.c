@@ -40,7 +40,7 @@ void wr_hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-static int hexval(char c)
+int wr_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -56,7 +56,7 @@ int wr_hex_decode(const char *hex, uint8_t *out, size_t outlen)
     if (strlen(hex) != 2 * outlen)
         return WR_EINVAL;
     for (size_t i = 0; i < outlen; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = wr_hex_digit((unsigned char)hex[2 * i]), lo = wr_hex_digit((unsigned char)hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return WR_EINVAL;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -13,17 +13,6 @@
 
 #include <string.h>
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes [s, s+n) into out; refuses NUL, bad escapes, overflow. */
 static int decode(const char *s, size_t n, char *out, size_t outlen)
 {
@@ -32,7 +21,7 @@ static int decode(const char *s, size_t n, char *out, size_t outlen)
         int c = (unsigned char)s[i];
         if (c == '%') {
             int h, l;
-            if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
+            if (i + 2 >= n || (h = wr_hex_digit(s[i + 1])) < 0 || (l = wr_hex_digit(s[i + 2])) < 0)
                 return -1;
             c = h * 16 + l;
             i += 2;
