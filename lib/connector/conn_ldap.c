@@ -670,4 +670,4 @@ const conn_kind conn_kind_ldap = {
     "ldap",
     WR_CONN_CAP_GRANT | WR_CONN_CAP_REVOKE | WR_CONN_CAP_DISABLE | WR_CONN_CAP_ENABLE | WR_CONN_CAP_READ |
         WR_CONN_CAP_LIST,
-    ldap_check, ldap_open_, ldap_close, ldap_plan, ldap_inverse, ldap_apply, ldap_readback, ldap_list};
+    ldap_check, ldap_open_, ldap_close, ldap_plan, ldap_inverse, ldap_apply, ldap_readback, ldap_list, NULL};
