@@ -153,7 +153,9 @@ int wr_connector_list(wr_connector *c, const wr_connector_visitor *v, wr_err *er
  * reality.  Drift (anything but nothing) is recorded in the lineage log as
  * one "sync.drift" entry with counts, a SHA-256 of each sorted difference
  * list and the first WR_SYNC_LIST_CAP items of each.  *out (caller decrefs)
- * is the same report.  Only the production store is synchronised. */
+ * is the same report.  Only the production store is synchronised.
+ * A system's first sync (nothing of it in the inventory) loads in bulk:
+ * compact rows, one journal event per kind (docs/connectors.md). */
 #define WR_SYNC_LIST_CAP 100
 typedef struct wr_sync_opts {
     int dry_run;

@@ -13,6 +13,12 @@
  * what the target lacks.  All of it — imports, removals of missing grants
  * and the "sync.drift" log entry — is one store transaction.
  *
+ * A system's first sync (the walk finds nothing of it in the inventory)
+ * takes the bulk-load path instead of the importer (sync_load.c): every
+ * listed object is an addition, so compact rows go straight in, the
+ * account map also holds each account's rid, no map of grants is kept,
+ * and the journal gets one event per kind.
+ *
  * Difference lists are summarised as a count, an order-independent digest
  * (the XOR of the SHA-256 of each item, so two reads of the same directory
  * in a different order agree) and the first list_cap items.
