@@ -5,8 +5,11 @@
 # Generates an LDIF (gen.py), loads it with slapadd into a throwaway slapd
 # on a loopback port, then measures wall time and peak RSS (/usr/bin/time)
 # of: the paged ldapsearch export of people and groups to a file; the
-# first `warrant sync` (imports every account, group and membership); a
-# second `warrant sync` (steady state: nothing changed).
+# first `warrant sync` (imports every account, group and membership, through
+# the bulk-load path), run twice from an empty inventory (once timed, once
+# sampling the heap); a later `warrant sync` (steady state: nothing
+# changed).  Heap is the peak RssAnon sampled from /proc every 50 ms: maxrss
+# also counts the database pages SQLite maps.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
@@ -50,16 +53,28 @@ export_floor() {
     -b "ou=groups,$LDAP_BASE" '(|(objectClass=groupOfNames)(objectClass=posixGroup))' cn member memberUid >> "$T/export.ldif"
 }
 export WARRANT_DATA="$T/data"
-"$WARRANT" init >/dev/null
-"$WARRANT" import "$T/identities.csv" --kind identities >/dev/null
-"$WARRANT" import "$T/systems.csv" --kind systems >/dev/null
-"$WARRANT" system set-connector dir ldap --config "{\"url\":\"$LDAP_URL\",\"bind_dn\":\"$LDAP_ADMIN\",\"bind_password_file\":\"$LDAP_PWFILE\",\"base_dn\":\"$LDAP_BASE\",\"timeout_ms\":600000,\"page_size\":${BENCH_PAGE:-500}}" >/dev/null
+CONFIG="{\"url\":\"$LDAP_URL\",\"bind_dn\":\"$LDAP_ADMIN\",\"bind_password_file\":\"$LDAP_PWFILE\",\"base_dn\":\"$LDAP_BASE\",\"timeout_ms\":600000,\"page_size\":${BENCH_PAGE:-500}}"
 echo "== $N accounts, $M memberships; $(nproc) cores; $(uname -srm)"
 export -f export_floor
 export LDAP_URL LDAP_ADMIN LDAP_PW LDAP_BASE T
 measure "ldapsearch export (floor)" bash -c export_floor
 measure "ldapsearch export, again" bash -c export_floor
-measure "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
+# the floor's heap: each ldapsearch process itself (not a wrapping shell)
+anon_peak "ldapsearch people (floor)" ldapsearch -x -LLL -o ldif-wrap=no -E pr=500/noprompt -H "$LDAP_URL" \
+  -D "$LDAP_ADMIN" -w "$LDAP_PW" -b "ou=people,$LDAP_BASE" '(uid=*)' uid
+anon_peak "ldapsearch groups (floor)" ldapsearch -x -LLL -o ldif-wrap=no -E pr=500/noprompt -H "$LDAP_URL" \
+  -D "$LDAP_ADMIN" -w "$LDAP_PW" -b "ou=groups,$LDAP_BASE" '(|(objectClass=groupOfNames)(objectClass=posixGroup))' \
+  cn member memberUid
+# the first sync, twice from an empty inventory: time, then heap
+for run in time heap; do
+  rm -rf "$WARRANT_DATA"
+  "$WARRANT" init >/dev/null
+  "$WARRANT" import "$T/identities.csv" --kind identities >/dev/null
+  "$WARRANT" import "$T/systems.csv" --kind systems >/dev/null
+  "$WARRANT" system set-connector dir ldap --config "$CONFIG" >/dev/null
+  if [ $run = time ]; then measure "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
+  else anon_peak "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10; fi
+done
 measure "warrant sync (steady state)" "$WARRANT" --json sync dir --list 10
 anon_peak "warrant sync (steady state)" "$WARRANT" --json sync dir --list 10
 "$WARRANT" --json sync dir --list 3 | jq -c '{accounts:.target_accounts, memberships:.target_memberships, unmanaged:.drift.unmanaged.count, orphans:.drift.orphans.count}'

@@ -95,8 +95,18 @@ int wr_connector_kind_known(const char *kind);
  * Used by `warrant system set-connector` before storing it. */
 int wr_connector_config_check(const char *kind, const json_t *config, wr_err *err) WR_MUST_CHECK;
 
-/* Is the connector able to run op?  WR_EINVAL naming the kind otherwise. */
+/* Is the connector able to run op?  WR_EINVAL naming the system, the kind,
+ * the operation and what the connector can do otherwise.  Capabilities are
+ * the kind's, narrowed by the configuration where the kind allows it
+ * (exec: "capabilities"). */
 int wr_connector_supports(const wr_connector *c, const json_t *op, wr_err *err) WR_MUST_CHECK;
+/* The same check from the system's stored connector kind and configuration
+ * alone, without opening the connector (nothing is contacted): used when a
+ * change is proposed or a decision asked (wf_decide_ops), so an operation
+ * the target cannot perform is refused before anything is recorded.
+ * force_inventory as in wr_connector_open (sandbox). */
+int wr_connector_check_op(wr_store *inv, const char *system, int force_inventory, const json_t *op,
+                          wr_err *err) WR_MUST_CHECK;
 /* *plan (caller decrefs): {"connector","target":..., ...} what apply would do. */
 int wr_connector_plan(wr_connector *c, const json_t *op, json_t **plan, wr_err *err) WR_MUST_CHECK;
 /* *inverse (caller decrefs): the operation undoing op, from the target's
@@ -143,7 +153,9 @@ int wr_connector_list(wr_connector *c, const wr_connector_visitor *v, wr_err *er
  * reality.  Drift (anything but nothing) is recorded in the lineage log as
  * one "sync.drift" entry with counts, a SHA-256 of each sorted difference
  * list and the first WR_SYNC_LIST_CAP items of each.  *out (caller decrefs)
- * is the same report.  Only the production store is synchronised. */
+ * is the same report.  Only the production store is synchronised.
+ * A system's first sync (nothing of it in the inventory) loads in bulk:
+ * compact rows, one journal event per kind (docs/connectors.md). */
 #define WR_SYNC_LIST_CAP 100
 typedef struct wr_sync_opts {
     int dry_run;

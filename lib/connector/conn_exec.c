@@ -6,8 +6,15 @@
  *    "timeout_ms": 10000,                         (per call; the program's
  *                                                  process group is killed
  *                                                  with SIGKILL on expiry)
- *    "max_output": 1048576}                       (bytes of stdout; over it
+ *    "max_output": 1048576,                       (bytes of stdout; over it
  *                                                  the call fails)
+ *    "capabilities": ["grant","revoke","list"]}   (optional: what the
+ *                                                  program implements, of
+ *                                                  grant, revoke, disable,
+ *                                                  enable, rotate_credential,
+ *                                                  list; default all.  An
+ *                                                  operation outside it is
+ *                                                  refused when proposed)
  *
  * Each verb is one run of the program.  It is started with posix_spawn —
  * never through a shell, argv[0] an absolute path, argv exactly as
@@ -80,7 +87,30 @@ static int exec_check(const json_t *config, wr_err *err)
     if (mo && (!json_is_integer(mo) || json_integer_value(mo) < 64 ||
                (size_t)json_integer_value(mo) > WR_CONN_EXEC_OUTPUT_MAX))
         return wr_fail(err, WR_EINVAL, "connector_config.max_output: expected 64..%zu bytes", WR_CONN_EXEC_OUTPUT_MAX);
+    json_t *caps = json_object_get(config, "capabilities");
+    if (caps && !json_is_array(caps))
+        return wr_fail(err, WR_EINVAL, "connector_config.capabilities: expected an array of operation names");
+    json_array_foreach(caps, i, a) {
+        unsigned c = json_is_string(a) ? conn_cap_of(json_string_value(a)) : 0;
+        if (!c || c == WR_CONN_CAP_TRANSFER)
+            return wr_fail(err, WR_EINVAL, "connector_config.capabilities[%zu]: expected grant, revoke, disable, "
+                           "enable, rotate_credential or list", i);
+    }
     return WR_OK;
+}
+
+/* The capabilities the configuration declares (all when it names none);
+ * reading back and computing inverses come with any of them. */
+static unsigned exec_caps_of(const json_t *config)
+{
+    json_t *caps = json_object_get(config, "capabilities"), *a;
+    size_t i;
+    if (!caps)
+        return ~0u;
+    unsigned out = WR_CONN_CAP_READ;
+    json_array_foreach(caps, i, a)
+        out |= conn_cap_of(json_string_value(a));
+    return out;
 }
 
 static void exec_close(void *state)
@@ -376,4 +406,5 @@ const conn_kind conn_kind_exec = {
     "exec",
     WR_CONN_CAP_GRANT | WR_CONN_CAP_REVOKE | WR_CONN_CAP_DISABLE | WR_CONN_CAP_ENABLE | WR_CONN_CAP_ROTATE |
         WR_CONN_CAP_READ | WR_CONN_CAP_LIST,
-    exec_check, exec_open, exec_close, exec_plan, exec_inverse, exec_apply, exec_readback, exec_list};
+    exec_check, exec_open, exec_close, exec_plan, exec_inverse, exec_apply, exec_readback, exec_list,
+    exec_caps_of};

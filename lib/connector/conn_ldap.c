@@ -61,6 +61,8 @@ typedef struct ldap_state {
     char lock_attr[64], lock_value[256];
     int timeout_ms, page_size;
     char system[256];
+    int tls;                      /* ldaps:// or StartTLS: connection errors may be TLS's */
+    char tls_ca[512];
 } ldap_state;
 
 /* ---- escaping -------------------------------------------------------------------- */
@@ -170,8 +172,16 @@ static int lfail(ldap_state *x, int lrc, wr_err *err, const char *what)
     char *diag = NULL;
     if (x->ld)
         ldap_get_option(x->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-    int rc = wr_fail(err, WR_EIO, "ldap %s: %s: %s%s%s", x->url, what, ldap_err2string(lrc),
-                     diag && *diag ? " — " : "", diag && *diag ? diag : "");
+    if (diag && strcmp(diag, "(unknown error code)") == 0)
+        *diag = 0;   /* says nothing */
+    /* libldap reports a failed TLS handshake (an untrusted certificate,
+     * a name mismatch) only as a connection error: say what to check */
+    char hint[640] = "";
+    if (x->tls && (lrc == LDAP_SERVER_DOWN || lrc == LDAP_CONNECT_ERROR))
+        snprintf(hint, sizeof hint, " (TLS: is the server's certificate signed by %s%s and issued for this host?)",
+                 x->tls_ca[0] ? "the CA in tls_ca_file " : "a CA the system trusts", x->tls_ca);
+    int rc = wr_fail(err, WR_EIO, "ldap %s: %s: %s%s%s%s", x->url, what, ldap_err2string(lrc),
+                     diag && *diag ? " — " : "", diag && *diag ? diag : "", hint);
     ldap_memfree(diag);
     return rc;
 }
@@ -222,6 +232,8 @@ static int ldap_open_(const json_t *cfg, const char *system, void **state, wr_er
     ldap_set_option(x->ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
     ldap_set_option(x->ld, LDAP_OPT_TIMEOUT, &op);
     const char *ca = json_string_value(json_object_get(cfg, "tls_ca_file"));
+    x->tls = strncmp(x->url, "ldaps://", 8) == 0 || json_is_true(json_object_get(cfg, "starttls"));
+    snprintf(x->tls_ca, sizeof x->tls_ca, "%s", ca ? ca : "");
     const char *req = json_string_value(json_object_get(cfg, "tls_require_cert"));
     if (ca || req) {
         int level = !req || strcmp(req, "demand") == 0 ? LDAP_OPT_X_TLS_DEMAND
@@ -670,4 +682,4 @@ const conn_kind conn_kind_ldap = {
     "ldap",
     WR_CONN_CAP_GRANT | WR_CONN_CAP_REVOKE | WR_CONN_CAP_DISABLE | WR_CONN_CAP_ENABLE | WR_CONN_CAP_READ |
         WR_CONN_CAP_LIST,
-    ldap_check, ldap_open_, ldap_close, ldap_plan, ldap_inverse, ldap_apply, ldap_readback, ldap_list};
+    ldap_check, ldap_open_, ldap_close, ldap_plan, ldap_inverse, ldap_apply, ldap_readback, ldap_list, NULL};

@@ -50,7 +50,7 @@ static const conn_kind conn_kind_inventory = {
     "inventory",
     WR_CONN_CAP_GRANT | WR_CONN_CAP_REVOKE | WR_CONN_CAP_DISABLE | WR_CONN_CAP_ENABLE |
         WR_CONN_CAP_ROTATE | WR_CONN_CAP_READ | WR_CONN_CAP_TRANSFER,
-    NULL, NULL, NULL, inv_plan, inv_inverse, inv_apply, inv_readback, NULL};
+    NULL, NULL, NULL, inv_plan, inv_inverse, inv_apply, inv_readback, NULL, NULL};
 
 /* ---- the table -------------------------------------------------------------- */
 
@@ -68,6 +68,7 @@ static const conn_kind *kind_find(const char *name)
 
 struct wr_connector {
     const conn_kind *kind;
+    unsigned caps;     /* the kind's, narrowed by the configuration */
     void *state;       /* the kind's; the store itself for "inventory" */
     wr_store *inv;
     char system[256];
@@ -90,31 +91,51 @@ int wr_connector_config_check(const char *kind, const json_t *config, wr_err *er
     return k->check(config, err);
 }
 
+/* The system's row and the kind of its connector; *sys (caller decrefs)
+ * is NULL for the inventory connector of force_inventory. */
+static int system_kind(wr_store *inv, const char *system, int force_inventory, json_t **sys,
+                       const conn_kind **kind, wr_err *err)
+{
+    const char *kname = NULL;
+    int rc;
+    *sys = NULL;
+    if (system && !force_inventory) {
+        if ((rc = wr_inventory_system_get(inv, system, sys, err)))
+            return rc;
+        kname = json_string_value(json_object_get(*sys, "connector"));
+        if (kname && (!*kname || strcmp(kname, "inventory") == 0))
+            kname = NULL;
+    }
+    if (!(*kind = kind_find(kname))) {
+        rc = wr_fail(err, WR_EINVAL, "system %s: unknown connector '%s' (inventory, ldap, exec)", system, kname);
+        json_decref(*sys);
+        *sys = NULL;
+        return rc;
+    }
+    return WR_OK;
+}
+
+static unsigned caps_of(const conn_kind *k, const json_t *sys)
+{
+    const json_t *cfg = json_object_get(sys, "connector_config");
+    return k->caps_of && json_is_object(cfg) ? k->caps & k->caps_of(cfg) : k->caps;
+}
+
 int wr_connector_open(wr_store *inv, const char *system, int force_inventory, wr_connector **out,
                       wr_err *err)
 {
     json_t *sys = NULL;
-    const char *kname = NULL;
-    int rc;
-    if (system && !force_inventory) {
-        if ((rc = wr_inventory_system_get(inv, system, &sys, err)))
-            return rc;
-        kname = json_string_value(json_object_get(sys, "connector"));
-        if (kname && (!*kname || strcmp(kname, "inventory") == 0))
-            kname = NULL;
-    }
-    const conn_kind *k = kind_find(kname);
-    if (!k) {
-        rc = wr_fail(err, WR_EINVAL, "system %s: unknown connector '%s' (inventory, ldap, exec)", system, kname);
-        json_decref(sys);
+    const conn_kind *k = NULL;
+    int rc = system_kind(inv, system, force_inventory, &sys, &k, err);
+    if (rc)
         return rc;
-    }
     wr_connector *c = calloc(1, sizeof *c);
     if (!c) {
         json_decref(sys);
         return wr_fail(err, WR_ENOMEM, "out of memory");
     }
     c->kind = k;
+    c->caps = caps_of(k, sys);
     c->inv = inv;
     snprintf(c->system, sizeof c->system, "%s", system ? system : "");
     if (k == &conn_kind_inventory) {
@@ -154,23 +175,24 @@ const char *wr_connector_kind_name(const wr_connector *c)
 
 unsigned wr_connector_caps(const wr_connector *c)
 {
-    return c->kind->caps;
+    return c->caps;
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
 
-static unsigned cap_of(const char *name)
+static const struct {
+    const char *op;
+    unsigned cap;
+} cap_names[] = {{"grant", WR_CONN_CAP_GRANT},     {"revoke", WR_CONN_CAP_REVOKE},
+                 {"disable", WR_CONN_CAP_DISABLE}, {"enable", WR_CONN_CAP_ENABLE},
+                 {"rotate_credential", WR_CONN_CAP_ROTATE},
+                 {"transfer_ownership", WR_CONN_CAP_TRANSFER}, {"list", WR_CONN_CAP_LIST}};
+
+unsigned conn_cap_of(const char *name)
 {
-    static const struct {
-        const char *op;
-        unsigned cap;
-    } caps[] = {{"grant", WR_CONN_CAP_GRANT},     {"revoke", WR_CONN_CAP_REVOKE},
-                {"disable", WR_CONN_CAP_DISABLE}, {"enable", WR_CONN_CAP_ENABLE},
-                {"rotate_credential", WR_CONN_CAP_ROTATE},
-                {"transfer_ownership", WR_CONN_CAP_TRANSFER}};
-    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
-        if (strcmp(caps[i].op, name) == 0)
-            return caps[i].cap;
+    for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
+        if (strcmp(cap_names[i].op, name) == 0)
+            return cap_names[i].cap;
     return 0;
 }
 
@@ -194,13 +216,41 @@ static const conn_kind *route(const wr_connector *c, const json_t *op, void **st
 int wr_connector_supports(const wr_connector *c, const json_t *op, wr_err *err)
 {
     const char *name = conn_op_name(op);
-    unsigned cap = cap_of(name);
-    if (!cap)
+    unsigned cap = conn_cap_of(name);
+    if (!cap || cap == WR_CONN_CAP_LIST)
         return wr_fail(err, WR_EINVAL, "op.op: unknown operation '%s'", name);
     void *st;
-    if (!(route(c, op, &st)->caps & cap))
-        return wr_fail(err, WR_EINVAL, "system %s: connector %s cannot %s", c->system, c->kind->name, name);
+    const conn_kind *k = route(c, op, &st);
+    if (!((k == c->kind ? c->caps : k->caps) & cap)) {
+        /* say what it can do, so the proposer knows the way forward */
+        char can[160] = "";
+        for (size_t i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
+            if ((c->caps & cap_names[i].cap) && cap_names[i].cap != WR_CONN_CAP_LIST &&
+                cap_names[i].cap != WR_CONN_CAP_TRANSFER)
+                snprintf(can + strlen(can), sizeof can - strlen(can), "%s%s", can[0] ? ", " : "", cap_names[i].op);
+        return wr_fail(err, WR_EINVAL, "system %s: connector %s cannot %s (it can: %s)", c->system, c->kind->name,
+                       name, can[0] ? can : "nothing");
+    }
     return WR_OK;
+}
+
+int wr_connector_check_op(wr_store *inv, const char *system, int force_inventory, const json_t *op, wr_err *err)
+{
+    json_t *sys = NULL;
+    const conn_kind *k = NULL;
+    int rc = system_kind(inv, system, force_inventory, &sys, &k, err);
+    if (rc)
+        return rc;
+    /* an unopened connector: the kind and its capabilities are all that
+     * wr_connector_supports reads */
+    wr_connector c;
+    memset(&c, 0, sizeof c);
+    c.kind = k;
+    c.caps = caps_of(k, sys);
+    c.inv = inv;
+    snprintf(c.system, sizeof c.system, "%s", system ? system : "");
+    json_decref(sys);
+    return wr_connector_supports(&c, op, err);
 }
 
 int wr_connector_plan(wr_connector *c, const json_t *op, json_t **plan, wr_err *err)
@@ -262,7 +312,7 @@ int wr_connector_record(wr_connector *c, const json_t *op, const char *actor, wr
 
 int wr_connector_list(wr_connector *c, const wr_connector_visitor *v, wr_err *err)
 {
-    if (!(c->kind->caps & WR_CONN_CAP_LIST) || !c->kind->list)
+    if (!(c->caps & WR_CONN_CAP_LIST) || !c->kind->list)
         return wr_fail(err, WR_EINVAL, "system %s: connector %s cannot list accounts and groups", c->system,
                        c->kind->name);
     return c->kind->list(c->state, v, err);

@@ -26,6 +26,9 @@ typedef struct conn_kind {
     int (*apply)(void *state, const json_t *op, const char *actor, json_t **result, wr_err *err);
     int (*readback)(void *state, const json_t *op, int *matches, wr_err *err);
     int (*list)(void *state, const wr_connector_visitor *v, wr_err *err);
+    /* The capabilities a configuration leaves (a subset of caps); NULL:
+     * caps.  config has passed check. */
+    unsigned (*caps_of)(const json_t *config);
 } conn_kind;
 
 extern const conn_kind conn_kind_ldap;
@@ -42,6 +45,9 @@ int conn_secret_read(const json_t *config, const char *prefix, char **out, wr_er
 void conn_secret_free(char *s);
 /* Integer option in milliseconds (>0, <= 1 hour), default dflt. */
 int conn_opt_ms(const json_t *config, const char *key, int dflt, int *out, wr_err *err);
+/* WR_CONN_CAP_* of an operation name ("grant", ..., "rotate_credential",
+ * "transfer_ownership") or "list"; 0 when unknown. */
+unsigned conn_cap_of(const char *name);
 /* The op's "op" string, or "" */
 const char *conn_op_name(const json_t *op);
 /* {"changed":b,"detail":s} (caller decrefs). */

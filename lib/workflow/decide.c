@@ -528,6 +528,13 @@ int wf_decide_ops(wr_ctx *ctx, const json_t *principal, const char *channel, int
         }
         free(sys);
     }
+    /* what the system's connector cannot do is refused now, before
+     * anything is recorded, not found out at execute (sandbox changes go
+     * to the sandbox inventory, which can do everything) */
+    json_array_foreach(ops, i, op) {
+        if ((rc = wr_connector_check_op(target, system, strcmp(environment, "production") != 0, op, err)))
+            return wr_fail_wrap(err, "operations[%zu]", i);
+    }
 
     ents e = {json_array(), json_object()};
     json_t *context = NULL, *readiness = NULL;

@@ -13,6 +13,12 @@
  * what the target lacks.  All of it — imports, removals of missing grants
  * and the "sync.drift" log entry — is one store transaction.
  *
+ * A system's first sync (the walk finds nothing of it in the inventory)
+ * takes the bulk-load path instead of the importer (sync_load.c): every
+ * listed object is an addition, so compact rows go straight in, the
+ * account map also holds each account's rid, no map of grants is kept,
+ * and the journal gets one event per kind.
+ *
  * Difference lists are summarised as a count, an order-independent digest
  * (the XOR of the SHA-256 of each item, so two reads of the same directory
  * in a different order agree) and the first list_cap items.
@@ -28,7 +34,9 @@
 typedef struct fmap {
     uint64_t *keys;
     uint8_t *vals;
+    int64_t *rids;    /* with_rid: the inventory rid of each slot (bulk load) */
     size_t cap, n;
+    int with_rid;
 } fmap;
 
 static uint64_t hash2(const char *a, const char *b)
@@ -51,9 +59,11 @@ static uint8_t *fmap_slot(fmap *m, uint64_t k, int create)
         size_t ncap = m->cap ? m->cap * 2 : 1024;
         uint64_t *nk = calloc(ncap, sizeof *nk);
         uint8_t *nv = calloc(ncap, 1);
-        if (!nk || !nv) {
+        int64_t *nr = m->with_rid ? calloc(ncap, sizeof *nr) : NULL;
+        if (!nk || !nv || (m->with_rid && !nr)) {
             free(nk);
             free(nv);
+            free(nr);
             return NULL;
         }
         for (size_t i = 0; i < m->cap; i++) {
@@ -64,11 +74,15 @@ static uint8_t *fmap_slot(fmap *m, uint64_t k, int create)
                 j = (j + 1) & (ncap - 1);
             nk[j] = m->keys[i];
             nv[j] = m->vals[i];
+            if (nr)
+                nr[j] = m->rids[i];
         }
         free(m->keys);
         free(m->vals);
+        free(m->rids);
         m->keys = nk;
         m->vals = nv;
+        m->rids = nr;
         m->cap = ncap;
     }
     if (!m->cap)
@@ -85,10 +99,17 @@ static uint8_t *fmap_slot(fmap *m, uint64_t k, int create)
     return &m->vals[j];
 }
 
+/* The rid slot of the value v returned by fmap_slot (with_rid maps). */
+static int64_t *fmap_rid(fmap *m, const uint8_t *v)
+{
+    return &m->rids[v - m->vals];
+}
+
 static void fmap_free(fmap *m)
 {
     free(m->keys);
     free(m->vals);
+    free(m->rids);
 }
 
 /* ---- difference lists ------------------------------------------------------------------ */
@@ -111,10 +132,16 @@ static void diff_add(diff *d, size_t cap, const char *item)
     d->count++;
 }
 
+static void diff_digest(const diff *d, char hex[2 * WR_SHA256_LEN + 8])
+{
+    memcpy(hex, "sha256:", 8);
+    wr_hex_encode(d->x, WR_SHA256_LEN, hex + 7);
+}
+
 static json_t *diff_json(const diff *d)
 {
-    char hex[2 * WR_SHA256_LEN + 8] = "sha256:";
-    wr_hex_encode(d->x, WR_SHA256_LEN, hex + 7);
+    char hex[2 * WR_SHA256_LEN + 8];
+    diff_digest(d, hex);
     return json_pack("{s:I,s:s,s:O}", "count", (json_int_t)d->count, "digest", hex, "items", d->items);
 }
 
@@ -131,6 +158,10 @@ typedef struct sync_run {
     fmap accs, ents, grants;
     diff d[D_COUNT];
     wr_inventory_importer *imp;
+    wf_bulk *bulk;       /* first sync: the bulk-load path instead of imp */
+    uint64_t inv_objects;
+    uint64_t rejected;
+    json_t *problems;    /* rows the bulk path could not store */
     wr_buf missing;      /* "account\0entitlement\0" pairs to revoke */
     char src[300];
     uint64_t target_accounts, target_memberships;
@@ -154,6 +185,7 @@ static int inv_account(void *arg, const char *id, const char *login, const char 
 {
     sync_run *r = arg;
     (void)login;
+    r->inv_objects++;
     uint8_t *f = fmap_slot(&r->accs, hash2(local(r, id), NULL), 1);
     if (!f)
         return oom(err);
@@ -164,6 +196,7 @@ static int inv_account(void *arg, const char *id, const char *login, const char 
 static int inv_entitlement(void *arg, const char *id, wr_err *err)
 {
     sync_run *r = arg;
+    r->inv_objects++;
     uint8_t *f = fmap_slot(&r->ents, hash2(local(r, id), NULL), 1);
     if (!f)
         return oom(err);
@@ -174,6 +207,7 @@ static int inv_entitlement(void *arg, const char *id, wr_err *err)
 static int inv_grant(void *arg, const char *account, const char *entitlement, wr_err *err)
 {
     sync_run *r = arg;
+    r->inv_objects++;
     uint8_t *f = fmap_slot(&r->grants, hash2(local(r, account), local(r, entitlement)), 1);
     if (!f)
         return oom(err);
@@ -221,10 +255,46 @@ static int import(sync_run *r, const char *kind, json_t *obj, wr_err *err)
 
 static int identity_exists(sync_run *r, const char *id)
 {
-    json_t *o = NULL;
-    int rc = wr_inventory_identity_get(r->ctx->store, id, &o, NULL);
-    json_decref(o);
-    return rc == WR_OK;
+    wr_stmt *st;
+    if (wr_stmt_prepare(r->ctx->store, "SELECT 1 FROM identities WHERE id=?", &st, NULL))
+        return 0;
+    wr_stmt_bind_text(st, 1, id);
+    int rc = wr_stmt_step(st, NULL);
+    wr_stmt_done(st);
+    return rc == 1;
+}
+
+/* Bulk path: a name the inventory cannot store is reported, not loaded
+ * (the importer's rule for a bad row). */
+static int bulk_rejects(sync_run *r, const char *what, const char *name)
+{
+    const char *why = wf_bulk_invalid(name);
+    if (!why)
+        return 0;
+    r->rejected++;
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: %s", what, why);
+    if (json_array_size(r->problems) < WR_INV_MAX_PROBLEMS)
+        json_array_append_new(r->problems, json_pack("{s:s,s:s}", "where", r->src, "message", msg));
+    return 1;
+}
+
+/* First sync: every account is new (the inventory holds none of the
+ * system's); it goes in without a JSON row or a per-row journal entry. */
+static int bulk_account(sync_run *r, uint8_t *f, const char *id, const char *login, int disabled, wr_err *err)
+{
+    if (bulk_rejects(r, "account", id))
+        return WR_OK;
+    int has_identity = 0;
+    int64_t rid = 0;
+    int rc = wf_bulk_account(r->bulk, id, login, disabled, &has_identity, &rid, err);
+    if (rc)
+        return rc;
+    *fmap_rid(&r->accs, f) = rid;
+    diff_add(&r->d[D_NEW_ACCOUNTS], r->cap, id);
+    if (!has_identity)
+        diff_add(&r->d[D_ORPHANS], r->cap, id);
+    return WR_OK;
 }
 
 static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
@@ -239,6 +309,8 @@ static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
     if (*f & A_TARGET)
         return WR_OK;   /* listed twice */
     *f |= A_TARGET;
+    if (r->bulk)
+        return bulk_account(r, f, id, login, disabled, err);
     const char *status = disabled ? "disabled" : "active";
     if (!(*f & A_INV)) {
         int known = identity_exists(r, login);
@@ -261,6 +333,53 @@ static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
     return WR_OK;
 }
 
+/* First sync: the group and its memberships go straight in.  No map of
+ * grants is kept: the system had none, so a membership of a group seen
+ * for the first time in this run is new unless the group names the member
+ * twice (a set of the group's account rids says).  Those are queued and
+ * inserted in key order; a group listed again is rare and inserted row by
+ * row, the table's key turning repeats away. */
+static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name, const char *const *members,
+                      size_t n, wr_err *err)
+{
+    char item[2500];
+    int64_t erid = 0;
+    int added = 0, rc, again = (*g & G_INV) != 0;
+    if (bulk_rejects(r, "entitlement", ent))
+        return WR_OK;
+    if ((rc = wf_bulk_entitlement(r->bulk, ent, name, &erid, &added, err)))
+        return rc;
+    *g |= G_INV;
+    if (added)
+        diff_add(&r->d[D_NEW_GROUPS], r->cap, ent);
+    fmap seen = {0};
+    for (size_t i = 0; i < n && rc == WR_OK; i++) {
+        r->target_memberships++;
+        uint8_t *a = fmap_slot(&r->accs, hash2(members[i], NULL), 0);
+        int64_t arid = a && (*a & A_TARGET) ? *fmap_rid(&r->accs, a) : 0;
+        snprintf(item, sizeof item, "%s:%s %s", r->system, members[i], ent);
+        if (!arid) {
+            diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
+            continue;
+        }
+        if (again) {
+            if ((rc = wf_bulk_grant(r->bulk, arid, erid, &added, err)) == WR_OK && added)
+                diff_add(&r->d[D_UNMANAGED], r->cap, item);
+            continue;
+        }
+        uint8_t *dup = fmap_slot(&seen, (uint64_t)arid, 1);
+        if (!dup) {
+            rc = oom(err);
+        } else if (!*dup) {
+            *dup = 1;
+            diff_add(&r->d[D_UNMANAGED], r->cap, item);
+            rc = wf_bulk_grant_add(r->bulk, arid, erid, err);
+        }
+    }
+    fmap_free(&seen);
+    return rc;
+}
+
 static int tgt_group(void *arg, const char *name, const char *const *members, size_t n, wr_err *err)
 {
     sync_run *r = arg;
@@ -269,6 +388,8 @@ static int tgt_group(void *arg, const char *name, const char *const *members, si
     uint8_t *g = fmap_slot(&r->ents, hash2(name, NULL), 1);
     if (!g)
         return oom(err);
+    if (r->bulk)
+        return bulk_group(r, g, ent, name, members, n, err);
     int rc;
     if (!(*g & G_INV)) {
         *g |= G_INV;
@@ -327,7 +448,7 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     wr_connector *conn = NULL;
     wr_import_stats stats;
     memset(&stats, 0, sizeof stats);
-    int rc;
+    int rc, in_txn = 0;
     if (actor && actor->principal && (rc = wf_actor_load(ctx, actor, &p, err)))
         goto out;
     if ((rc = wr_connector_open(ctx->store, system, 0, &conn, err)))
@@ -335,10 +456,22 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     wr_inventory_walker w1 = {inv_account, inv_entitlement, inv_grant, &r};
     if ((rc = wr_inventory_system_walk(ctx->store, system, &w1, err)))
         goto out;
-    wr_import_opts io = {0};
-    io.source = r.src;
-    if ((rc = wr_inventory_importer_new(ctx->store, &io, &r.imp, err)))
-        goto out;
+    if (!r.dry_run && r.inv_objects == 0) {
+        /* first sync: nothing of the system in the inventory, so everything
+         * the target lists is an addition: the bulk-load path */
+        if ((rc = wr_store_begin(ctx->store, err)))
+            goto out;
+        in_txn = 1;
+        r.accs.with_rid = 1;
+        r.problems = json_array();
+        if ((rc = wf_bulk_new(ctx->store, system, r.src, &r.bulk, err)))
+            goto out;
+    } else {
+        wr_import_opts io = {0};
+        io.source = r.src;
+        if ((rc = wr_inventory_importer_new(ctx->store, &io, &r.imp, err)))
+            goto out;
+    }
     wr_connector_visitor v = {tgt_account, tgt_group, &r};
     if ((rc = wr_connector_list(conn, &v, err)))
         goto out;
@@ -365,6 +498,18 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
         if (rc)
             goto out;
     }
+    if (r.bulk) {
+        char dg[3][2 * WR_SHA256_LEN + 8];
+        diff_digest(&r.d[D_NEW_ACCOUNTS], dg[0]);
+        diff_digest(&r.d[D_NEW_GROUPS], dg[1]);
+        diff_digest(&r.d[D_UNMANAGED], dg[2]);
+        const char *const digests[3] = {dg[0], dg[1], dg[2]};
+        wf_bulk_stats bs;
+        if ((rc = wf_bulk_finish(r.bulk, digests, &bs, err)))
+            goto out;
+        stats.added = bs.accounts + bs.entitlements + bs.grants;
+        stats.rejected = r.rejected;
+    }
     json_t *lists = json_object();
     uint64_t drift = 0;
     for (int i = 0; i < D_COUNT; i++) {
@@ -384,7 +529,13 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
             goto out;
         }
     }
-    rc = wr_inventory_importer_commit(r.imp, &stats, &problems, err);
+    if (r.bulk) {
+        rc = wr_store_commit(ctx->store, err);
+        in_txn = rc != WR_OK;
+        problems = json_incref(r.problems);
+    } else {
+        rc = wr_inventory_importer_commit(r.imp, &stats, &problems, err);
+    }
     if (rc) {
         json_decref(report);
         goto out;
@@ -396,6 +547,10 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
                                                       problems));
     *out = report;
 out:
+    if (in_txn)
+        wr_store_rollback(ctx->store);
+    wf_bulk_free(r.bulk);
+    json_decref(r.problems);
     wr_inventory_importer_free(r.imp);
     wr_connector_close(conn);
     json_decref(p);

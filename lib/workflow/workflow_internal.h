@@ -108,6 +108,33 @@ int wf_change_connector(wr_ctx *ctx, const json_t *c, wr_store **target, wr_conn
  * newest first; returns a report (caller decrefs) and sets *all_ok. */
 json_t *wf_compensate(wr_connector *conn, const json_t *ops, const json_t *inverse, const int *undo,
                       const char *actor, int *all_ok);
+/* ---- sync_load.c ----
+ * The bulk-load path of a system's first sync: rows known to be new go
+ * straight into the inventory (INSERT OR IGNORE, rids from RETURNING), one
+ * journal event per kind.  Runs in the caller's transaction. */
+typedef struct wf_bulk wf_bulk;
+typedef struct wf_bulk_stats {
+    uint64_t accounts, entitlements, grants;
+} wf_bulk_stats;
+int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **out, wr_err *err);
+void wf_bulk_free(wf_bulk *b);
+/* NULL when text can be stored, else why not. */
+const char *wf_bulk_invalid(const char *text);
+/* *rid 0: the id was already there (nothing added).  *has_identity: an
+ * identity whose id is the login exists (and now holds the account). */
+int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int *has_identity,
+                    int64_t *rid, wr_err *err);
+/* *rid of the entitlement (added or already loaded); *added 1 if new. */
+int wf_bulk_entitlement(wf_bulk *b, const char *id, const char *name, int64_t *rid, int *added, wr_err *err);
+/* Inserts one membership now; *added 0 when it was there. */
+int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err);
+/* Queues a membership known to be new; queued ones are inserted in the
+ * grants key order (a bounded batch at a time, and at finish). */
+int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, wr_err *err);
+/* Journals one event per kind (digests: accounts, entitlements, grants as
+ * in the sync.drift entry) and drops the readiness cache. */
+int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err);
+
 /* ---- recover.c ---- */
 /* Settles in-doubt changes at context open (best effort, see recover.c). */
 void wf_recover_at_open(wr_ctx *ctx);

@@ -141,4 +141,25 @@ expect_eq "not applied -> failed" "$(jget "$OUT" .state)" failed
 jq '.groups.viewer += ["sam"]' "$S" > "$S.new" && mv "$S.new" "$S"
 expect_ok "sync" w --json sync payroll
 expect_eq "unmanaged via exec" "$(jget "$OUT" '.drift.unmanaged.items | join(",")')" "payroll:sam payroll:viewer"
+
+# capabilities: a program that declares it can only grant, revoke and list.
+# What it cannot do is refused when proposed or checked, nothing recorded.
+expect_fail "unknown capability refused" 2 w system set-connector payroll exec \
+  --config "{\"argv\":[\"$PY\"],\"capabilities\":[\"grant\",\"fly\"]}"
+expect_contains "names the entry" "$ERR" "connector_config.capabilities[1]"
+expect_ok "limited capabilities" w --json system set-connector payroll exec \
+  --config "{\"argv\":[\"$PY\",\"$WARRANT_SRC/tests/e2e/lib/exec_target.py\",\"$S\"],\"capabilities\":[\"grant\",\"revoke\",\"list\"]}"
+n0=$(log_size)
+nc=$(w --json change list | jq length)
+expect_fail "disable refused at propose" '*' w --json propose --as hank disable payroll:p2 --recommendation r --rationale r
+expect_contains "names system, connector and operation" "$ERR" "system payroll: connector exec cannot disable (it can: grant, revoke)"
+expect_contains "names the operation's index" "$ERR" "operations[0]"
+expect_fail "disable refused at check" '*' w --json check disable payroll:p2 --as hank
+expect_contains "check says why" "$ERR" "connector exec cannot disable"
+expect_eq "nothing logged" "$(log_size)" "$n0"
+expect_eq "no change recorded" "$(w --json change list | jq length)" "$nc"
+expect_ok "sandbox is the inventory: disable allowed there" w --json check disable payroll:p2 --as hank --env sandbox
+prep grant payroll:p5 payroll:viewer
+expect_ok "a declared capability still runs" ex
+expect_eq "granted on the target" "$(members viewer | tr , '\n' | grep -c '^p5$')" 1
 finish

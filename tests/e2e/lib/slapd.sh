@@ -4,6 +4,11 @@
 # inetorgperson schemas; rootdn cn=admin,$LDAP_BASE with a password) in
 # $T/slapd, starts it on a free loopback port and stops it on exit.
 #   LDAP_URL LDAP_BASE LDAP_ADMIN LDAP_PW LDAP_PWFILE SLAPD_PID
+# With SLAPD_TLS=1 a throwaway CA and a server certificate for 127.0.0.1
+# are made with openssl, slapd gets TLSCACertificateFile/TLSCertificateFile/
+# TLSCertificateKeyFile (StartTLS on LDAP_URL) and a second listener
+#   LDAPS_URL (ldaps:// on another loopback port); LDAP_CA is the CA's file
+#   and LDAP_OTHER_CA an unrelated CA (for the wrong-CA case).
 LDAP_BASE="dc=example,dc=org"
 LDAP_ADMIN="cn=admin,$LDAP_BASE"
 LDAP_PW="s3cret-$$"
@@ -23,6 +28,21 @@ free_port() {
     (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }
   done
   return 1
+}
+
+# make_tls_certs DIR: ca.pem, other-ca.pem, server.pem, server.key
+make_tls_certs() {
+  local d=$1
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Warrant Test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Unrelated CA" \
+    -keyout "$d/other-ca.key" -out "$d/other-ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > "$d/ext.cnf"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
+  chmod 600 "$d/server.key"
 }
 
 stop_slapd() {
@@ -58,12 +78,25 @@ rootpw $LDAP_PW
 directory $D/data
 index objectClass,uid,cn,memberUid,member eq
 CONF
+  local listen
+  if [ "${SLAPD_TLS:-0}" = 1 ]; then
+    make_tls_certs "$D/tls"
+    # global directives go before the first "database" line
+    sed -i "/^pidfile/a TLSCACertificateFile $D/tls/ca.pem\nTLSCertificateFile $D/tls/server.pem\nTLSCertificateKeyFile $D/tls/server.key" "$D/slapd.conf"
+    LDAP_CA="$D/tls/ca.pem"
+    LDAP_OTHER_CA="$D/tls/other-ca.pem"
+  fi
   if [ $# -gt 0 ]; then
     slapadd -q -f "$D/slapd.conf" -l "$1" >&2
   fi
   LDAP_PORT=$(free_port)
   LDAP_URL="ldap://127.0.0.1:$LDAP_PORT"
-  slapd -h "$LDAP_URL/" -f "$D/slapd.conf" >&2
+  listen="$LDAP_URL/"
+  if [ "${SLAPD_TLS:-0}" = 1 ]; then
+    LDAPS_URL="ldaps://127.0.0.1:$(free_port)"
+    listen="$listen $LDAPS_URL/"
+  fi
+  slapd -h "$listen" -f "$D/slapd.conf" >&2
   for _ in $(seq 100); do
     [ -s "$D/slapd.pid" ] && ldapsearch -x -H "$LDAP_URL" -b "" -s base >/dev/null 2>&1 && break
     sleep 0.1

@@ -1,0 +1,242 @@
+/*
+ * sync_load.c — the bulk-load path of `warrant sync`: a system's first
+ * reconciliation, when the inventory holds nothing of it yet.
+ *
+ * Then every account, group and membership the target lists is new, and
+ * the streaming importer's per-row work is pure overhead: building a JSON
+ * object, validating it column by column, reading the stored object that
+ * is not there, and journalling a JSON copy of every row (1.1 M events for
+ * a directory of a million memberships).  This loader instead inserts
+ * compact rows through a handful of prepared statements:
+ *
+ *   accounts      (id, system_rid, login, identity_rid, status, source)
+ *   entitlements  (id, system_rid, name, source)
+ *   grants        (account_rid, entitlement_rid, granted_by, source)
+ *
+ * with INSERT OR IGNORE, so a name listed twice is turned away by the
+ * table's unique key (the caller is told, and does not count it), and the
+ * rids come back from RETURNING so memberships never look anything up in
+ * SQL.  The journal gets one event per kind, as a bulk file import does
+ * (README-inventory.md, "Bulk first load"): object id "*", change "added",
+ * after {"bulk":true,"sync":SYSTEM,"rows":N,"digest":D} where D is the
+ * order-independent digest of the same list in the run's "sync.drift"
+ * entry, which names what was added.  The readiness cache is dropped once.
+ *
+ * The loader works inside the caller's transaction.  It lives in
+ * lib/workflow rather than lib/inventory so it can evolve with sync
+ * without touching the importer (see the lead's notes on invperf2).
+ */
+#include "workflow_internal.h"
+#include "../inventory/inventory_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct wf_bulk {
+    wr_store *s;
+    char system[WF_MAX_ID * 2];
+    char source[WF_MAX_ID * 2 + 8];
+    int64_t sys_rid;
+    uint64_t rows[3];     /* accounts, entitlements, grants added */
+    wr_stmt *ident, *acc, *ent, *ent_rid, *grant;
+    int64_t now;
+    char import_id[64];
+    /* memberships waiting to be inserted, sorted by the grants key first */
+    struct pair {
+        int64_t a, e;
+    } *pend;
+    size_t npend;
+};
+
+/* Memberships buffered before an insert in key order: enough to sweep the
+ * grants b-tree leaf by leaf instead of at random (1 MiB). */
+#define BULK_BATCH 65536
+
+enum { B_ACC, B_ENT, B_GRANT };
+
+int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **out, wr_err *err)
+{
+    wf_bulk *b = calloc(1, sizeof *b);
+    if (!b || !(b->pend = malloc(BULK_BATCH * sizeof *b->pend))) {
+        free(b);
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    }
+    b->s = s;
+    snprintf(b->system, sizeof b->system, "%s", system);
+    snprintf(b->source, sizeof b->source, "%s", source);
+    b->now = wr_now();
+    wr_id_new("imp", b->import_id, sizeof b->import_id);
+    int rc = inv_rid(s, "systems", system, &b->sys_rid, err);
+    if (rc == WR_OK && !b->sys_rid)
+        rc = wr_fail(err, WR_ENOTFOUND, "system '%s' not found", system);
+    /* Statements stay prepared for the whole load: the store's cache
+     * hashes the SQL text on every prepare, which shows at a million rows. */
+    if (rc == WR_OK)
+        rc = wr_stmt_prepare(s, "SELECT rid FROM identities WHERE id=?", &b->ident, err);
+    if (rc == WR_OK)
+        rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO accounts(id, system_rid, login, identity_rid, status, "
+                             "source) VALUES(?,?,?,?,?,?) RETURNING rid", &b->acc, err);
+    if (rc == WR_OK)
+        rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO entitlements(id, system_rid, name, source) "
+                             "VALUES(?,?,?,?) RETURNING rid", &b->ent, err);
+    if (rc == WR_OK)
+        rc = wr_stmt_prepare(s, "SELECT rid FROM entitlements WHERE id=?", &b->ent_rid, err);
+    if (rc == WR_OK)
+        rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO grants(account_rid, entitlement_rid, granted_by, source) "
+                             "VALUES(?,?,?,?)", &b->grant, err);
+    if (rc) {
+        wf_bulk_free(b);
+        return rc;
+    }
+    *out = b;
+    return WR_OK;
+}
+
+void wf_bulk_free(wf_bulk *b)
+{
+    if (!b)
+        return;
+    /* prepared statements belong to the store's cache; done resets them */
+    free(b->pend);
+    free(b);
+}
+
+/* Steps an INSERT ... RETURNING rid: *rid 0 when the row was ignored. */
+static int insert_rid(wr_stmt *st, int64_t *rid, wr_err *err)
+{
+    int rc = wr_stmt_step(st, err);
+    *rid = rc == 1 ? wr_stmt_int(st, 0) : 0;
+    if (rc == 1)
+        rc = wr_stmt_step(st, err);   /* finish the statement */
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
+}
+
+const char *wf_bulk_invalid(const char *text)
+{
+    size_t n = strlen(text);
+    if (n > WR_INV_FIELD_MAX)
+        return "longer than the inventory's field limit";
+    return inv_utf8_valid(text, n) ? NULL : "not valid UTF-8 text";
+}
+
+int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int *has_identity,
+                    int64_t *rid, wr_err *err)
+{
+    wr_stmt_bind_text(b->ident, 1, login);
+    int rc = wr_stmt_step(b->ident, err);
+    int64_t ident = rc == 1 ? wr_stmt_int(b->ident, 0) : 0;
+    wr_stmt_done(b->ident);
+    if (rc < 0)
+        return rc;
+    *has_identity = ident != 0;
+    wr_stmt_bind_text(b->acc, 1, id);
+    wr_stmt_bind_int(b->acc, 2, b->sys_rid);
+    wr_stmt_bind_text(b->acc, 3, login);
+    if (ident)
+        wr_stmt_bind_int(b->acc, 4, ident);
+    else
+        wr_stmt_bind_null(b->acc, 4);
+    wr_stmt_bind_text(b->acc, 5, disabled ? "disabled" : "active");
+    wr_stmt_bind_text(b->acc, 6, b->source);
+    if ((rc = insert_rid(b->acc, rid, err)))
+        return rc;
+    b->rows[B_ACC] += *rid != 0;
+    return WR_OK;
+}
+
+int wf_bulk_entitlement(wf_bulk *b, const char *id, const char *name, int64_t *rid, int *added, wr_err *err)
+{
+    wr_stmt_bind_text(b->ent, 1, id);
+    wr_stmt_bind_int(b->ent, 2, b->sys_rid);
+    wr_stmt_bind_text(b->ent, 3, name);
+    wr_stmt_bind_text(b->ent, 4, b->source);
+    int rc = insert_rid(b->ent, rid, err);
+    if (rc)
+        return rc;
+    *added = *rid != 0;
+    if (*added) {
+        b->rows[B_ENT]++;
+        return WR_OK;
+    }
+    /* listed twice (a target may repeat a group): its members still count */
+    wr_stmt_bind_text(b->ent_rid, 1, id);
+    rc = wr_stmt_step(b->ent_rid, err);
+    *rid = rc == 1 ? wr_stmt_int(b->ent_rid, 0) : 0;
+    wr_stmt_done(b->ent_rid);
+    return rc < 0 ? rc : WR_OK;
+}
+
+static int pair_cmp(const void *x, const void *y)
+{
+    const struct pair *p = x, *q = y;
+    return p->a != q->a ? (p->a < q->a ? -1 : 1) : (p->e > q->e) - (p->e < q->e);
+}
+
+/* Inserts the buffered memberships in the grants table's key order. */
+static int bulk_flush(wf_bulk *b, wr_err *err)
+{
+    qsort(b->pend, b->npend, sizeof *b->pend, pair_cmp);
+    int rc = WR_OK;
+    for (size_t i = 0; i < b->npend && rc == WR_OK; i++) {
+        int added;
+        rc = wf_bulk_grant(b, b->pend[i].a, b->pend[i].e, &added, err);
+    }
+    b->npend = 0;
+    return rc;
+}
+
+int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, wr_err *err)
+{
+    if (b->npend == BULK_BATCH) {
+        int rc = bulk_flush(b, err);
+        if (rc)
+            return rc;
+    }
+    b->pend[b->npend].a = account_rid;
+    b->pend[b->npend++].e = entitlement_rid;
+    return WR_OK;
+}
+
+int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
+{
+    wr_stmt_bind_int(b->grant, 1, account_rid);
+    wr_stmt_bind_int(b->grant, 2, entitlement_rid);
+    wr_stmt_bind_text(b->grant, 3, b->source);
+    wr_stmt_bind_text(b->grant, 4, b->source);
+    int rc = wr_stmt_step(b->grant, err);
+    wr_stmt_done(b->grant);
+    if (rc < 0)
+        return rc;
+    *added = wr_store_changes(b->s) == 1;
+    b->rows[B_GRANT] += (uint64_t)*added;
+    return WR_OK;
+}
+
+int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err)
+{
+    static const char *const kinds[3] = {"account", "entitlement", "grant"};
+    int rc = bulk_flush(b, err);
+    for (int k = 0; k < 3 && rc == WR_OK; k++) {
+        if (!b->rows[k])
+            continue;
+        json_t *o = json_pack("{s:b,s:s,s:I,s:s}", "bulk", 1, "sync", b->system, "rows", (json_int_t)b->rows[k],
+                              "digest", digests[k]);
+        char *after = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        rc = after ? inv_event(b->s, b->import_id, b->now, kinds[k], "*", "added", NULL, after, err)
+                   : wr_fail(err, WR_ENOMEM, "out of memory");
+        free(after);
+    }
+    /* like a bulk file import: every cached readiness row may have moved
+     * (new accounts of identities change the non-human identity counts) */
+    if (rc == WR_OK && (b->rows[0] || b->rows[1] || b->rows[2]))
+        rc = inv_touch_all(b->s, err);
+    if (stats) {
+        stats->accounts = b->rows[B_ACC];
+        stats->entitlements = b->rows[B_ENT];
+        stats->grants = b->rows[B_GRANT];
+    }
+    return rc;
+}
