@@ -196,7 +196,7 @@ $(call 3 readiness '{"scope":"system","id":"payroll"}')
 $(call 4 readiness '{"scope":"system"}')
 $(call 5 search_inventory '{"kind":"accounts","system":"payroll","limit":5}')
 $(call 6 search_inventory '{"kind":"accounts","system":"payroll","limit":5,"offset":15}')
-$(call 7 search_inventory '{"kind":"grants","identity":"ivy"}')
+$(call 7 search_inventory '{"kind":"grants","identity":"ivy","system":"payroll"}')
 $(call 8 check_access '{"operations":[{"op":"disable","account":"payroll:orphan1"}],"mode":"recommend"}')
 $(call 9 check_access '{"operations":[{"op":"disable","account":"github:ivy"}],"mode":"recommend"}')
 $(call 10 check_access '{"operations":[{"op":"disable","account":"payroll:nobody"}]}')
@@ -211,13 +211,15 @@ expect_eq "active mandate" "$(rr 1 '.result.structuredContent.mandates[0].id')" 
 expect_eq "mandate actions probed" "$(rr 1 '[.result.structuredContent.may[].action] | sort | join(",")')" "disable,revoke"
 expect_eq "modes per action" "$(rr 1 '.result.structuredContent.may[] | select(.action=="disable") | .modes.recommend')" approval_required
 expect_eq "whoami ok" "$(r 1 .result.isError)" false
-expect_eq "overall readiness" "$(rr 2 '.result.structuredContent.metrics | type')" object
+# reads are governed: an agent reads its mandate's systems only (mcp_reads.sh)
+expect_eq "overall readiness: not for an agent" "$(rr 2 .result.structuredContent.error.status)" EDENIED
+expect_contains "overall readiness: why" "$(rr 2 '.result.structuredContent.why[0]')" "only system by system"
 expect_eq "system readiness" "$(rr 3 .result.structuredContent.id)" payroll
 expect_eq "system scope needs an id" "$(r 4 .result.isError)" true
 expect_eq "page of 5" "$(rr 5 '.result.structuredContent.items | length')" 5
 expect_eq "next offset" "$(rr 5 .result.structuredContent.next_offset)" 5
 expect_eq "last page" "$(rr 6 '.result.structuredContent | [.total - 15 == (.items|length), has("next_offset")]' | tr -d ' \n')" '[true,false]'
-expect_eq "ivy's grants" "$(rr 7 '.result.structuredContent.total')" 2
+expect_eq "ivy's payroll grants" "$(rr 7 '.result.structuredContent.total')" 1
 expect_eq "check: approval needed is isError" "$(r 8 .result.isError)" true
 expect_eq "check: decision" "$(rr 8 .result.structuredContent.decision)" approval_required
 expect_eq "check: who must approve" "$(rr 8 '[.result.structuredContent.who_must_approve[] | .role + "=" + (.eligible_approvers|join("+"))] | join(",")')" \
