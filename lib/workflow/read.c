@@ -130,9 +130,10 @@ static int agent_bounds(wr_ctx *ctx, const reader *r, const char *what, const ch
         else
             *mandate = system ? covering(r, system) : NULL;
         if (!*mandate)
-            wf_deny(d, "outside %s's mandates: change %s was initiated by %s on system %s, which %s", me,
+            wf_deny(d, "outside %s's mandates: change %s was initiated by %s on system %s, %s%s", me,
                     json_string_value(json_object_get(change, "id")), initiator ? initiator : "?",
-                    system ? system : "?", covers[0] ? "none of them covers" : "has no active mandate");
+                    system ? system : "?", covers[0] ? "which none of them covers: " : "and it has no active mandate",
+                    covers);
         return WR_OK;
     }
     if (strcmp(scope, "system") == 0) {
