@@ -8,20 +8,8 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
 setup_org
-cat > "$WARRANT_DATA/policies/zz-site.cedar" <<'CEDAR'
-@id("ivy-never-reads-payroll")
-forbid (principal == Human::"ivy", action == Action::"read", resource in System::"payroll");
-CEDAR
-CLIENT="$(dirname "$0")/lib/mcp_client.py"
-BAD_EXITS=0
-mcp() {
-  local who=$1; shift
-  R=$(python3 "$CLIENT" -- "$WARRANT" mcp --as "$who" "$@" 2>>"$T/mcp.stderr")
-  [ "$(printf '%s\n' "$R" | tail -1)" == '{"_exit": 0}' ] || BAD_EXITS=$((BAD_EXITS+1))
-}
-r() { printf '%s\n' "$R" | jq -c "select(.id==$1) | ${2:-.}"; }
-rr() { printf '%s\n' "$R" | jq -r "select(.id==$1) | ${2:-.}"; }
-call() { printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"%s","arguments":%s}}\n' "$1" "$2" "$3"; }
+site_forbid_ivy_read_payroll
+source "$(dirname "$0")/lib/mcp_stdio.sh"
 
 # two changes by hank (a person): one on github, one on payroll
 w --json propose --as hank disable github:ivy --rationale "left" >"$T/c1.json" || true

@@ -8,19 +8,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
 setup_org
 site_forbid_ivy_grant
-CLIENT="$(dirname "$0")/lib/mcp_client.py"
-# mcp WHO [ARGS...] < SCRIPT — one session; responses in $R
-# (every session must end with exit status 0: no crash, no sanitizer report)
-BAD_EXITS=0
-mcp() {
-  local who=$1; shift
-  R=$(python3 "$CLIENT" -- "$WARRANT" mcp --as "$who" "$@" 2>>"$T/mcp.stderr")
-  [ "$(printf '%s\n' "$R" | tail -1)" == '{"_exit": 0}' ] || BAD_EXITS=$((BAD_EXITS+1))
-}
-# r ID [FILTER] — the response with that id (jq -c), optionally filtered
-r() { printf '%s\n' "$R" | jq -c "select(.id==$1) | ${2:-.}"; }
-rr() { printf '%s\n' "$R" | jq -r "select(.id==$1) | ${2:-.}"; }
-call() { printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"%s","arguments":%s}}\n' "$1" "$2" "$3"; }
+source "$(dirname "$0")/lib/mcp_stdio.sh"
 
 w --json mandate create --as ethan --agent bot --purpose "remove orphans" --system payroll \
   --action disable --action revoke --max-changes 4 --duration 7d --evidence ticket >"$T/m.json"
