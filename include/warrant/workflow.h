@@ -148,7 +148,8 @@ int wr_change_lineage(wr_ctx *ctx, const char *id, json_t **out, wr_err *err) WR
  * context.scope), for a copilot also for its human (intersection); an
  * agent reads only within its active mandates: a system they cover, a
  * change it initiated or on a system they cover, everything at once (or a
- * whole domain) only under a mandate for every system ("*").  Reads change
+ * whole domain) only under a mandate for every system ("*").  A domain or
+ * everything is readable only when each of its systems is.  Reads change
  * nothing and log nothing.  A denial is WR_EDENIED with the explanation in
  * err; an unknown system or change is WR_ENOTFOUND.  On success *decision
  * (optional, caller decrefs) is the decision (as wr_decide's, plus "read"

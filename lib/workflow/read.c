@@ -23,7 +23,10 @@
  *      under a mandate for every system ("*").  The covering mandate
  *      becomes context.mandate.
  *   2. Cedar, for the principal and, for a copilot, for its human too
- *      (a copilot never reads what its human may not).
+ *      (a copilot never reads what its human may not).  A domain or
+ *      everything at once is read system by system, so it is allowed only
+ *      when each of its systems is readable too: a rule forbidding one
+ *      system also covers every read that includes it.
  * Reads change nothing, so nothing is logged: a denial is WR_EDENIED with
  * the decision's explanation.  Listing (wr_change_list_readable) filters
  * with the same rules instead of failing.
