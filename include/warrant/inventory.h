@@ -63,6 +63,12 @@ int wr_inventory_op_readback(wr_store *s, const json_t *op, int *matches,
 /* {"id","name","domain","owner","owner_status","connector"}; ENOTFOUND if absent. */
 int wr_inventory_system_get(wr_store *s, const char *id, json_t **out,
                             wr_err *err) WR_MUST_CHECK;
+/* The ids of the systems (of one domain, or all when domain is NULL), in
+ * id order: a JSON array of strings (caller decrefs); WR_ELIMIT beyond
+ * WR_INVENTORY_MAX_SYSTEMS. */
+#define WR_INVENTORY_MAX_SYSTEMS 100000
+int wr_inventory_system_list(wr_store *s, const char *domain, json_t **out,
+                             wr_err *err) WR_MUST_CHECK;
 /* Identity record {"id","kind","name","status","department","owner",...}. */
 int wr_inventory_identity_get(wr_store *s, const char *id, json_t **out,
                               wr_err *err) WR_MUST_CHECK;

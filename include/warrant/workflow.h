@@ -137,6 +137,30 @@ int wr_change_list(wr_ctx *ctx, const json_t *filter, json_t **out, wr_err *err)
  * against the current signed checkpoint. */
 int wr_change_lineage(wr_ctx *ctx, const char *id, json_t **out, wr_err *err) WR_MUST_CHECK;
 
+/* ---- governed reads ------------------------------------------------------- */
+/* Reading is a governed request too: may actor read what?
+ *   what "inventory" | "readiness": scope "system" (id a system: resource
+ *     System::"id"), "domain" (id a domain: Domain::"id") or "overall"
+ *     (id NULL: every system, Warrant::"inventory" | Warrant::"readiness");
+ *     scope NULL means "system" with an id and "overall" without.
+ *   what "change": id a change id (Change::"id"); scope is ignored.
+ * Cedar is asked for Action::"read" in mode advise (context.read = what,
+ * context.scope), for a copilot also for its human (intersection); an
+ * agent reads only within its active mandates: a system they cover, a
+ * change it initiated or on a system they cover, everything at once (or a
+ * whole domain) only under a mandate for every system ("*").  A domain or
+ * everything is readable only when each of its systems is.  Reads change
+ * nothing and log nothing.  A denial is WR_EDENIED with the explanation in
+ * err; an unknown system or change is WR_ENOTFOUND.  On success *decision
+ * (optional, caller decrefs) is the decision (as wr_decide's, plus "read"
+ * and "resource"). */
+int wr_read_check(wr_ctx *ctx, const wr_actor *actor, const char *what, const char *scope,
+                  const char *id, json_t **decision, wr_err *err) WR_MUST_CHECK;
+/* wr_change_list restricted to the changes actor may read (the checks of
+ * wr_read_check, for each change); limit and offset count those. */
+int wr_change_list_readable(wr_ctx *ctx, const wr_actor *actor, const json_t *filter, json_t **out,
+                            wr_err *err) WR_MUST_CHECK;
+
 /* Expires what is due at now: approval deadlines, time-bound grants,
  * mandates past their deadline.  *out lists what was expired. */
 int wr_expire(wr_ctx *ctx, json_t **out, wr_err *err) WR_MUST_CHECK;

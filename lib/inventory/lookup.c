@@ -1,6 +1,7 @@
 /*
  * lookup.c — single-object reads of the inventory used by policy and the
- * workflow layer (a system with its owner's status, an identity) and the
+ * workflow layer (a system with its owner's status, an identity), the
+ * ids of the systems (governed reads of every system check each), and the
  * list of grants that have run past their expiry.
  */
 #include "inventory_internal.h"
@@ -64,6 +65,30 @@ int wr_inventory_system_get(wr_store *s, const char *id, json_t **out, wr_err *e
     json_object_set_new(o, "connector_config", cfg ? json_loads(cfg, 0, NULL) : json_null());
     wr_stmt_done(st);
     return with_owner_status(s, o, out, err);
+}
+
+int wr_inventory_system_list(wr_store *s, const char *domain, json_t **out, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, "SELECT id FROM systems WHERE ?1 IS NULL OR domain=?1 ORDER BY id", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_text(st, 1, domain);
+    json_t *arr = json_array();
+    while ((rc = wr_stmt_step(st, err)) == 1) {
+        if (json_array_size(arr) >= WR_INVENTORY_MAX_SYSTEMS) {
+            rc = wr_fail(err, WR_ELIMIT, "more than %d systems", WR_INVENTORY_MAX_SYSTEMS);
+            break;
+        }
+        json_array_append_new(arr, json_string(wr_stmt_text(st, 0)));
+    }
+    wr_stmt_done(st);
+    if (rc < 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return WR_OK;
 }
 
 int wr_inventory_identity_get(wr_store *s, const char *id, json_t **out, wr_err *err)

@@ -90,6 +90,9 @@ json_t *mcp_tools_call(wr_mcp_session *s, const json_t *params, int *code, char 
  * {"decision","why","who_must_approve","obligations","policies"}
  * (new reference). */
 json_t *mcp_governance_detail(const json_t *decision);
+/* A governed read by the call's principal (wr_read_check); a denial also
+ * sets the detail the agent explains: decision "deny" and why. */
+int mcp_read_check(mcp_call *c, const char *what, const char *scope, const char *id, wr_err *err);
 /* A compact view of a change for results (new reference). */
 json_t *mcp_change_view(const json_t *change);
 /* A one-line summary of a governance outcome ("denied: ...", "approval

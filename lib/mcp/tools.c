@@ -267,6 +267,14 @@ void mcp_outcome_summary(const json_t *detail, char *out, size_t len)
     snprintf(out, len, "allowed");
 }
 
+int mcp_read_check(mcp_call *c, const char *what, const char *scope, const char *id, wr_err *err)
+{
+    int rc = wr_read_check(c->s->ctx, &c->actor, what, scope, id, NULL, err);
+    if (rc == WR_EDENIED && !c->detail)
+        c->detail = json_pack("{s:s,s:[s]}", "decision", "deny", "why", err->msg);
+    return rc;
+}
+
 json_t *mcp_change_view(const json_t *c)
 {
     json_t *req = json_object_get(c, "request");

@@ -10,6 +10,10 @@
  * for an outcome that stops the agent (a change denied or waiting for
  * approval, an execution refused) the decision, why, and who must
  * approve, with isError set so the client shows it to the model.
+ * change_status is a governed read (wr_read_check): an agent sees its own
+ * changes and those on its mandates' systems, a copilot what its human may
+ * read; a refused execution or closure shows the change only under the
+ * same rule.
  */
 #include "mcp_internal.h"
 
@@ -118,8 +122,8 @@ int mcp_tool_change_status(mcp_call *c, const json_t *args, json_t **out, wr_err
 {
     const char *id = sget(args, "change_id");
     json_t *ch = NULL, *lin = NULL;
-    int rc = wr_change_get(c->s->ctx, id, &ch, err);
-    if (rc)
+    int rc = mcp_read_check(c, "change", NULL, id, err);
+    if (rc || (rc = wr_change_get(c->s->ctx, id, &ch, err)))
         return rc;
     if ((rc = lineage_view(c->s->ctx, id, &lin, err))) {
         json_decref(ch);
@@ -144,7 +148,10 @@ int mcp_tool_change_status(mcp_call *c, const json_t *args, json_t **out, wr_err
 static void explain_failure(mcp_call *c, const char *id, int rc)
 {
     json_t *ch = NULL;
-    if (wr_change_get(c->s->ctx, id, &ch, NULL) != WR_OK)
+    wr_err rerr = {0};
+    /* only a change the caller may read is shown (governed reads) */
+    if (wr_read_check(c->s->ctx, &c->actor, "change", NULL, id, NULL, &rerr) != WR_OK ||
+        wr_change_get(c->s->ctx, id, &ch, NULL) != WR_OK)
         return;
     json_t *d = json_object();
     json_object_set_new(d, "change_id", json_string(id));

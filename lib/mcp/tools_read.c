@@ -1,6 +1,8 @@
 /*
  * tools_read.c — the MCP tools that change nothing: whoami, readiness,
- * search_inventory and check_access.
+ * search_inventory and check_access.  Reading readiness and the inventory
+ * is governed (wr_read_check): an agent reads only its mandates' systems,
+ * a copilot only what its human may read.
  *
  * whoami answers "what may I do, and where?" without a policy language:
  * for each system in the caller's reach (an agent's mandate systems; for a
@@ -193,8 +195,8 @@ int mcp_tool_readiness(mcp_call *c, const json_t *args, json_t **out, wr_err *er
     if (strcmp(scope, "overall") != 0 && !id)
         return wr_fail(err, WR_EINVAL, "$.arguments.id: required with scope %s", scope);
     json_t *m = NULL;
-    int rc = wr_readiness_compute(wr_ctx_store(c->s->ctx), scope, id, &m, err);
-    if (rc)
+    int rc = mcp_read_check(c, "readiness", scope, id, err);
+    if (rc || (rc = wr_readiness_compute(wr_ctx_store(c->s->ctx), scope, id, &m, err)))
         return rc;
     char summary[256];
     snprintf(summary, sizeof summary, "readiness of %s%s%s", scope, id ? " " : "", id ? id : "");
@@ -209,8 +211,10 @@ int mcp_tool_search_inventory(mcp_call *c, const json_t *args, json_t **out, wr_
                             sget(args, "identity"), sget(args, "filter"),
                             lim ? (int64_t)json_number_value(lim) : 20, off ? (int64_t)json_number_value(off) : 0};
     json_t *res = NULL;
-    int rc = wr_inventory_search(wr_ctx_store(c->s->ctx), &q, &res, err);
-    if (rc)
+    /* a search without a system reads every system: an agent names one of
+     * its mandate's systems (governed reads, wr_read_check) */
+    int rc = mcp_read_check(c, "inventory", q.system ? "system" : "overall", q.system, err);
+    if (rc || (rc = wr_inventory_search(wr_ctx_store(c->s->ctx), &q, &res, err)))
         return rc;
     json_int_t total = json_integer_value(json_object_get(res, "total"));
     json_int_t next = q.offset + (json_int_t)json_array_size(json_object_get(res, "items"));

@@ -387,7 +387,8 @@ static json_t *candidates(const az_src *src, const char *type, int subjects)
         json_array_append_new(ids, json_string(*a));
     if (src->ctx && !type) {
         static const char *const warrant_actions[] = {"grant", "revoke", "disable", "enable", "transfer_ownership",
-                                                      "rotate_credential", "approve", "reject", "validate", "close"};
+                                                      "rotate_credential", "approve", "reject", "validate", "close",
+                                                      "read"};
         for (size_t k = 0; k < sizeof warrant_actions / sizeof warrant_actions[0]; k++)
             json_array_append_new(ids, json_string(warrant_actions[k]));
     } else if (src->ctx && subjects) {

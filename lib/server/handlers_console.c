@@ -3,7 +3,10 @@
  * other client may use: the log's exact entry bytes and inclusion proofs
  * (so a browser can verify lineage itself against the signed checkpoint),
  * the verifier key, readiness of every scope and its snapshot history, and
- * recent denials.  Nothing here writes.
+ * recent denials.  Nothing here writes.  For AI principals' tokens the
+ * readiness routes are governed reads (wr_read_check: /all keeps the
+ * scopes the caller may read) and denials are those of changes it may
+ * read; people's reads are not policy-checked.
  *
  *   GET /log/key                          verifier key (text, public)
  *   GET /v1/log/entries/{index}           entry bytes exactly as logged
@@ -111,6 +114,26 @@ void h_log_inclusion(srv_req *r)
                                "leaf_hash", b64(leaf, 32), "proof", path));
 }
 
+/* Drops from obj the scopes an AI reader may not read; -1 on a failure
+ * other than a denial (answered). */
+static int readable_only(srv_req *r, json_t *obj, const char *scope)
+{
+    wr_actor a = srv_actor(r);
+    const char *k;
+    json_t *v, *tmp;
+    json_object_foreach_safe(obj, tmp, k, v) {
+        wr_err err = {0};
+        int rc = wr_read_check(r->w->ctx, &a, "readiness", scope, k, NULL, &err);
+        if (rc == WR_EDENIED) {
+            json_object_del(obj, k);
+        } else if (rc) {
+            srv_fail(r, &err, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void h_readiness_all(srv_req *r)
 {
     json_t *out = NULL;
@@ -119,6 +142,17 @@ void h_readiness_all(srv_req *r)
         srv_fail(r, &err, NULL);
         return;
     }
+    if (srv_is_ai(r)) {
+        /* governed reads: an AI principal sees the scopes it may read */
+        wr_actor a = srv_actor(r);
+        if (wr_read_check(r->w->ctx, &a, "readiness", "overall", NULL, NULL, &err) == WR_EDENIED)
+            json_object_del(out, "overall");
+        if (readable_only(r, json_object_get(out, "domains"), "domain") ||
+            readable_only(r, json_object_get(out, "systems"), "system")) {
+            json_decref(out);
+            return;
+        }
+    }
     srv_json(r, 200, out);
 }
 
@@ -126,7 +160,8 @@ void h_readiness_history(srv_req *r)
 {
     const char *scope, *id;
     long long limit;
-    if (srv_readiness_scope(r, &scope, &id) || arg_int(r, "limit", 1, 1000, 100, &limit))
+    if (srv_readiness_scope(r, &scope, &id) || arg_int(r, "limit", 1, 1000, 100, &limit) ||
+        !srv_read_ok(r, "readiness", scope, id))
         return;
     json_t *out = NULL;
     wr_err err = {0};
@@ -198,6 +233,8 @@ void h_denials(srv_req *r)
         return;
     }
     json_t *items = json_array();
+    int ai = srv_is_ai(r);
+    wr_actor a = srv_actor(r);
     for (size_t i = 0; i < n && (long long)json_array_size(items) < limit; i++) {
         char *bytes = NULL;
         size_t len = 0;
@@ -209,6 +246,13 @@ void h_denials(srv_req *r)
         json_t *e = json_loadb(bytes, len, 0, NULL);
         free(bytes);
         const char *kind = json_string_value(json_object_get(json_object_get(e, "actor"), "kind"));
+        /* an AI principal sees the denials of changes it may read */
+        const char *chg = json_string_value(json_object_get(e, "change"));
+        wr_err rerr = {0};
+        if (e && ai && (!chg || wr_read_check(r->w->ctx, &a, "change", NULL, chg, NULL, &rerr) != WR_OK)) {
+            json_decref(e);
+            continue;
+        }
         if (e && kind_wanted(want, kind))
             json_array_append_new(items, denial_of(idx[i], e));
         json_decref(e);

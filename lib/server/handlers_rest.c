@@ -5,6 +5,13 @@
  * principal on channel "http", and maps the result (srv_fail).  Nothing
  * here decides anything: policy, separation of duties, mandates and state
  * transitions are the library's.
+ *
+ * Reads by AI principals' tokens (copilots, agents, services) are governed
+ * (wr_read_check): a change, its lineage, the inventory and readiness are
+ * answered only when policy, the copilot intersection and an agent's
+ * mandates allow it (403 with the explanation otherwise), and the change
+ * list shows only the changes the caller may read.  People's reads (the
+ * console's) are not policy-checked here.
  */
 #include "server_internal.h"
 
@@ -120,6 +127,29 @@ int srv_query_int(srv_req *r, const char *key, long long lo, long long hi, long 
     return 0;
 }
 
+/* ---- governed reads ------------------------------------------------------------ */
+int srv_is_ai(srv_req *r)
+{
+    json_t *p = NULL;
+    if (wr_principal_get(r->w->ctx, r->who.principal, &p, NULL) != WR_OK)
+        return 1;   /* not known as a person: the read check decides */
+    int ai = strcmp(json_string_value(json_object_get(p, "kind")), "human") != 0;
+    json_decref(p);
+    return ai;
+}
+
+int srv_read_ok(srv_req *r, const char *what, const char *scope, const char *id)
+{
+    if (!srv_is_ai(r))
+        return 1;
+    wr_err err = {0};
+    wr_actor a = srv_actor(r);
+    if (wr_read_check(r->w->ctx, &a, what, scope, id, NULL, &err) == WR_OK)
+        return 1;
+    srv_fail(r, &err, NULL);
+    return 0;
+}
+
 /* ---- who am I, tokens ---------------------------------------------------------- */
 void h_whoami(srv_req *r)
 {
@@ -227,7 +257,10 @@ void h_changes_list(srv_req *r)
                                "limit", (json_int_t)limit, "offset", (json_int_t)offset);
     wr_err err = {0};
     json_t *out = NULL;
-    int rc = wr_change_list(r->w->ctx, filter, &out, &err);
+    wr_actor a = srv_actor(r);
+    /* an AI principal's list holds only what it may read */
+    int rc = srv_is_ai(r) ? wr_change_list_readable(r->w->ctx, &a, filter, &out, &err)
+                          : wr_change_list(r->w->ctx, filter, &out, &err);
     json_decref(filter);
     if (rc) {
         srv_fail(r, &err, NULL);
@@ -252,6 +285,8 @@ void h_changes_propose(srv_req *r)
 
 void h_changes_get(srv_req *r)
 {
+    if (!srv_read_ok(r, "change", NULL, r->params[0]))
+        return;
     wr_err err = {0};
     json_t *out = NULL;
     int rc = wr_change_get(r->w->ctx, r->params[0], &out, &err);
@@ -260,6 +295,8 @@ void h_changes_get(srv_req *r)
 
 void h_changes_lineage(srv_req *r)
 {
+    if (!srv_read_ok(r, "change", NULL, r->params[0]))
+        return;
     wr_err err = {0};
     json_t *out = NULL;
     int rc = wr_change_lineage(r->w->ctx, r->params[0], &out, &err);
@@ -350,7 +387,7 @@ int srv_readiness_scope(srv_req *r, const char **scope, const char **id)
 void h_readiness(srv_req *r)
 {
     const char *scope, *id;
-    if (srv_readiness_scope(r, &scope, &id))
+    if (srv_readiness_scope(r, &scope, &id) || !srv_read_ok(r, "readiness", scope, id))
         return;
     wr_err err = {0};
     json_t *out = NULL;
@@ -366,6 +403,9 @@ void h_inventory(srv_req *r)
         return;
     wr_inventory_query q = {srv_query(r, "kind"), srv_query(r, "system"), srv_query(r, "identity"),
                             srv_query(r, "filter"), limit, offset};
+    /* without a system the search reads every system */
+    if (!srv_read_ok(r, "inventory", q.system ? "system" : "overall", q.system))
+        return;
     wr_err err = {0};
     json_t *out = NULL;
     int rc = wr_inventory_search(wr_ctx_store(r->w->ctx), &q, &out, &err);

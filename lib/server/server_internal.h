@@ -181,6 +181,13 @@ int srv_query_int(srv_req *r, const char *key, long long lo, long long hi, long 
 /* The readiness scope of ?scope=overall|system|domain&id=; -1 when bad
  * (400 answered). */
 int srv_readiness_scope(srv_req *r, const char **scope, const char **id);
+/* 1 when the authenticated principal is not a human (copilot, agent,
+ * service). */
+int srv_is_ai(srv_req *r);
+/* A governed read (wr_read_check) for an AI principal's request: 1 when
+ * allowed (always for people), else 0 with the error answered (403 with
+ * the explanation, 404, ...). */
+int srv_read_ok(srv_req *r, const char *what, const char *scope, const char *id);
 /* A request header (NULL if absent). */
 const char *srv_header(srv_req *r, const char *key);
 /* The authenticated actor, channel "http". */

@@ -157,6 +157,11 @@ int wr_change_get(wr_ctx *ctx, const char *id, json_t **out, wr_err *err)
 
 int wr_change_list(wr_ctx *ctx, const json_t *filter, json_t **out, wr_err *err)
 {
+    return wf_change_list(ctx, filter, NULL, NULL, out, err);
+}
+
+int wf_change_list(wr_ctx *ctx, const json_t *filter, wf_keep_fn keep, void *arg, json_t **out, wr_err *err)
+{
     const char *state = json_string_value(json_object_get(filter, "state"));
     const char *initiator = json_string_value(json_object_get(filter, "initiator"));
     const char *system = json_string_value(json_object_get(filter, "system"));
@@ -180,9 +185,11 @@ int wr_change_list(wr_ctx *ctx, const json_t *filter, json_t **out, wr_err *err)
     wr_stmt_bind_text(st, 2, initiator);
     wr_stmt_bind_text(st, 3, system);
     wr_stmt_bind_text(st, 4, approver);
-    /* for an inbox, filter after reading: eligibility is computed */
-    wr_stmt_bind_int(st, 5, approver ? 100000 : limit);
-    wr_stmt_bind_int(st, 6, approver ? 0 : offset);
+    /* for an inbox or a reader, filter after reading: eligibility and
+     * readability are computed */
+    int post = approver || keep;
+    wr_stmt_bind_int(st, 5, post ? 100000 : limit);
+    wr_stmt_bind_int(st, 6, post ? 0 : offset);
     json_t *ids = json_array();
     while ((rc = wr_stmt_step(st, err)) == 1)
         json_array_append_new(ids, json_string(wr_stmt_text(st, 0)));
@@ -202,13 +209,23 @@ int wr_change_list(wr_ctx *ctx, const json_t *filter, json_t **out, wr_err *err)
             json_decref(arr);
             return rc;
         }
-        if (approver) {
-            json_t *pending = json_object_get(json_object_get(c, "pending_stage"), "eligible_approvers");
-            size_t j;
-            json_t *e;
-            int mine = 0;
-            json_array_foreach(pending, j, e)
-                mine |= strcmp(json_string_value(e), approver) == 0;
+        if (post) {
+            int mine = 1;
+            if (approver) {
+                json_t *pending = json_object_get(json_object_get(c, "pending_stage"), "eligible_approvers");
+                size_t j;
+                json_t *e;
+                mine = 0;
+                json_array_foreach(pending, j, e)
+                    mine |= strcmp(json_string_value(e), approver) == 0;
+            }
+            if (mine && keep && (mine = keep(ctx, arg, c, err)) < 0) {
+                rc = mine;
+                json_decref(c);
+                json_decref(ids);
+                json_decref(arr);
+                return rc;
+            }
             if (!mine || skipped++ < offset || (json_int_t)json_array_size(arr) >= limit) {
                 json_decref(c);
                 continue;

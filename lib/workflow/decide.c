@@ -78,8 +78,7 @@ static void explain(wf_decision *d, const char *fmt, ...)
     json_array_append_new(d->explanation, json_string(buf));
 }
 
-static void deny(wf_decision *d, const char *fmt, ...) WR_PRINTF(2, 3);
-static void deny(wf_decision *d, const char *fmt, ...)
+void wf_deny(wf_decision *d, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -219,6 +218,19 @@ static json_t *system_parent(const char *system)
     return json_pack("[{s:s,s:s}]", "type", "System", "id", system);
 }
 
+/* The change as a Cedar entity (a child of its system). */
+static void add_change(ents *e, const json_t *change)
+{
+    const char *system = json_string_value(json_object_get(change, "system"));
+    json_t *initiator = json_object_get(change, "initiator");
+    ents_add(e, "Change", json_string_value(json_object_get(change, "id")),
+             json_pack("{s:o,s:O,s:O,s:O,s:O,s:O}", "system", ref("System", system), "initiator",
+                       json_object_get(initiator, "id"), "initiator_kind", json_object_get(initiator, "kind"),
+                       "mode", json_object_get(change, "mode"), "environment",
+                       json_object_get(change, "environment"), "state", json_object_get(change, "state")),
+             system_parent(system));
+}
+
 /* The resource an operation acts on, as a Cedar entity. */
 static int add_resource(wr_store *target, ents *e, const json_t *op, const char *system,
                         const char **rtype, const char **rid, wr_err *err)
@@ -289,9 +301,9 @@ static int ask(wr_ctx *ctx, const wr_entities *ents_c, const char *ptype, const 
             char ids[512] = "";
             for (size_t i = 0; i < resp.nreason; i++)
                 snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s", i ? ", " : "", resp.reason[i]);
-            deny(d, "%s::\"%s\" may not %s %s::\"%s\": forbidden by %s", ptype, pid, action, rtype, rid, ids);
+            wf_deny(d, "%s::\"%s\" may not %s %s::\"%s\": forbidden by %s", ptype, pid, action, rtype, rid, ids);
         } else {
-            deny(d, "%s::\"%s\" may not %s %s::\"%s\": no policy permits it", ptype, pid, action, rtype, rid);
+            wf_deny(d, "%s::\"%s\" may not %s %s::\"%s\": no policy permits it", ptype, pid, action, rtype, rid);
         }
         return 0;
     }
@@ -324,7 +336,7 @@ static int ask_with_intersection(wr_ctx *ctx, const wr_entities *ents_c, const j
         if (wf_principal_load(ctx, human, &hp, NULL) != WR_OK ||
             strcmp(json_string_value(json_object_get(hp, "status")), "active") != 0) {
             json_decref(hp);
-            deny(d, "copilot %s acts for %s, who is not an active principal", pid, human);
+            wf_deny(d, "copilot %s acts for %s, who is not an active principal", pid, human);
             return 0;
         }
         json_decref(hp);
@@ -397,7 +409,7 @@ int wf_eligible(wr_ctx *ctx, const char *role, const char *system, const json_t 
     return WR_OK;
 }
 
-static int in_str_array(const json_t *arr, const char *s)
+int wf_in_list(const json_t *arr, const char *s)
 {
     size_t i;
     json_t *v;
@@ -413,7 +425,7 @@ static void check_mandate(const json_t *principal, const json_t *mandate, const 
 {
     const char *pid = json_string_value(json_object_get(principal, "id"));
     if (!mandate) {
-        deny(d, "agent %s has no active mandate: an agent acts only within a mandate its owner gave it", pid);
+        wf_deny(d, "agent %s has no active mandate: an agent acts only within a mandate its owner gave it", pid);
         return;
     }
     const char *mid = json_string_value(json_object_get(mandate, "id"));
@@ -422,16 +434,16 @@ static void check_mandate(const json_t *principal, const json_t *mandate, const 
     if (wr_time_parse(json_string_value(json_object_get(mandate, "deadline")), &deadline) != WR_OK)
         deadline = 0;
     if (strcmp(state, "active") != 0)
-        deny(d, "mandate %s is %s", mid, state);
+        wf_deny(d, "mandate %s is %s", mid, state);
     else if (deadline <= wr_now())
-        deny(d, "mandate %s passed its deadline %s", mid, json_string_value(json_object_get(mandate, "deadline")));
-    else if (!in_str_array(json_object_get(mandate, "systems"), system))
-        deny(d, "outside mandate %s: system %s is not among the systems it covers", mid, system);
-    else if (!in_str_array(json_object_get(mandate, "actions"), opname))
-        deny(d, "outside mandate %s: action %s is not among the actions it allows", mid, opname);
+        wf_deny(d, "mandate %s passed its deadline %s", mid, json_string_value(json_object_get(mandate, "deadline")));
+    else if (!wf_in_list(json_object_get(mandate, "systems"), system))
+        wf_deny(d, "outside mandate %s: system %s is not among the systems it covers", mid, system);
+    else if (!wf_in_list(json_object_get(mandate, "actions"), opname))
+        wf_deny(d, "outside mandate %s: action %s is not among the actions it allows", mid, opname);
     else if (new_change && json_integer_value(json_object_get(mandate, "used")) >=
                                json_integer_value(json_object_get(mandate, "max_changes")))
-        deny(d, "mandate %s is used up: %lld of %lld changes", mid,
+        wf_deny(d, "mandate %s is used up: %lld of %lld changes", mid,
              (long long)json_integer_value(json_object_get(mandate, "used")),
              (long long)json_integer_value(json_object_get(mandate, "max_changes")));
 }
@@ -448,7 +460,7 @@ static int finish(wr_ctx *ctx, const json_t *principal, int mode, const char *sy
             if (d->ob.modes & m)
                 snprintf(granted + strlen(granted), sizeof granted - strlen(granted), "%s%s",
                          granted[0] ? ", " : "", wr_mode_name(m));
-        deny(d, "mode %s is not granted: the determining policies allow only %s", wr_mode_name(mode),
+        wf_deny(d, "mode %s is not granted: the determining policies allow only %s", wr_mode_name(mode),
              granted[0] ? granted : "no mode");
         return WR_OK;
     }
@@ -459,7 +471,7 @@ static int finish(wr_ctx *ctx, const json_t *principal, int mode, const char *sy
             char seen[32] = "unknown";
             if (json_is_number(v))
                 snprintf(seen, sizeof seen, "%g", json_number_value(v));
-            deny(d, "identity data readiness of %s is below the bar for AI execution: %s is %s, needs %s %ld "
+            wf_deny(d, "identity data readiness of %s is below the bar for AI execution: %s is %s, needs %s %ld "
                  "(below it AI may advise, draft and recommend only)", system, failed->metric, seen,
                  failed->at_least ? ">=" : "<=", failed->bound);
             return WR_OK;
@@ -477,7 +489,7 @@ static int finish(wr_ctx *ctx, const json_t *principal, int mode, const char *sy
         json_array_append_new(d->stages, json_pack("{s:s,s:i,s:O}", "role", s->role, "count", (int)need,
                                                    "eligible", eligible));
         if (json_array_size(eligible) == 0 || need > json_array_size(eligible))
-            deny(d, "approval stage '%s' needs %zu approver(s) but %zu eligible human(s) exist "
+            wf_deny(d, "approval stage '%s' needs %zu approver(s) but %zu eligible human(s) exist "
                  "(the initiator and the people accountable for it may not approve)",
                  s->role, need ? need : 1, json_array_size(eligible));
         json_decref(eligible);
@@ -595,6 +607,26 @@ out:
     return rc < 0 ? rc : WR_OK;
 }
 
+/* finish() for decisions that route no approvals (workflow actions,
+ * reads): they are allowed or denied, never staged. */
+static int finish_unrouted(wr_ctx *ctx, const json_t *principal, int mode, const char *system, wf_decision *d,
+                           wr_err *err)
+{
+    int rc = finish(ctx, principal, mode, system, d, 0, err);
+    d->ob.nstages = 0;
+    return rc;
+}
+
+/* Frees one decision's entities and context; returns rc as a status. */
+static int release(ents *e, wr_entities *ents_c, json_t *context, int rc)
+{
+    wr_entities_free(ents_c);
+    json_decref(e->list);
+    json_decref(e->seen);
+    json_decref(context);
+    return rc < 0 ? rc : WR_OK;
+}
+
 int wf_decide_change_action(wr_ctx *ctx, const json_t *principal, const char *action,
                             const json_t *change, wf_decision *d, wr_err *err)
 {
@@ -607,26 +639,93 @@ int wf_decide_change_action(wr_ctx *ctx, const json_t *principal, const char *ac
     add_principal(ctx, &e, principal);
     if ((rc = add_system(ctx, ctx->store, &e, system, d, err)))
         goto out;
-    json_t *initiator = json_object_get(change, "initiator");
-    ents_add(&e, "Change", id,
-             json_pack("{s:o,s:O,s:O,s:O,s:O,s:O}", "system", ref("System", system), "initiator",
-                       json_object_get(initiator, "id"), "initiator_kind", json_object_get(initiator, "kind"),
-                       "mode", json_object_get(change, "mode"), "environment",
-                       json_object_get(change, "environment"), "state", json_object_get(change, "state")),
-             system_parent(system));
+    add_change(&e, change);
     context = json_pack("{s:s,s:s,s:s}", "system", system, "domain", d->domain, "environment",
                         json_string_value(json_object_get(change, "environment")));
     if ((rc = wr_entities_from_json(e.list, NULL, &ents_c, err)))
         goto out;
     if ((rc = ask_with_intersection(ctx, ents_c, principal, action, "Change", id, context, d, err)) < 0)
         goto out;
-    rc = finish(ctx, principal, 0, system, d, 0, err);
-    /* workflow actions carry no approval stages of their own */
-    d->ob.nstages = 0;
+    rc = finish_unrouted(ctx, principal, 0, system, d, err);
 out:
-    wr_entities_free(ents_c);
-    json_decref(e.list);
-    json_decref(e.seen);
-    json_decref(context);
-    return rc < 0 ? rc : WR_OK;
+    return release(&e, ents_c, context, rc);
+}
+
+int wf_decide_read(wr_ctx *ctx, const json_t *principal, const char *channel, const char *what,
+                   const char *scope, const char *id, const json_t *change, const json_t *mandate,
+                   wf_decision *d, wr_err *err)
+{
+    ents e = {json_array(), json_object()};
+    json_t *context = NULL, *systems = NULL;
+    wr_entities *ents_c = NULL;
+    const char *rtype = "Warrant", *rid = what, *env = "production";
+    int rc = WR_OK;
+    add_principal(ctx, &e, principal);
+    if (change) {
+        rtype = "Change";
+        rid = json_string_value(json_object_get(change, "id"));
+        env = json_string_value(json_object_get(change, "environment"));
+        rc = add_system(ctx, ctx->store, &e, json_string_value(json_object_get(change, "system")), d, err);
+        add_change(&e, change);
+    } else if (strcmp(scope, "system") == 0) {
+        rtype = "System";
+        rid = id;
+        rc = add_system(ctx, ctx->store, &e, id, d, err);
+    } else {
+        /* a domain, or every system (Warrant::"<what>"): reading it reads
+         * each of its systems, so each must be readable too */
+        int domain = strcmp(scope, "domain") == 0;
+        rtype = domain ? "Domain" : "Warrant";
+        rid = domain ? id : what;
+        ents_add(&e, rtype, rid, NULL, NULL);
+        if ((rc = wr_inventory_system_list(ctx->store, domain ? id : NULL, &systems, err)))
+            goto out;
+        size_t i;
+        json_t *sys;
+        json_array_foreach(systems, i, sys)
+            if ((rc = add_system(ctx, ctx->store, &e, json_string_value(sys), d, err)))
+                goto out;
+        d->system[0] = '\0';
+        snprintf(d->domain, sizeof d->domain, "%s", domain ? id : "");
+    }
+    if (rc)
+        goto out;
+    context = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "mode", "advise", "environment", env ? env : "production",
+                        "read", what, "scope", change ? "change" : scope, "initiator_kind",
+                        json_string_value(json_object_get(principal, "kind")), "channel", channel ? channel : "cli");
+    if (d->system[0])
+        json_object_set_new(context, "system", json_string(d->system));
+    if (d->domain[0])
+        json_object_set_new(context, "domain", json_string(d->domain));
+    if (mandate)
+        json_object_set_new(context, "mandate",
+                            json_pack("{s:O,s:O,s:O}", "id", json_object_get(mandate, "id"), "max_changes",
+                                      json_object_get(mandate, "max_changes"), "used",
+                                      json_object_get(mandate, "used")));
+    if ((rc = wr_entities_from_json(e.list, NULL, &ents_c, err)))
+        goto out;
+    if ((rc = ask_with_intersection(ctx, ents_c, principal, "read", rtype, rid, context, d, err)) < 0)
+        goto out;
+    size_t i;
+    json_t *sys;
+    json_array_foreach(systems, i, sys) {
+        if (d->outcome == WF_DENY)
+            break;
+        const char *sid = json_string_value(sys);
+        json_t *sctx = json_deep_copy(context), *rec = NULL;
+        json_object_set_new(sctx, "system", json_string(sid));
+        if (wr_inventory_system_get(ctx->store, sid, &rec, NULL) == WR_OK)
+            json_object_set_new(sctx, "domain", json_string(str_or(rec, "domain", "")));
+        json_decref(rec);
+        rc = ask_with_intersection(ctx, ents_c, principal, "read", "System", sid, sctx, d, err);
+        json_decref(sctx);
+        if (rc < 0)
+            goto out;
+        if (rc == 0)
+            explain(d, "reading %s reads system %s too: read the systems one by one", rid, sid);
+    }
+    rc = finish_unrouted(ctx, principal, WR_MODE_ADVISE, d->system, d, err);
+out:
+    json_decref(systems);
+    return release(&e, ents_c, context, rc);
 }

@@ -64,6 +64,19 @@ json_t *wf_decision_json(const wf_decision *d);
 int wf_decide_ops(wr_ctx *ctx, const json_t *principal, const char *channel, int mode,
                   const char *environment, const json_t *ops, const json_t *mandate,
                   int new_change, wf_decision *d, wr_err *err);
+/* Records a denial sentence and turns the outcome into a deny. */
+void wf_deny(wf_decision *d, const char *fmt, ...) WR_PRINTF(2, 3);
+/* 1 when the string array arr holds s or "*" (mandate systems, actions). */
+int wf_in_list(const json_t *arr, const char *s);
+/* Asks Cedar whether principal may Action::"read" (mode advise, with the
+ * copilot intersection) what ("inventory", "readiness", "change"): the
+ * change when change is non-NULL, else System::"id" (scope "system"),
+ * Domain::"id" ("domain") or Warrant::"<what>" ("overall"); a domain or
+ * everything is readable only when each of its systems is too.  mandate (may
+ * be NULL) becomes context.mandate.  Mandate bounds are read.c's. */
+int wf_decide_read(wr_ctx *ctx, const json_t *principal, const char *channel, const char *what,
+                   const char *scope, const char *id, const json_t *change, const json_t *mandate,
+                   wf_decision *d, wr_err *err);
 /* Decides a workflow action (approve, reject, validate, close) on a change. */
 int wf_decide_change_action(wr_ctx *ctx, const json_t *principal, const char *action,
                             const json_t *change, wf_decision *d, wr_err *err);
@@ -84,6 +97,10 @@ int wf_inputs_digest(const json_t *inputs, json_t **out, wr_err *err);
 
 /* ---- change.c ---- */
 int wf_change_load(wr_ctx *ctx, const char *id, json_t **out, wr_err *err);
+/* wr_change_list keeping only the changes keep (may be NULL) returns 1
+ * for (0: drop, <0: fail); limit and offset count kept changes. */
+typedef int (*wf_keep_fn)(wr_ctx *ctx, void *arg, const json_t *change, wr_err *err);
+int wf_change_list(wr_ctx *ctx, const json_t *filter, wf_keep_fn keep, void *arg, json_t **out, wr_err *err);
 int wf_change_set_state(wr_ctx *ctx, const char *id, const char *state, wr_err *err);
 wr_store *wf_target(wr_ctx *ctx, const char *environment, wr_err *err);
 /* Creates a change (or records advice/a draft) inside the caller's

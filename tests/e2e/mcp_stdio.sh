@@ -8,19 +8,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
 setup_org
 site_forbid_ivy_grant
-CLIENT="$(dirname "$0")/lib/mcp_client.py"
-# mcp WHO [ARGS...] < SCRIPT — one session; responses in $R
-# (every session must end with exit status 0: no crash, no sanitizer report)
-BAD_EXITS=0
-mcp() {
-  local who=$1; shift
-  R=$(python3 "$CLIENT" -- "$WARRANT" mcp --as "$who" "$@" 2>>"$T/mcp.stderr")
-  [ "$(printf '%s\n' "$R" | tail -1)" == '{"_exit": 0}' ] || BAD_EXITS=$((BAD_EXITS+1))
-}
-# r ID [FILTER] — the response with that id (jq -c), optionally filtered
-r() { printf '%s\n' "$R" | jq -c "select(.id==$1) | ${2:-.}"; }
-rr() { printf '%s\n' "$R" | jq -r "select(.id==$1) | ${2:-.}"; }
-call() { printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"%s","arguments":%s}}\n' "$1" "$2" "$3"; }
+source "$(dirname "$0")/lib/mcp_stdio.sh"
 
 w --json mandate create --as ethan --agent bot --purpose "remove orphans" --system payroll \
   --action disable --action revoke --max-changes 4 --duration 7d --evidence ticket >"$T/m.json"
@@ -196,7 +184,7 @@ $(call 3 readiness '{"scope":"system","id":"payroll"}')
 $(call 4 readiness '{"scope":"system"}')
 $(call 5 search_inventory '{"kind":"accounts","system":"payroll","limit":5}')
 $(call 6 search_inventory '{"kind":"accounts","system":"payroll","limit":5,"offset":15}')
-$(call 7 search_inventory '{"kind":"grants","identity":"ivy"}')
+$(call 7 search_inventory '{"kind":"grants","identity":"ivy","system":"payroll"}')
 $(call 8 check_access '{"operations":[{"op":"disable","account":"payroll:orphan1"}],"mode":"recommend"}')
 $(call 9 check_access '{"operations":[{"op":"disable","account":"github:ivy"}],"mode":"recommend"}')
 $(call 10 check_access '{"operations":[{"op":"disable","account":"payroll:nobody"}]}')
@@ -211,13 +199,15 @@ expect_eq "active mandate" "$(rr 1 '.result.structuredContent.mandates[0].id')" 
 expect_eq "mandate actions probed" "$(rr 1 '[.result.structuredContent.may[].action] | sort | join(",")')" "disable,revoke"
 expect_eq "modes per action" "$(rr 1 '.result.structuredContent.may[] | select(.action=="disable") | .modes.recommend')" approval_required
 expect_eq "whoami ok" "$(r 1 .result.isError)" false
-expect_eq "overall readiness" "$(rr 2 '.result.structuredContent.metrics | type')" object
+# reads are governed: an agent reads its mandate's systems only (mcp_reads.sh)
+expect_eq "overall readiness: not for an agent" "$(rr 2 .result.structuredContent.error.status)" EDENIED
+expect_contains "overall readiness: why" "$(rr 2 '.result.structuredContent.why[0]')" "only system by system"
 expect_eq "system readiness" "$(rr 3 .result.structuredContent.id)" payroll
 expect_eq "system scope needs an id" "$(r 4 .result.isError)" true
 expect_eq "page of 5" "$(rr 5 '.result.structuredContent.items | length')" 5
 expect_eq "next offset" "$(rr 5 .result.structuredContent.next_offset)" 5
 expect_eq "last page" "$(rr 6 '.result.structuredContent | [.total - 15 == (.items|length), has("next_offset")]' | tr -d ' \n')" '[true,false]'
-expect_eq "ivy's grants" "$(rr 7 '.result.structuredContent.total')" 2
+expect_eq "ivy's payroll grants" "$(rr 7 '.result.structuredContent.total')" 1
 expect_eq "check: approval needed is isError" "$(r 8 .result.isError)" true
 expect_eq "check: decision" "$(rr 8 .result.structuredContent.decision)" approval_required
 expect_eq "check: who must approve" "$(rr 8 '[.result.structuredContent.who_must_approve[] | .role + "=" + (.eligible_approvers|join("+"))] | join(",")')" \

@@ -1,8 +1,8 @@
 /*
  * test_workflow.c — the governance spine through the library API: data
  * directory lifecycle, principal validation, the decision record, the
- * append-only approval history, racing threads, and lineage that refuses
- * a tampered log.
+ * append-only approval history, racing threads, lineage that refuses a
+ * tampered log, and governed reads.
  */
 #include "check.h"
 #include "warrant.h"
@@ -251,5 +251,123 @@ TEST(test_lineage_refuses_a_tampered_log)
     wr_ctx_close(ctx);
 }
 
+/* wr_read_check as actor; the message of a failure lands in msg. */
+static int can_read(wr_ctx *ctx, const char *who, const char *what, const char *scope, const char *id,
+                    char *msg, size_t len)
+{
+    wr_actor a = {who, "test"};
+    wr_err e = {0};
+    json_t *d = NULL;
+    int rc = wr_read_check(ctx, &a, what, scope, id, &d, &e);
+    snprintf(msg, len, "%s", rc ? e.msg : "");
+    if (rc == WR_OK) {
+        CHECK_EQ_STR(json_string_value(json_object_get(d, "outcome")), "allow");
+        CHECK_EQ_STR(json_string_value(json_object_get(d, "read")), what);
+    }
+    json_decref(d);
+    return rc;
+}
+
+TEST(test_governed_reads)
+{
+    wr_ctx *ctx = setup("wf-reads");
+    add(ctx, "{\"id\":\"ivy\",\"kind\":\"human\"}");
+    add(ctx, "{\"id\":\"cop-ivy\",\"kind\":\"copilot\",\"on_behalf_of\":\"ivy\"}");
+    int rc;
+    json_t *pay = propose(ctx, "hank", "[{\"op\":\"revoke\",\"account\":\"payroll:ghost\","
+                                        "\"entitlement\":\"payroll:approver\"}]", &rc);
+    CHECK_OK(rc);
+    json_t *gh = propose(ctx, "hank", "[{\"op\":\"disable\",\"account\":\"github:ivy\"}]", &rc);
+    CHECK_OK(rc);
+    const char *pay_id = json_string_value(json_object_get(pay, "id"));
+    const char *gh_id = json_string_value(json_object_get(gh, "id"));
+    uint64_t log0 = wr_ledger_size(wr_ctx_ledger(ctx));
+    char msg[1024];
+
+    /* people read everything under the default policy */
+    CHECK_OK(can_read(ctx, "hank", "inventory", NULL, NULL, msg, sizeof msg));
+    CHECK_OK(can_read(ctx, "hank", "readiness", "domain", "finance", msg, sizeof msg));
+    CHECK_OK(can_read(ctx, "hank", "change", NULL, gh_id, msg, sizeof msg));
+    wr_actor hank = {"hank", "test"};
+    wr_err e = {0};
+    json_t *d = NULL;
+    CHECK_OK(wr_read_check(ctx, &hank, "inventory", "system", "payroll", &d, &e));
+    CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(d, "policies"), 0)), "humans-read");
+    CHECK_EQ_STR(json_string_value(json_object_get(d, "system")), "payroll");
+    json_decref(d);
+
+    /* an agent without a mandate reads nothing */
+    CHECK_EQ_INT(can_read(ctx, "bot", "inventory", "system", "payroll", msg, sizeof msg), WR_EDENIED);
+    CHECK(strstr(msg, "has no active mandate") != NULL);
+    CHECK_EQ_INT(can_read(ctx, "bot", "change", NULL, pay_id, msg, sizeof msg), WR_EDENIED);
+
+    /* with a mandate for payroll: payroll and its changes, nothing else */
+    json_t *spec = json_pack("{s:s,s:s,s:[s],s:[s],s:i,s:s}", "agent", "bot", "purpose", "orphans", "systems",
+                             "payroll", "actions", "revoke", "max_changes", 2, "duration", "1d"), *m = NULL;
+    wr_actor ethan = {"ethan", "test"};
+    CHECK_OK(wr_mandate_create(ctx, &ethan, spec, &m, &e));
+    json_decref(spec);
+    uint64_t log1 = wr_ledger_size(wr_ctx_ledger(ctx));
+    CHECK_OK(can_read(ctx, "bot", "inventory", "system", "payroll", msg, sizeof msg));
+    CHECK_OK(can_read(ctx, "bot", "readiness", NULL, "payroll", msg, sizeof msg));
+    CHECK_OK(can_read(ctx, "bot", "change", NULL, pay_id, msg, sizeof msg));
+    CHECK_EQ_INT(can_read(ctx, "bot", "inventory", "system", "github", msg, sizeof msg), WR_EDENIED);
+    CHECK(strstr(msg, "system github is not among the systems they cover") != NULL);
+    CHECK(strstr(msg, json_string_value(json_object_get(m, "id"))) != NULL);
+    CHECK_EQ_INT(can_read(ctx, "bot", "inventory", "overall", NULL, msg, sizeof msg), WR_EDENIED);
+    CHECK(strstr(msg, "name a system") != NULL);
+    CHECK_EQ_INT(can_read(ctx, "bot", "readiness", "domain", "finance", msg, sizeof msg), WR_EDENIED);
+    CHECK_EQ_INT(can_read(ctx, "bot", "change", NULL, gh_id, msg, sizeof msg), WR_EDENIED);
+    CHECK(strstr(msg, "initiated by hank on system github") != NULL);
+    /* listing filters instead of failing */
+    wr_actor bot = {"bot", "test"};
+    json_t *list = NULL, *filter = json_object();
+    CHECK_OK(wr_change_list_readable(ctx, &bot, filter, &list, &e));
+    CHECK_EQ_INT(json_array_size(list), 1);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(list, 0), "id")), pay_id);
+    json_decref(list);
+    CHECK_OK(wr_change_list_readable(ctx, &hank, filter, &list, &e));
+    CHECK_EQ_INT(json_array_size(list), 2);
+    json_decref(list);
+    json_decref(filter);
+
+    /* bad input and unknown objects */
+    CHECK_EQ_INT(can_read(ctx, "hank", "secrets", NULL, NULL, msg, sizeof msg), WR_EINVAL);
+    CHECK_EQ_INT(can_read(ctx, "hank", "readiness", "system", NULL, msg, sizeof msg), WR_EINVAL);
+    CHECK_EQ_INT(can_read(ctx, "hank", "readiness", "galaxy", "x", msg, sizeof msg), WR_EINVAL);
+    CHECK_EQ_INT(can_read(ctx, "hank", "change", NULL, "chg_nope", msg, sizeof msg), WR_ENOTFOUND);
+    CHECK_EQ_INT(can_read(ctx, "cop", "inventory", "system", "nosuch", msg, sizeof msg), WR_ENOTFOUND);
+    CHECK_EQ_INT(can_read(ctx, "nobody", "inventory", NULL, NULL, msg, sizeof msg), WR_ENOTFOUND);
+
+    /* a site rule: ivy may not read payroll, so neither may her copilot,
+     * nor anything that includes payroll */
+    wr_ctx_close(ctx);
+    char site[4400];
+    snprintf(site, sizeof site, "%s/policies/zz-site.cedar", datadir);
+    static const char rule[] = "@id(\"ivy-never-reads-payroll\")\n"
+                               "forbid (principal == Human::\"ivy\", action == Action::\"read\", "
+                               "resource in System::\"payroll\");\n";
+    CHECK_OK(wr_file_write_atomic(site, rule, strlen(rule), 0600, &e));
+    CHECK_OK(wr_ctx_open(datadir, 0, &ctx, &e));
+    CHECK_EQ_INT(can_read(ctx, "cop-ivy", "inventory", "system", "payroll", msg, sizeof msg), WR_EDENIED);
+    CHECK(strstr(msg, "ivy-never-reads-payroll") != NULL);
+    CHECK(strstr(msg, "never exceeds its human") != NULL);
+    CHECK_EQ_INT(can_read(ctx, "cop-ivy", "change", NULL, pay_id, msg, sizeof msg), WR_EDENIED);
+    CHECK_EQ_INT(can_read(ctx, "cop-ivy", "readiness", "overall", NULL, msg, sizeof msg), WR_EDENIED);
+    CHECK(strstr(msg, "reads system payroll too") != NULL);
+    CHECK_OK(can_read(ctx, "cop-ivy", "inventory", "system", "github", msg, sizeof msg));
+    CHECK_OK(can_read(ctx, "cop-ivy", "change", NULL, gh_id, msg, sizeof msg));
+    CHECK_OK(can_read(ctx, "cop", "inventory", "system", "payroll", msg, sizeof msg));
+    CHECK_EQ_INT(can_read(ctx, "ivy", "inventory", "system", "payroll", msg, sizeof msg), WR_EDENIED);
+    /* reads log nothing, allowed or denied */
+    CHECK(wr_ledger_size(wr_ctx_ledger(ctx)) == log1);
+    CHECK(log1 == log0 + 1);   /* the mandate */
+    json_decref(m);
+    json_decref(pay);
+    json_decref(gh);
+    wr_ctx_close(ctx);
+}
+
 RUN_TESTS(T(test_data_directory_lifecycle), T(test_principal_rules), T(test_decision_record),
-          T(test_approval_history_is_append_only), T(test_racing_executors), T(test_lineage_refuses_a_tampered_log))
+          T(test_approval_history_is_append_only), T(test_racing_executors), T(test_lineage_refuses_a_tampered_log),
+          T(test_governed_reads))

@@ -35,3 +35,12 @@ site_forbid_ivy_grant() {
 forbid (principal == Human::"ivy", action == Action::"grant", resource);
 CEDAR
 }
+# site_forbid_ivy_read_payroll — a site rule for the governed-read tests:
+# ivy may not read payroll (its inventory, readiness, changes), so her
+# copilot may not either.
+site_forbid_ivy_read_payroll() {
+  cat > "$WARRANT_DATA/policies/zz-site-read.cedar" <<'CEDAR'
+@id("ivy-never-reads-payroll")
+forbid (principal == Human::"ivy", action == Action::"read", resource in System::"payroll");
+CEDAR
+}
