@@ -196,6 +196,7 @@ struct inv_import {
      * the row count and the file's SHA-256 (README-inventory.md). */
     signed char bulk[K_COUNT];
     uint64_t bulk_rows[K_COUNT];
+    int64_t last_rid[K_COUNT];   /* bulk: the highest rid given out */
     /* Statements prepared once per file: the store's cache hashes the SQL
      * text on every prepare, which shows at a million rows. */
     wr_stmt *stmts[8 + 4 * K_COUNT];
@@ -275,9 +276,15 @@ static int build_sql(inv_import *im, int k)
         rc = wr_buf_printf(&b, "INSERT INTO %s(%s) VALUES(%s)%s", ks->table, ins.data, vals.data,
                            ks->nkey == 1 ? " RETURNING rid" : "");
         q->insert = wr_buf_steal(&b);
-        /* bulk mode: the key's uniqueness is the database's to check */
-        rc = rc ? rc : wr_buf_printf(&b, "INSERT OR IGNORE INTO %s(%s) VALUES(%s)%s", ks->table,
-                                     ins.data, vals.data, ks->nkey == 1 ? " RETURNING rid" : "");
+        /* bulk mode: the key's uniqueness is the database's to check, and
+         * the importer numbers the rids itself — RETURNING would make
+         * SQLite build a result table and a statement journal per row */
+        if (ks->nkey == 1)
+            rc = rc ? rc : wr_buf_printf(&b, "INSERT OR IGNORE INTO %s(%s, rid) VALUES(%s,?%d)",
+                                         ks->table, ins.data, vals.data, ks->ncols + 1);
+        else
+            rc = rc ? rc : wr_buf_printf(&b, "INSERT OR IGNORE INTO %s(%s) VALUES(%s)", ks->table,
+                                         ins.data, vals.data);
         q->insert_new = wr_buf_steal(&b);
         rc = rc ? rc : wr_buf_printf(&b, "UPDATE %s SET %s%s", ks->table, upd.data, where);
         q->update = wr_buf_steal(&b);
@@ -471,6 +478,7 @@ static int decide_bulk(inv_import *im, int kind, wr_err *err)
     if (rc)
         return rc;
     im->bulk[kind] = empty ? 1 : 0;
+    im->last_rid[kind] = 0;  /* empty: rids start at 1, as SQLite's would */
     return WR_OK;
 }
 
@@ -695,19 +703,24 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
                 v[c].s = ks->cols[c].deflt;
             }
         }
-        if ((rc = prep(im, ST_KIND + 4 * row->kind + (fast ? 3 : 1),
-                        fast ? im->sql[row->kind].insert_new : im->sql[row->kind].insert, &st, err)))
+        int bulk = im->bulk[row->kind] == 1;
+        if ((rc = prep(im, ST_KIND + 4 * row->kind + (bulk ? 3 : 1),
+                        bulk ? im->sql[row->kind].insert_new : im->sql[row->kind].insert, &st, err)))
             return rc;
         bind_vals(st, ks, v);
+        if (bulk && ks->nkey == 1)
+            wr_stmt_bind_int(st, ks->ncols + 1, im->last_rid[row->kind] + 1);
         rc = wr_stmt_step(st, err);
-        int64_t new_rid = rc == 1 ? wr_stmt_int(st, 0) : 0;
+        int64_t new_rid = !bulk && rc == 1 ? wr_stmt_int(st, 0) : 0;
         wr_stmt_done(st);
         if (rc < 0)
             return wr_fail_wrap(err, "%s", where);
-        if (fast && (ks->nkey == 1 ? rc == 0 : wr_store_changes(im->s) == 0)) {
+        if (bulk && wr_store_changes(im->s) == 0) {
             reject_duplicate(im, ks, v, where);
             return WR_OK;
         }
+        if (bulk && ks->nkey == 1)
+            new_rid = ++im->last_rid[row->kind];
         if (new_rid)
             ref_added(im, row->kind, v[0].s, new_rid,
                       row->kind == K_SYSTEMS ? new_rid : v[1].i);
