@@ -31,7 +31,7 @@ echo "== import ($rows rows, one transaction per file; one process per file, in 
 for f in identities systems entitlements accounts grants credentials roles; do
     /usr/bin/time -f "$f %e %U %S %M" $W --data "$out/data" import "$out/gen/$f.csv" 2>> "$out/import.times" >/dev/null
     n=$(($(wc -l < "$out/gen/$f.csv") - 1))
-    tail -1 "$out/import.times" | awk -v n="$n" '{printf "   %-13s %9d rows %7.2f s wall %7.2f s CPU  %9s rows/s  %5.2f us CPU/row  peak %d KiB\n", $1, n, $2, $3+$4, $2 >= 0.1 ? sprintf("%.0f", n/$2) : "-", ($3+$4)*1e6/n, $5}'
+    tail -1 "$out/import.times" | awk -v n="$n" '{printf "   %-13s %9d rows %7.2f s wall %7.2f s CPU  %9s rows/s  %5.2f us CPU/row  peak %d KiB\n", $1, n, $2, $3+$4, ($2 >= 0.1 ? sprintf("%.0f", n / $2) : "-"), ($3+$4)*1e6/n, $5}'
 done
 secs=$(awk '{t += $2} END {printf "%.2f", t}' "$out/import.times")
 cpu=$(awk '{t += $3 + $4} END {printf "%.1f", t}' "$out/import.times")
