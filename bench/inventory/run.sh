@@ -26,13 +26,17 @@ echo "== generate $N identities"
 wc -l "$out"/gen/*.csv | sed 's/^/   /'
 rows=$(cat "$out"/gen/*.csv | wc -l)
 rows=$((rows - 7))
-echo "== import ($rows rows, one transaction per file)"
-/usr/bin/time -v $W --data "$out/data" import "$out"/gen/*.csv 2> "$out/import.time"
-elapsed=$(grep 'Elapsed (wall clock)' "$out/import.time" | awk '{print $NF}')
-peak=$(grep 'Maximum resident set size' "$out/import.time" | awk '{print $NF}')
-secs=$(echo "$elapsed" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-cpu=$(awk -F': ' '/User time|System time/ {t += $2} END {printf "%.1f", t}' "$out/import.time")
-echo "import: $elapsed wall, $(awk -v r="$rows" -v s="$secs" 'BEGIN{printf "%.0f", r/s}') rows/s, CPU $cpu s ($(awk -v r="$rows" -v s="$cpu" 'BEGIN{printf "%.0f", r/s}') rows per CPU second), peak RSS $peak KiB"
+echo "== import ($rows rows, one transaction per file; one process per file, in dependency order)"
+: > "$out/import.times"
+for f in identities systems entitlements accounts grants credentials roles; do
+    /usr/bin/time -f "$f %e %U %S %M" $W --data "$out/data" import "$out/gen/$f.csv" 2>> "$out/import.times" >/dev/null
+    n=$(($(wc -l < "$out/gen/$f.csv") - 1))
+    tail -1 "$out/import.times" | awk -v n="$n" '{printf "   %-13s %9d rows %7.2f s wall %7.2f s CPU  %9s rows/s  %5.2f us CPU/row  peak %d KiB\n", $1, n, $2, $3+$4, ($2 >= 0.1 ? sprintf("%.0f", n / $2) : "-"), ($3+$4)*1e6/n, $5}'
+done
+secs=$(awk '{t += $2} END {printf "%.2f", t}' "$out/import.times")
+cpu=$(awk '{t += $3 + $4} END {printf "%.1f", t}' "$out/import.times")
+peak=$(awk '$5 > m {m = $5} END {print m}' "$out/import.times")
+echo "import: $secs s wall, $(awk -v r="$rows" -v s="$secs" 'BEGIN{printf "%.0f", r/s}') rows/s, CPU $cpu s ($(awk -v r="$rows" -v s="$cpu" 'BEGIN{printf "%.0f", r/s}') rows per CPU second), peak RSS $peak KiB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   database: $(du -sh "$out/data/warrant.db" | cut -f1)"
 echo "== re-import (nothing changes)"
 /usr/bin/time -f "re-import: %e s (CPU %U+%S s), peak %M KiB" $W --data "$out/data" import "$out"/gen/grants.csv

@@ -40,6 +40,8 @@ typedef struct colspec {
     const char *deflt;  /* value on insert when absent or empty */
 } colspec;
 
+/* The enum lists are the schema's CHECK lists (inventory_schema.c): a
+ * first load turns SQLite's CHECKs off and relies on these. */
 typedef struct kindspec {
     const char *name, *table, *event_kind;
     int nkey, ncols;
@@ -196,6 +198,12 @@ struct inv_import {
      * the row count and the file's SHA-256 (README-inventory.md). */
     signed char bulk[K_COUNT];
     uint64_t bulk_rows[K_COUNT];
+    int64_t last_rid[K_COUNT];   /* bulk: the highest rid given out */
+    /* File imports set the secondary indexes of a bulk-loaded table aside
+     * and build them again before commit (bulkidx.c); the streaming
+     * importer does not. */
+    int bulk_indexes;
+    char *idx_saved[K_COUNT];
     /* Statements prepared once per file: the store's cache hashes the SQL
      * text on every prepare, which shows at a million rows. */
     wr_stmt *stmts[8 + 4 * K_COUNT];
@@ -275,9 +283,15 @@ static int build_sql(inv_import *im, int k)
         rc = wr_buf_printf(&b, "INSERT INTO %s(%s) VALUES(%s)%s", ks->table, ins.data, vals.data,
                            ks->nkey == 1 ? " RETURNING rid" : "");
         q->insert = wr_buf_steal(&b);
-        /* bulk mode: the key's uniqueness is the database's to check */
-        rc = rc ? rc : wr_buf_printf(&b, "INSERT OR IGNORE INTO %s(%s) VALUES(%s)%s", ks->table,
-                                     ins.data, vals.data, ks->nkey == 1 ? " RETURNING rid" : "");
+        /* bulk mode: the key's uniqueness is the database's to check, and
+         * the importer numbers the rids itself — RETURNING would make
+         * SQLite build a result table and a statement journal per row */
+        if (ks->nkey == 1)
+            rc = rc ? rc : wr_buf_printf(&b, "INSERT OR IGNORE INTO %s(%s, rid) VALUES(%s,?%d)",
+                                         ks->table, ins.data, vals.data, ks->ncols + 1);
+        else
+            rc = rc ? rc : wr_buf_printf(&b, "INSERT OR IGNORE INTO %s(%s) VALUES(%s)", ks->table,
+                                         ins.data, vals.data);
         q->insert_new = wr_buf_steal(&b);
         rc = rc ? rc : wr_buf_printf(&b, "UPDATE %s SET %s%s", ks->table, upd.data, where);
         q->update = wr_buf_steal(&b);
@@ -461,16 +475,27 @@ static void reject_duplicate(inv_import *im, const kindspec *ks, const val *v, c
         inv_import_reject(im, where, "duplicate id '%s' in this file", v[0].s);
 }
 
-/* Is kind's table empty?  Then this file's rows of that kind are all new. */
-static int decide_bulk(inv_import *im, int kind, wr_err *err)
+static int table_empty(inv_import *im, int kind, int64_t *empty, wr_err *err)
 {
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT NOT EXISTS(SELECT 1 FROM %s)", kinds[kind].table);
+    return inv_query_ints(im->s, sql, NULL, empty, NULL, err);
+}
+
+/* Is kind's table empty?  Then this file's rows of that kind are all new. */
+static int decide_bulk(inv_import *im, int kind, wr_err *err)
+{
     int64_t empty = 0;
-    int rc = inv_query_ints(im->s, sql, NULL, &empty, NULL, err);
+    int rc = table_empty(im, kind, &empty, err);
     if (rc)
         return rc;
     im->bulk[kind] = empty ? 1 : 0;
+    im->last_rid[kind] = 0;  /* empty: rids start at 1, as SQLite's would */
+    /* grants keep theirs: their file comes in account order, so the
+     * entitlement index grows at its end per entitlement, and sorting ten
+     * million entries afterwards costs more than it saves (measured) */
+    if (empty && im->bulk_indexes && kind != K_GRANTS)
+        return inv_bulkidx_drop(im->s, kinds[kind].table, &im->idx_saved[kind], err);
     return WR_OK;
 }
 
@@ -480,6 +505,8 @@ static int bulk_done(inv_import *im, const char *name, const char *data, size_t 
 {
     char digest[72] = "";
     int rc = WR_OK;
+    for (int k = 0; k < K_COUNT && rc == WR_OK; k++)
+        rc = inv_bulkidx_restore(im->s, &im->idx_saved[k], err);
     for (int k = 0; k < K_COUNT && rc == WR_OK; k++) {
         if (!im->bulk_rows[k])
             continue;
@@ -695,19 +722,24 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
                 v[c].s = ks->cols[c].deflt;
             }
         }
-        if ((rc = prep(im, ST_KIND + 4 * row->kind + (fast ? 3 : 1),
-                        fast ? im->sql[row->kind].insert_new : im->sql[row->kind].insert, &st, err)))
+        int bulk = im->bulk[row->kind] == 1;
+        if ((rc = prep(im, ST_KIND + 4 * row->kind + (bulk ? 3 : 1),
+                        bulk ? im->sql[row->kind].insert_new : im->sql[row->kind].insert, &st, err)))
             return rc;
         bind_vals(st, ks, v);
+        if (bulk && ks->nkey == 1)
+            wr_stmt_bind_int(st, ks->ncols + 1, im->last_rid[row->kind] + 1);
         rc = wr_stmt_step(st, err);
-        int64_t new_rid = rc == 1 ? wr_stmt_int(st, 0) : 0;
+        int64_t new_rid = !bulk && rc == 1 ? wr_stmt_int(st, 0) : 0;
         wr_stmt_done(st);
         if (rc < 0)
             return wr_fail_wrap(err, "%s", where);
-        if (fast && (ks->nkey == 1 ? rc == 0 : wr_store_changes(im->s) == 0)) {
+        if (bulk && wr_store_changes(im->s) == 0) {
             reject_duplicate(im, ks, v, where);
             return WR_OK;
         }
+        if (bulk && ks->nkey == 1)
+            new_rid = ++im->last_rid[row->kind];
         if (new_rid)
             ref_added(im, row->kind, v[0].s, new_rid,
                       row->kind == K_SYSTEMS ? new_rid : v[1].i);
@@ -1020,6 +1052,7 @@ static void importer_free(inv_import *im)
         free(im->sql[k].insert);
         free(im->sql[k].update);
         free(im->sql[k].insert_new);
+        free(im->idx_saved[k]);
         inv_set_free(&im->seen[k]);
     }
     inv_set_free(&im->touched_sys);
@@ -1027,6 +1060,45 @@ static void importer_free(inv_import *im)
     refs_free(im);
     inv_delta_free(&im->delta);
     wr_buf_free(&im->ev);
+}
+
+/* A first load into an empty table needs no foreign-key checks from
+ * SQLite: every reference is resolved by the importer, inside the same
+ * write transaction, to a row that exists (a row whose reference does not
+ * resolve is rejected before any insert), and a load that is not a full
+ * snapshot deletes nothing, so no ON DELETE action is due.  The checks
+ * (two parent lookups and a statement journal per grant) are a fifth of
+ * the insert's cost.  Likewise the CHECK constraints, which repeat the
+ * importer's own validation (kindspec: the same enum lists, a JSON object
+ * for connector_config): SQLite evaluates `x IN ('a','b','c')` by building
+ * a temporary B-tree per statement run — a third of an identity insert.
+ * PRAGMA foreign_keys is per connection and a no-op inside a
+ * transaction, so both are decided before BEGIN: only a file whose
+ * kind is known from --kind or its name, going into an empty table, and
+ * not --full.  Should another writer fill the table in between, the rows
+ * take the ordinary path, which resolves its references the same way. */
+static int checks_off_for_bulk(inv_import *im, const char *name, int *off, wr_err *err)
+{
+    *off = 0;
+    int k = im->opts->full ? -1 : inv_import_kind_of(im, name);
+    if (k < 0)
+        return WR_OK;
+    int64_t empty = 0;
+    int rc = table_empty(im, k, &empty, err);
+    if (rc || !empty)
+        return rc;
+    rc = wr_store_exec(im->s, "PRAGMA foreign_keys=OFF; PRAGMA ignore_check_constraints=ON", err);
+    *off = rc == WR_OK;
+    return rc;
+}
+
+static void checks_restore(wr_store *s)
+{
+    wr_err ignored = {0};
+    /* cannot fail outside a transaction (no lock, no I/O) */
+    if (wr_store_exec(s, "PRAGMA foreign_keys=ON; PRAGMA ignore_check_constraints=OFF",
+                      &ignored) != WR_OK)
+        return;
 }
 
 static int run_import(wr_store *s, const char *name, const char *data, size_t len,
@@ -1056,13 +1128,17 @@ static int run_import(wr_store *s, const char *name, const char *data, size_t le
     im.problems = json_array();
     im.now = wr_now();
     memset(im.bulk, -1, sizeof im.bulk);
+    im.bulk_indexes = 1;
     wr_id_new("imp", local.import_id, sizeof local.import_id);
     /* A bigger page cache keeps the id indexes in memory during a bulk
      * merge (SQLite's default is 2 MiB; this is at most 256 MiB). */
     int rc = s ? wr_store_exec(s, "PRAGMA cache_size=-262144", err) : WR_OK;
-    if (rc == WR_OK && s)
+    int fk_off = 0;
+    if (rc == WR_OK && s && (rc = checks_off_for_bulk(&im, name, &fk_off, err)) == WR_OK)
         rc = wr_store_begin(s, err);
     if (rc) {
+        if (fk_off)
+            checks_restore(s);
         json_decref(im.problems);
         return rc;
     }
@@ -1082,6 +1158,8 @@ static int run_import(wr_store *s, const char *name, const char *data, size_t le
         rc = wr_store_commit(s, err);
     else if (s)
         wr_store_rollback(s);
+    if (fk_off)
+        checks_restore(s);
     importer_free(&im);
     if (rc && opts->strict && local.rejected) {
         /* nothing was imported: say so in the counts */

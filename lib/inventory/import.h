@@ -60,6 +60,13 @@ int inv_refmap_get(const inv_refmap *m, const char *id, int64_t *rid, int64_t *s
 int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys) WR_MUST_CHECK;
 void inv_refmap_free(inv_refmap *m);
 
+/* Bulk loads (bulkidx.c): drops the secondary indexes of table, keeping
+ * their definitions in *saved (caller frees; NULL when there are none), and
+ * creates them again from *saved (which it frees), in the caller's
+ * transaction. */
+int inv_bulkidx_drop(wr_store *s, const char *table, char **saved, wr_err *err) WR_MUST_CHECK;
+int inv_bulkidx_restore(wr_store *s, char **saved, wr_err *err) WR_MUST_CHECK;
+
 int inv_import_csv(inv_import *im, const char *name, const char *data, size_t len, wr_err *err);
 int inv_import_json(inv_import *im, const char *name, const char *data, size_t len, wr_err *err);
 int inv_import_scim(inv_import *im, const char *name, const char *data, size_t len, wr_err *err);

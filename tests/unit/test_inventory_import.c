@@ -282,6 +282,163 @@ TEST(test_check_without_store)
     CHECK_EQ_INT(st.rejected, 2);
 }
 
+/* Every index of the inventory's tables with its definition, and whether
+ * foreign keys are enforced: what a bulk load sets aside and must give
+ * back (caller frees). */
+static char *schema_state(wr_store *s)
+{
+    wr_buf b = WR_BUF_INIT;
+    wr_stmt *st;
+    wr_err err = {0};
+    if (wr_stmt_prepare(s, "SELECT name||' '||tbl_name||' '||ifnull(sql,'(auto)') FROM sqlite_schema "
+                        "WHERE type='index' ORDER BY name", &st, &err) == 0) {
+        while (wr_stmt_step(st, &err) == 1)
+            if (wr_buf_printf(&b, "%s\n", wr_stmt_text(st, 0)))
+                break;
+        wr_stmt_done(st);
+    }
+    if (wr_stmt_prepare(s, "SELECT foreign_keys, ignore_check_constraints FROM "
+                        "pragma_foreign_keys, pragma_ignore_check_constraints", &st, &err) == 0) {
+        if (wr_stmt_step(st, &err) == 1 &&
+            wr_buf_printf(&b, "fk=%lld checks=%lld\n", (long long)wr_stmt_int(st, 0),
+                          (long long)!wr_stmt_int(st, 1)))
+            wr_buf_free(&b);
+        wr_stmt_done(st);
+    }
+    return wr_buf_steal(&b);
+}
+
+static long long count_rows(wr_store *s, const char *sql)
+{
+    wr_stmt *st;
+    wr_err err = {0};
+    long long n = -1;
+    if (wr_stmt_prepare(s, sql, &st, &err) == 0) {
+        if (wr_stmt_step(st, &err) == 1)
+            n = (long long)wr_stmt_int(st, 0);
+        wr_stmt_done(st);
+    }
+    return n;
+}
+
+/* The bulk path (first load into empty tables): repeated keys are still
+ * reported at their line, the secondary indexes and foreign-key
+ * enforcement are back afterwards, a strict bulk load that fails leaves
+ * the tables and their indexes exactly as before, and the next import is
+ * incremental. */
+TEST(test_bulk_load_reports_restores_and_rolls_back)
+{
+    setenv("WARRANT_NOW", "2025-06-01T00:00:00Z", 1);
+    wr_store *s = NULL;
+    wr_err err = {0};
+    CHECK_OK(wr_store_open(test_tmpdir("imp-bulk"), WR_STORE_CREATE, &s, &err));
+    char *schema0 = schema_state(s);
+    CHECK(strstr(schema0, "accounts_identity accounts CREATE INDEX") != NULL);
+    CHECK(strstr(schema0, "fk=1 checks=1") != NULL);
+    wr_import_stats st;
+    json_t *p = NULL;
+    /* SQLite's CHECKs are off during a first load: the importer's own
+     * validation turns a bad value away */
+    CHECK_OK(import(s, "identities.csv", "id,kind,owner\nann,human,\nbo,bot,ann\ncy,human,\n"
+                    "dee,robot,\n", NULL, &st, &p));
+    CHECK_EQ_INT(st.added, 3);
+    CHECK_EQ_STR(problem(p, 0, "where"), "identities.csv:5");
+    json_decref(p);
+    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM identities WHERE kind NOT IN "
+                               "('human','bot')"), 0);
+    CHECK_OK(import(s, "systems.csv", "id,domain\npay,fin\nhr,people\n", NULL, &st, NULL));
+    CHECK_OK(import(s, "entitlements.csv", "id,privilege\npay:view,low\npay:admin,admin\nhr:emp,\n",
+                    NULL, &st, NULL));
+    CHECK_EQ_INT(st.added, 3);
+    /* accounts: a repeated id (line 4), an unknown identity (line 5) */
+    CHECK_OK(import(s, "accounts.csv", "id,identity\npay:ann,ann\npay:bo,bo\npay:ann,bo\n"
+                    "pay:zz,ghost\nhr:ann,ann\n", NULL, &st, &p));
+    CHECK_EQ_INT(st.added, 3);
+    CHECK_EQ_INT(st.rejected, 2);
+    CHECK_EQ_STR(problem(p, 0, "where"), "accounts.csv:4");
+    CHECK(strstr(problem(p, 0, "message"), "duplicate id 'pay:ann'") != NULL);
+    CHECK_EQ_STR(problem(p, 1, "where"), "accounts.csv:5");
+    json_decref(p);
+    /* the first of the repeated rows is the one kept; rids follow the file */
+    CHECK_EQ_INT(count_rows(s, "SELECT identity_rid FROM accounts WHERE id='pay:ann'"),
+                 count_rows(s, "SELECT rid FROM identities WHERE id='ann'"));
+    CHECK_EQ_INT(count_rows(s, "SELECT group_concat(rid) = '1,2,3' FROM "
+                               "(SELECT rid FROM accounts ORDER BY rid)"), 1);
+    char *schema1 = schema_state(s);
+    CHECK_EQ_STR(schema1, schema0);
+    free(schema1);
+    /* the rebuilt indexes answer queries */
+    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM accounts INDEXED BY accounts_identity "
+                               "WHERE identity_rid=(SELECT rid FROM identities WHERE id='ann')"), 2);
+    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM pragma_integrity_check WHERE "
+                               "integrity_check != 'ok'"), 0);
+
+    /* grants, strict, with one bad row: nothing of it stays */
+    char *before = inv_dump(s);
+    long long ev = inv_events(s);
+    const char *g = "account,entitlement,granted_at\npay:ann,pay:view,2025-01-01\n"
+                    "pay:bo,pay:admin,2025-01-02\nhr:ann,pay:view,\n";
+    int rc = wr_inventory_import_buffer(s, "grants.csv", g, strlen(g),
+                                        &(wr_import_opts){.strict = 1}, &st, &p, &err);
+    CHECK_EQ_INT(rc, WR_EINVAL);
+    CHECK_EQ_INT(st.added, 0);
+    CHECK_EQ_STR(problem(p, 0, "where"), "grants.csv:4");
+    json_decref(p);
+    char *after = inv_dump(s);
+    CHECK_EQ_STR(after, before);
+    free(after);
+    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM grants"), 0);
+    CHECK_EQ_INT(inv_events(s), ev);
+    schema1 = schema_state(s);
+    CHECK_EQ_STR(schema1, schema0);
+    free(schema1);
+
+    /* grants, not strict, with a repeated pair (line 4) */
+    g = "account,entitlement,granted_at\npay:ann,pay:view,2025-01-01\n"
+        "pay:bo,pay:admin,2025-01-02\npay:ann,pay:view,2025-03-03\nhr:ann,hr:emp,\n";
+    CHECK_OK(import(s, "grants.csv", g, NULL, &st, &p));
+    CHECK_EQ_INT(st.added, 3);
+    CHECK_EQ_INT(st.rejected, 1);
+    CHECK_EQ_STR(problem(p, 0, "where"), "grants.csv:4");
+    CHECK(strstr(problem(p, 0, "message"), "duplicate grant 'pay:ann' / 'pay:view'") != NULL);
+    json_decref(p);
+    CHECK_EQ_INT(count_rows(s, "SELECT granted_at FROM grants WHERE account_rid=1 AND entitlement_rid=1"),
+                 1735689600);  /* 2025-01-01: the first row won */
+    schema1 = schema_state(s);
+    CHECK_EQ_STR(schema1, schema0);
+    free(schema1);
+    /* foreign keys are enforced again: deleting an entitlement cascades */
+    CHECK_OK(wr_store_exec(s, "DELETE FROM entitlements WHERE id='hr:emp'", &err));
+    /* and CHECKs too */
+    CHECK(wr_store_exec(s, "UPDATE identities SET kind='robot' WHERE id='ann'", &err) != WR_OK);
+    CHECK(strstr(err.msg, "CHECK constraint failed") != NULL);
+    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM grants"), 2);
+
+    /* the next import is incremental: per-row differences, journalled */
+    ev = inv_events(s);
+    g = "account,entitlement,granted_at\npay:ann,pay:view,2025-01-01\n"
+        "pay:bo,pay:admin,2025-02-02\npay:bo,pay:view,\n";
+    CHECK_OK(import(s, "grants.csv", g, NULL, &st, NULL));
+    CHECK_EQ_INT(st.unchanged, 1);
+    CHECK_EQ_INT(st.changed, 1);
+    CHECK_EQ_INT(st.added, 1);
+    CHECK_EQ_INT(inv_events(s), ev + 2);
+    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM inventory_events WHERE object_id='pay:bo|pay:admin' "
+                               "AND change='changed'"), 1);
+    /* and a repeated key in a non-empty table is reported the same way */
+    CHECK_OK(import(s, "accounts.csv", "id\npay:new\npay:new\n", NULL, &st, &p));
+    CHECK_EQ_INT(st.added, 1);
+    CHECK_EQ_STR(problem(p, 0, "where"), "accounts.csv:3");
+    json_decref(p);
+    schema1 = schema_state(s);
+    CHECK_EQ_STR(schema1, schema0);
+    free(schema1);
+    free(before);
+    free(schema0);
+    wr_store_close(s);
+}
+
 RUN_TESTS(T(test_csv_idempotent_and_exact_differences), T(test_csv_row_errors),
           T(test_strict_is_all_or_nothing), T(test_full_snapshot_removes_absent),
-          T(test_json_paths_and_types), T(test_scim_mapping), T(test_check_without_store))
+          T(test_json_paths_and_types), T(test_scim_mapping), T(test_check_without_store),
+          T(test_bulk_load_reports_restores_and_rolls_back))
