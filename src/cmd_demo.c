@@ -558,6 +558,21 @@ static void story(demo *d, const char *dir, uint64_t n, uint64_t seed)
     json_decref(out);
     out = NULL;
 
+    chapter(d, "Left for a person to decide in the console");
+    c = propose(d, "bob.martin", "recommend", "production",
+                json_pack("[{s:s,s:s,s:s}]", "op", "revoke", "account", "payroll:svc-payroll-sync", "entitlement",
+                          "payroll:admin"),
+                "revoke payroll:admin from the payroll sync service",
+                "a non-human identity holding admin rights counts as excessive privilege; the sync job needs "
+                "payroll:viewer only", NULL, &err);
+    expect(d, c && strcmp(js(c, "state"), "awaiting_approval") == 0, "pending change for the console", &err);
+    if (c) {
+        say("bob.martin asks to revoke payroll:admin from svc-payroll-sync (%s); admin rights are", js(c, "id"));
+        say("off limits to AI by policy, so a person proposes it. It waits for alice.nguyen, the owner:");
+        say("decide it in the approver console (below).");
+    }
+    json_decref(c);
+
     chapter(d, "The whole log verifies");
     uint64_t bad = 0;
     rc = wr_ledger_verify(wr_ctx_ledger(d->ctx), &bad, &err);
@@ -626,10 +641,15 @@ int cmd_demo(int argc, char **argv, wr_cli *cli)
         printf("\n%d step(s) of the story did not go as expected\n", d.failures);
         return 1;
     }
+    const char *dd = cli->data_dir;
     printf("\nDone. Explore it yourself, e.g.:\n"
            "  warrant --data %s change list\n"
            "  warrant --data %s lineage <change id>\n"
-           "  warrant --data %s readiness\n"
-           "  warrant --data %s log verify\n", cli->data_dir, cli->data_dir, cli->data_dir, cli->data_dir);
+           "  warrant --data %s readiness --html readiness.html\n"
+           "  warrant --data %s log verify\n"
+           "Open the approver console as alice.nguyen:\n"
+           "  warrant --data %s token create --as alice.nguyen\n"
+           "  warrant --data %s serve --listen 127.0.0.1:8080\n"
+           "  then browse to http://127.0.0.1:8080/ and paste the token\n", dd, dd, dd, dd, dd, dd);
     return 0;
 }
