@@ -17,6 +17,8 @@
 
 #include "warrant/core.h"
 
+#include <jansson.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -72,6 +74,12 @@ int64_t wr_stmt_int(wr_stmt *st, int col);
 const void *wr_stmt_blob(wr_stmt *st, int col, size_t *len);
 int wr_stmt_is_null(wr_stmt *st, int col);
 void wr_stmt_done(wr_stmt *st);
+/* Steps st to its end and gathers one JSON value per row, made by row(st,
+ * arg), into a new array *out (caller decrefs); a row function returning
+ * NULL skips that row.  Always calls wr_stmt_done.  Stops with WR_ELIMIT
+ * after max rows (0: no limit). */
+int wr_stmt_collect(wr_stmt *st, json_t *(*row)(wr_stmt *st, void *arg), void *arg, size_t max,
+                    json_t **out, wr_err *err) WR_MUST_CHECK;
 /* Run SQL without results (may hold several statements, no parameters). */
 int wr_store_exec(wr_store *s, const char *sql, wr_err *err) WR_MUST_CHECK;
 /* Rows changed by the last statement. */

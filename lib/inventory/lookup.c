@@ -67,6 +67,12 @@ int wr_inventory_system_get(wr_store *s, const char *id, json_t **out, wr_err *e
     return with_owner_status(s, o, out, err);
 }
 
+static json_t *first_text(wr_stmt *st, void *arg)
+{
+    (void)arg;
+    return json_string(wr_stmt_text(st, 0));
+}
+
 int wr_inventory_system_list(wr_store *s, const char *domain, json_t **out, wr_err *err)
 {
     wr_stmt *st;
@@ -74,21 +80,9 @@ int wr_inventory_system_list(wr_store *s, const char *domain, json_t **out, wr_e
     if (rc)
         return rc;
     wr_stmt_bind_text(st, 1, domain);
-    json_t *arr = json_array();
-    while ((rc = wr_stmt_step(st, err)) == 1) {
-        if (json_array_size(arr) >= WR_INVENTORY_MAX_SYSTEMS) {
-            rc = wr_fail(err, WR_ELIMIT, "more than %d systems", WR_INVENTORY_MAX_SYSTEMS);
-            break;
-        }
-        json_array_append_new(arr, json_string(wr_stmt_text(st, 0)));
-    }
-    wr_stmt_done(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return WR_OK;
+    if ((rc = wr_stmt_collect(st, first_text, NULL, WR_INVENTORY_MAX_SYSTEMS, out, err)) == WR_ELIMIT)
+        return wr_fail(err, WR_ELIMIT, "more than %d systems", WR_INVENTORY_MAX_SYSTEMS);
+    return rc;
 }
 
 int wr_inventory_identity_get(wr_store *s, const char *id, json_t **out, wr_err *err)
@@ -113,6 +107,16 @@ int wr_inventory_identity_get(wr_store *s, const char *id, json_t **out, wr_err 
     return with_owner_status(s, o, out, err);
 }
 
+static json_t *expired_row(wr_stmt *st, void *arg)
+{
+    (void)arg;
+    json_t *o = json_object();
+    inv_json_text(o, "account", st, 0);
+    inv_json_text(o, "entitlement", st, 1);
+    inv_json_time(o, "expires_at", st, 2);
+    return o;
+}
+
 int wr_inventory_expired_grants(wr_store *s, int64_t now, json_t **out, wr_err *err)
 {
     wr_stmt *st;
@@ -124,21 +128,7 @@ int wr_inventory_expired_grants(wr_store *s, int64_t now, json_t **out, wr_err *
     if (rc)
         return rc;
     wr_stmt_bind_int(st, 1, now);
-    json_t *arr = json_array();
-    while ((rc = wr_stmt_step(st, err)) == 1) {
-        json_t *o = json_object();
-        inv_json_text(o, "account", st, 0);
-        inv_json_text(o, "entitlement", st, 1);
-        inv_json_time(o, "expires_at", st, 2);
-        json_array_append_new(arr, o);
-    }
-    wr_stmt_done(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return WR_OK;
+    return wr_stmt_collect(st, expired_row, NULL, 0, out, err);
 }
 
 int wr_inventory_entitlement_get(wr_store *s, const char *id, json_t **out, wr_err *err)

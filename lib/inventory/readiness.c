@@ -1336,6 +1336,16 @@ int wr_readiness_snapshot(wr_store *s, wr_err *err)
     return own ? wr_store_commit(s, err) : WR_OK;
 }
 
+static json_t *snapshot_row(wr_stmt *st, void *arg)
+{
+    (void)arg;
+    json_t *o = json_object();
+    inv_json_time(o, "taken_at", st, 0);
+    json_t *m = json_loads(wr_stmt_text(st, 1), 0, NULL);
+    json_object_set_new(o, "metrics", m ? m : json_null());
+    return o;
+}
+
 int wr_readiness_history(wr_store *s, const char *scope_kind, const char *scope, size_t limit,
                          json_t **out, wr_err *err)
 {
@@ -1354,19 +1364,5 @@ int wr_readiness_history(wr_store *s, const char *scope_kind, const char *scope,
     wr_stmt_bind_text(st, 1, kinds[k]);
     wr_stmt_bind_text(st, 2, k ? scope : NULL);
     wr_stmt_bind_int(st, 3, (int64_t)(limit ? limit : 100));
-    json_t *arr = json_array();
-    while ((rc = wr_stmt_step(st, err)) == 1) {
-        json_t *o = json_object();
-        inv_json_time(o, "taken_at", st, 0);
-        json_t *m = json_loads(wr_stmt_text(st, 1), 0, NULL);
-        json_object_set_new(o, "metrics", m ? m : json_null());
-        json_array_append_new(arr, o);
-    }
-    wr_stmt_done(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return WR_OK;
+    return wr_stmt_collect(st, snapshot_row, NULL, 0, out, err);
 }

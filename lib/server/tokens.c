@@ -141,6 +141,21 @@ out:
     return rc;
 }
 
+static json_t *token_row(wr_stmt *st, void *arg)
+{
+    int64_t now = *(const int64_t *)arg;
+    int revoked = !wr_stmt_is_null(st, 7);
+    int64_t exp = wr_stmt_int(st, 6);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:o,s:o,s:s}", "id", wr_stmt_text(st, 0), "name",
+                          wr_stmt_text(st, 1), "principal", wr_stmt_text(st, 2), "on_behalf_of",
+                          wr_stmt_text(st, 3), "created_by", wr_stmt_text(st, 4), "created_at",
+                          ts(wr_stmt_int(st, 5)), "expires_at", ts(exp), "state",
+                          revoked ? "revoked" : exp <= now ? "expired" : "active");
+    if (revoked)
+        json_object_set_new(o, "revoked_at", ts(wr_stmt_int(st, 7)));
+    return o;
+}
+
 int wr_token_list(wr_ctx *ctx, const char *who, json_t **out, wr_err *err)
 {
     wr_stmt *st;
@@ -151,27 +166,8 @@ int wr_token_list(wr_ctx *ctx, const char *who, json_t **out, wr_err *err)
     if (rc)
         return rc;
     wr_stmt_bind_text(st, 1, who);
-    json_t *arr = json_array();
     int64_t now = wr_now();
-    while ((rc = wr_stmt_step(st, err)) == 1) {
-        int revoked = !wr_stmt_is_null(st, 7);
-        int64_t exp = wr_stmt_int(st, 6);
-        json_t *o = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:o,s:o,s:s}", "id", wr_stmt_text(st, 0), "name",
-                              wr_stmt_text(st, 1), "principal", wr_stmt_text(st, 2), "on_behalf_of",
-                              wr_stmt_text(st, 3), "created_by", wr_stmt_text(st, 4), "created_at",
-                              ts(wr_stmt_int(st, 5)), "expires_at", ts(exp), "state",
-                              revoked ? "revoked" : exp <= now ? "expired" : "active");
-        if (revoked)
-            json_object_set_new(o, "revoked_at", ts(wr_stmt_int(st, 7)));
-        json_array_append_new(arr, o);
-    }
-    wr_stmt_done(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return WR_OK;
+    return wr_stmt_collect(st, token_row, &now, 0, out, err);
 }
 
 int wr_token_revoke(wr_ctx *ctx, const char *who, const char *id, wr_err *err)

@@ -344,6 +344,29 @@ int wr_stmt_is_null(wr_stmt *st, int col)
     return sqlite3_column_type(st->st, col) == SQLITE_NULL;
 }
 
+int wr_stmt_collect(wr_stmt *st, json_t *(*row)(wr_stmt *st, void *arg), void *arg, size_t max,
+                    json_t **out, wr_err *err)
+{
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = wr_stmt_step(st, err)) == 1) {
+        if (max && json_array_size(arr) >= max) {
+            rc = wr_fail(err, WR_ELIMIT, "more than %zu rows", max);
+            break;
+        }
+        json_t *v = row(st, arg);
+        if (v)
+            json_array_append_new(arr, v);
+    }
+    wr_stmt_done(st);
+    if (rc < 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return WR_OK;
+}
+
 void wr_stmt_done(wr_stmt *st)
 {
     sqlite3_reset(st->st);

@@ -84,6 +84,14 @@ int wf_change_set_state(wr_ctx *ctx, const char *id, const char *state, wr_err *
     return rc < 0 ? rc : WR_OK;
 }
 
+static json_t *approval_row(wr_stmt *st, void *arg)
+{
+    (void)arg;
+    return json_pack("{s:i,s:s,s:s,s:s,s:s,s:o}", "stage", (int)wr_stmt_int(st, 0), "role", wr_stmt_text(st, 1),
+                     "approver", wr_stmt_text(st, 2), "verdict", wr_stmt_text(st, 3), "reason",
+                     wr_stmt_text(st, 4), "at", ts_json(wr_stmt_int(st, 5)));
+}
+
 /* Approvals of a change, oldest first. */
 static int load_approvals(wr_ctx *ctx, const char *id, json_t **out, wr_err *err)
 {
@@ -93,19 +101,7 @@ static int load_approvals(wr_ctx *ctx, const char *id, json_t **out, wr_err *err
     if (rc)
         return rc;
     wr_stmt_bind_text(st, 1, id);
-    json_t *arr = json_array();
-    while ((rc = wr_stmt_step(st, err)) == 1)
-        json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:s,s:s,s:o}", "stage", (int)wr_stmt_int(st, 0),
-                                             "role", wr_stmt_text(st, 1), "approver", wr_stmt_text(st, 2),
-                                             "verdict", wr_stmt_text(st, 3), "reason", wr_stmt_text(st, 4),
-                                             "at", ts_json(wr_stmt_int(st, 5))));
-    wr_stmt_done(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return WR_OK;
+    return wr_stmt_collect(st, approval_row, NULL, 0, out, err);
 }
 
 int wr_change_get(wr_ctx *ctx, const char *id, json_t **out, wr_err *err)

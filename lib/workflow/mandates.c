@@ -26,8 +26,9 @@ static json_t *parse_or(const char *text, json_t *dflt)
     return dflt;
 }
 
-static json_t *mandate_row(wr_stmt *st)
+static json_t *mandate_row(wr_stmt *st, void *arg)
 {
+    (void)arg;
     char deadline[21], created[21];
     wr_time_format(wr_stmt_int(st, 8), deadline);
     wr_time_format(wr_stmt_int(st, 12), created);
@@ -57,16 +58,7 @@ static int query_mandates(wr_ctx *ctx, const char *sql, const char *arg, json_t 
         return rc;
     if (arg)
         wr_stmt_bind_text(st, 1, arg);
-    json_t *arr = json_array();
-    while ((rc = wr_stmt_step(st, err)) == 1)
-        json_array_append_new(arr, mandate_row(st));
-    wr_stmt_done(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return WR_OK;
+    return wr_stmt_collect(st, mandate_row, NULL, 0, out, err);
 }
 
 int wf_mandate_load(wr_ctx *ctx, const char *id, json_t **out, wr_err *err)

@@ -27,8 +27,9 @@ int wf_id_valid(const char *id)
     return 1;
 }
 
-static json_t *row_json(wr_stmt *st)
+static json_t *row_json(wr_stmt *st, void *arg)
 {
+    (void)arg;
     json_t *roles = json_loads(wr_stmt_text(st, 4) ? wr_stmt_text(st, 4) : "[]", 0, NULL);
     json_t *p = json_pack("{s:s,s:s,s:s?,s:s?,s:o,s:s?,s:s?,s:s}",
                           "id", wr_stmt_text(st, 0), "kind", wr_stmt_text(st, 1),
@@ -55,7 +56,7 @@ int wf_principal_load(wr_ctx *ctx, const char *id, json_t **out, wr_err *err)
     wr_stmt_bind_text(st, 1, id);
     rc = wr_stmt_step(st, err);
     if (rc == 1)
-        *out = row_json(st);
+        *out = row_json(st, NULL);
     wr_stmt_done(st);
     if (rc == 0)
         return wr_fail(err, WR_ENOTFOUND, "unknown principal '%s'", id);
@@ -105,16 +106,7 @@ int wr_principal_list(wr_ctx *ctx, json_t **out, wr_err *err)
     int rc = wr_stmt_prepare(ctx->store, "SELECT " PRINCIPAL_COLS " FROM principals ORDER BY kind, id", &st, err);
     if (rc)
         return rc;
-    json_t *arr = json_array();
-    while ((rc = wr_stmt_step(st, err)) == 1)
-        json_array_append_new(arr, row_json(st));
-    wr_stmt_done(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return rc;
-    }
-    *out = arr;
-    return WR_OK;
+    return wr_stmt_collect(st, row_json, NULL, 0, out, err);
 }
 
 static const char *opt_str(const json_t *spec, const char *key, int *bad)
