@@ -92,6 +92,20 @@ int cli_help(const wr_cli *cli, const char *text)
     return 1;
 }
 
+void cli_print_items(const wr_cli *cli, const json_t *v, void (*print)(const json_t *item))
+{
+    if (cli->json) {
+        cli_print_json(v);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+            print(item);
+    } else {
+        print(v);
+    }
+}
+
 int cli_open(const wr_cli *cli, wr_ctx **out)
 {
     wr_err err = {0};

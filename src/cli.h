@@ -58,6 +58,9 @@ int cli_help(const wr_cli *cli, const char *text);
 int cli_open(const wr_cli *cli, wr_ctx **out);
 /* The acting principal from --as (NULL principal if none given). */
 wr_actor cli_actor(const wr_cli *cli);
+/* Prints a result: as JSON with --json, else print(item) for each item of
+ * an array, or print(v) for a single object. */
+void cli_print_items(const wr_cli *cli, const json_t *v, void (*print)(const json_t *item));
 /* Prints a change for people (or JSON with --json). */
 void cli_print_change(const wr_cli *cli, const json_t *change);
 /* Exit code for a change result: 5 when it was denied, else 0. */

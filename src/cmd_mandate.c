@@ -119,16 +119,7 @@ int cmd_mandate(int argc, char **argv, wr_cli *cli)
     wr_ctx_close(ctx);
     if (rc)
         return cli_fail(&err);
-    if (cli->json) {
-        cli_print_json(out);
-    } else if (json_is_array(out)) {
-        size_t i;
-        json_t *m;
-        json_array_foreach(out, i, m)
-            print_mandate(m);
-    } else {
-        print_mandate(out);
-    }
+    cli_print_items(cli, out, print_mandate);
     json_decref(out);
     return 0;
 }

@@ -75,18 +75,9 @@ int cmd_principal(int argc, char **argv, wr_cli *cli)
     wr_ctx_close(ctx);
     if (rc)
         return cli_fail(&err);
-    if (cli->json) {
-        cli_print_json(out);
-    } else if (json_is_array(out)) {
-        size_t i;
-        json_t *p;
-        json_array_foreach(out, i, p)
-            print_principal(p);
-    } else {
-        if (strcmp(sub, "add") == 0)
-            printf("added ");
-        print_principal(out);
-    }
+    if (!cli->json && strcmp(sub, "add") == 0)
+        printf("added ");
+    cli_print_items(cli, out, print_principal);
     json_decref(out);
     return 0;
 }

@@ -183,15 +183,15 @@ int wr_mandate_create(wr_ctx *ctx, const wr_actor *actor, const json_t *spec, js
     if ((rc = wr_store_begin(ctx->store, err)))
         return rc;
     if ((rc = wf_actor_load(ctx, actor, &actor_p, err)) || (rc = wf_principal_load(ctx, agent, &agent_p, err)))
-        goto fail;
+        goto done;
     if (strcmp(json_string_value(json_object_get(agent_p, "kind")), "agent") != 0) {
         rc = wr_fail(err, WR_EINVAL, "mandate: %s is not an agent", agent);
-        goto fail;
+        goto done;
     }
     if (strcmp(json_string_value(json_object_get(agent_p, "owner")), actor->principal) != 0) {
         rc = wr_fail(err, WR_EDENIED, "mandate: only %s's accountable owner (%s) may give it a mandate", agent,
                      json_string_value(json_object_get(agent_p, "owner")));
-        goto fail;
+        goto done;
     }
     char id[64];
     wr_id_new("mdt", id, sizeof id);
@@ -220,18 +220,15 @@ int wr_mandate_create(wr_ctx *ctx, const wr_actor *actor, const json_t *spec, js
     free(act_t);
     free(ev_t);
     if (rc < 0 || (rc = wf_mandate_load(ctx, id, &m, err)))
-        goto fail;
+        goto done;
     entry = wf_entry_new("mandate.created", actor_p, actor);
     json_object_set(entry, "mandate", m);
     if ((rc = wf_log(ctx, entry, NULL, NULL, err)) || (rc = wr_store_commit(ctx->store, err)))
-        goto fail;
-    json_decref(entry);
-    json_decref(actor_p);
-    json_decref(agent_p);
+        goto done;
     *out = m;
-    return WR_OK;
-fail:
-    wr_store_rollback(ctx->store);
+    m = NULL;
+done:
+    wr_store_rollback(ctx->store);   /* no-op after a commit */
     json_decref(entry);
     json_decref(m);
     json_decref(actor_p);
@@ -253,21 +250,21 @@ int wr_mandate_close(wr_ctx *ctx, const wr_actor *actor, const char *id, const j
         return rc;
     }
     if ((rc = wf_actor_load(ctx, actor, &actor_p, err)) || (rc = wf_mandate_load(ctx, id, &m, err)))
-        goto fail;
+        goto done;
     if (strcmp(json_string_value(json_object_get(m, "owner")), actor->principal) != 0) {
         rc = wr_fail(err, WR_EDENIED, "mandate %s: only its owner %s may close it", id,
                      json_string_value(json_object_get(m, "owner")));
-        goto fail;
+        goto done;
     }
     if (strcmp(json_string_value(json_object_get(m, "state")), "closed") == 0) {
         rc = wr_fail(err, WR_ESTATE, "mandate %s is already closed", id);
-        goto fail;
+        goto done;
     }
     /* summary: the changes made under the mandate, by final state */
     wr_stmt *st;
     if ((rc = wr_stmt_prepare(ctx->store, "SELECT state, id FROM changes WHERE mandate=? ORDER BY created_at",
                               &st, err)))
-        goto fail;
+        goto done;
     wr_stmt_bind_text(st, 1, id);
     json_t *list = json_array();
     while ((rc = wr_stmt_step(st, err)) == 1) {
@@ -279,7 +276,7 @@ int wr_mandate_close(wr_ctx *ctx, const wr_actor *actor, const char *id, const j
     wr_stmt_done(st);
     if (rc < 0) {
         json_decref(list);
-        goto fail;
+        goto done;
     }
     json_t *summary = json_pack("{s:O,s:o,s:O,s:O}", "by_state", changes, "changes", list, "used",
                                 json_object_get(m, "used"), "max_changes", json_object_get(m, "max_changes"));
@@ -301,13 +298,10 @@ int wr_mandate_close(wr_ctx *ctx, const wr_actor *actor, const char *id, const j
     m = NULL;
     if (rc < 0 || (rc = wf_log(ctx, entry, NULL, NULL, err)) || (rc = wf_mandate_load(ctx, id, &m, err)) ||
         (rc = wr_store_commit(ctx->store, err)))
-        goto fail;
-    json_decref(entry);
-    json_decref(actor_p);
-    json_decref(changes);
+        goto done;
     *out = m;
-    return WR_OK;
-fail:
+    m = NULL;
+done:
     wr_store_rollback(ctx->store);
     json_decref(entry);
     json_decref(m);
