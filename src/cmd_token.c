@@ -101,10 +101,13 @@ int cmd_token(int argc, char **argv, wr_cli *cli)
         json_t *t;
         if (!json_array_size(out))
             printf("no tokens\n");
-        json_array_foreach(out, i, t)
-            printf("%-30s %-8s %-16s %-20s %s\n", json_string_value(json_object_get(t, "id")),
+        json_array_foreach(out, i, t) {
+            const char *used = json_string_value(json_object_get(t, "last_used_at"));
+            printf("%-30s %-8s %-16s expires %-20s used %-20s %s\n", json_string_value(json_object_get(t, "id")),
                    json_string_value(json_object_get(t, "state")), json_string_value(json_object_get(t, "principal")),
-                   json_string_value(json_object_get(t, "expires_at")), json_string_value(json_object_get(t, "name")));
+                   json_string_value(json_object_get(t, "expires_at")), used ? used : "never",
+                   json_string_value(json_object_get(t, "name")));
+        }
     }
     json_decref(out);
     return 0;

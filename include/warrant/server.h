@@ -39,6 +39,7 @@ extern "C" {
 #define WR_TOKEN_MAX_TTL ((int64_t)366 * 86400)   /* a token lives at most a year */
 #define WR_TOKEN_DEFAULT_TTL ((int64_t)30 * 86400)
 #define WR_TOKEN_MAX_NAME 128
+#define WR_TOKEN_USE_STAMP 60   /* last_used_at is refreshed at most this often (s) */
 
 /* Mints a token for principal (NULL: the creator) as human creator, valid
  * ttl seconds (0: WR_TOKEN_DEFAULT_TTL).  *token (caller frees and should
@@ -48,7 +49,8 @@ extern "C" {
 int wr_token_create(wr_ctx *ctx, const char *creator, const char *principal, int64_t ttl,
                     const char *name, char **token, json_t **info, wr_err *err) WR_MUST_CHECK;
 /* Tokens minted by or bound to `who` (NULL: all), newest first, without
- * secrets.  Each carries "state": active | expired | revoked. */
+ * secrets.  Each carries "state": active | expired | revoked, and
+ * "last_used_at" (null if never used; WR_TOKEN_USE_STAMP granularity). */
 int wr_token_list(wr_ctx *ctx, const char *who, json_t **out, wr_err *err) WR_MUST_CHECK;
 /* Revokes token id.  who (NULL: local administration) must be its creator
  * or the principal it is bound to.  Revoking twice is WR_ESTATE. */
@@ -61,7 +63,9 @@ typedef struct wr_token_info {
     char on_behalf_of[128];   /* "" unless a copilot's token */
 } wr_token_info;
 /* Checks a presented token: WR_EDENIED (with a reason) when it is
- * malformed, unknown, expired or revoked, or its principal is not active. */
+ * malformed, unknown, expired or revoked, or its principal is not active.
+ * A token that passes has its last_used_at stamped (best effort: a busy
+ * store never turns a valid token away). */
 int wr_token_verify(wr_store *s, const char *token, wr_token_info *out, wr_err *err) WR_MUST_CHECK;
 
 /* ---- configuration ------------------------------------------------------ */

@@ -39,6 +39,7 @@ static const wr_migration steps[] = {
      " expires_at INTEGER NOT NULL,"
      " ended_at INTEGER);"
      "CREATE INDEX server_sessions_expiry ON server_sessions(expires_at);"},
+    {3, "ALTER TABLE server_tokens ADD COLUMN last_used_at INTEGER;"},
 };
 
 const wr_schema_module wr_schema_server = {"server", steps, sizeof steps / sizeof steps[0]};

@@ -153,6 +153,7 @@ static json_t *token_row(wr_stmt *st, void *arg)
                           revoked ? "revoked" : exp <= now ? "expired" : "active");
     if (revoked)
         json_object_set_new(o, "revoked_at", ts(wr_stmt_int(st, 7)));
+    json_object_set_new(o, "last_used_at", wr_stmt_is_null(st, 8) ? json_null() : ts(wr_stmt_int(st, 8)));
     return o;
 }
 
@@ -160,7 +161,8 @@ int wr_token_list(wr_ctx *ctx, const char *who, json_t **out, wr_err *err)
 {
     wr_stmt *st;
     int rc = wr_stmt_prepare(wr_ctx_store(ctx),
-                             "SELECT id,name,principal,on_behalf_of,created_by,created_at,expires_at,revoked_at "
+                             "SELECT id,name,principal,on_behalf_of,created_by,created_at,expires_at,revoked_at,"
+                             "last_used_at "
                              "FROM server_tokens WHERE ?1 IS NULL OR principal=?1 OR created_by=?1 "
                              "ORDER BY created_at DESC, id DESC", &st, err);
     if (rc)
@@ -198,6 +200,22 @@ int wr_token_revoke(wr_ctx *ctx, const char *who, const char *id, wr_err *err)
     return rc < 0 ? rc : WR_OK;
 }
 
+/* Records that token id was just used.  Best effort by design: the stamp
+ * is advisory (which tokens are alive), so a store busy with a writer, or
+ * read-only, must not turn a valid request away; the error is dropped. */
+static void stamp_use(wr_store *s, const char *id)
+{
+    wr_err ignored = {0};
+    wr_stmt *st;
+    if (wr_stmt_prepare(s, "UPDATE server_tokens SET last_used_at=?1 WHERE id=?2", &st, &ignored) != WR_OK)
+        return;
+    wr_stmt_bind_int(st, 1, wr_now());
+    wr_stmt_bind_text(st, 2, id);
+    int rc = wr_stmt_step(st, &ignored);
+    wr_stmt_done(st);
+    (void)rc;
+}
+
 int wr_token_verify(wr_store *s, const char *token, wr_token_info *out, wr_err *err)
 {
     const char *dot = token ? strchr(token, '.') : NULL;
@@ -212,7 +230,8 @@ int wr_token_verify(wr_store *s, const char *token, wr_token_info *out, wr_err *
     memcpy(id, token, idlen);
     id[idlen] = '\0';
     wr_stmt *st;
-    int rc = wr_stmt_prepare(s, "SELECT t.hash, t.principal, t.on_behalf_of, t.expires_at, t.revoked_at, p.status "
+    int rc = wr_stmt_prepare(s, "SELECT t.hash, t.principal, t.on_behalf_of, t.expires_at, t.revoked_at, p.status, "
+                                "t.last_used_at "
                                 "FROM server_tokens t JOIN principals p ON p.id = t.principal WHERE t.id=?",
                              &st, err);
     if (rc)
@@ -220,6 +239,7 @@ int wr_token_verify(wr_store *s, const char *token, wr_token_info *out, wr_err *
     wr_stmt_bind_text(st, 1, id);
     rc = wr_stmt_step(st, err);
     size_t hl = 0;
+    int stale = 0;
     const void *stored = rc == 1 ? wr_stmt_blob(st, 0, &hl) : NULL;
     if (rc == 0 || (rc == 1 && (hl != 32 || sodium_memcmp(stored, hash, 32) != 0)))
         rc = wr_fail(err, WR_EDENIED, "unknown bearer token");
@@ -230,6 +250,7 @@ int wr_token_verify(wr_store *s, const char *token, wr_token_info *out, wr_err *
     else if (rc == 1 && strcmp(wr_stmt_text(st, 5), "active") != 0)
         rc = wr_fail(err, WR_EDENIED, "principal of bearer token '%s' is not active", id);
     else if (rc == 1) {
+        stale = wr_stmt_is_null(st, 6) || wr_now() - wr_stmt_int(st, 6) >= WR_TOKEN_USE_STAMP;
         snprintf(out->id, sizeof out->id, "%s", id);
         snprintf(out->principal, sizeof out->principal, "%s", wr_stmt_text(st, 1));
         snprintf(out->on_behalf_of, sizeof out->on_behalf_of, "%s",
@@ -237,5 +258,7 @@ int wr_token_verify(wr_store *s, const char *token, wr_token_info *out, wr_err *
         rc = WR_OK;
     }
     wr_stmt_done(st);
+    if (rc == WR_OK && stale)
+        stamp_use(s, id);
     return rc;
 }

@@ -29,6 +29,7 @@ expect_eq "hank sees his two tokens" "$(jget "$OUT" 'length')" 2
 expect_eq "copilot token carries both identities" \
   "$(jget "$OUT" '.[] | select(.principal=="cop") | .on_behalf_of')" hank
 expect_eq "no secret or hash listed" "$(jget "$OUT" '.[0] | has("token") or has("hash")')" false
+expect_eq "unused tokens show no last use" "$(jget "$OUT" '[.[] | .last_used_at] | unique | tostring')" '[null]'
 OLD=$(WARRANT_NOW=2020-01-01T00:00:00Z w token create --as olivia --ttl 1h 2>/dev/null)
 REV=$(token olivia --name to-revoke)
 REV_ID=${REV%%.*}
@@ -213,6 +214,8 @@ expect_http "inventory bad kind" 400 GET "/v1/inventory?kind=planets" "$IVY"
 # ---- tokens over HTTP ----------------------------------------------------------------------------
 expect_http "token list" 200 GET /v1/tokens "$ETHAN"
 expect_eq "ethan's tokens" "$(jget "$BODY" '.items | length')" 2
+expect_eq "the token just used shows its last use" \
+  "$(jget "$BODY" ".items[] | select(.id==\"${ETHAN%%.*}\") | .last_used_at != null")" true
 BOT_ID=${BOT%%.*}
 expect_http "revoke someone else's token" 403 DELETE "/v1/tokens/${HANK%%.*}" "$ETHAN"
 expect_http "owner revokes agent token" 200 DELETE "/v1/tokens/$BOT_ID" "$ETHAN"

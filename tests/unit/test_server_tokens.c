@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static wr_ctx *org(void)
 {
@@ -126,4 +127,63 @@ TEST(verify)
     wr_ctx_close(ctx);
 }
 
-RUN_TESTS(T(delegation), T(verify))
+static json_t *listed(wr_ctx *ctx, const char *field)
+{
+    json_t *list = NULL;
+    wr_err err = {0};
+    CHECK_OK(wr_token_list(ctx, "hank", &list, &err));
+    CHECK_EQ_INT(json_array_size(list), 1);
+    json_t *v = json_incref(json_object_get(json_array_get(list, 0), field));
+    json_decref(list);
+    return v;
+}
+
+static void set_clock(time_t t)
+{
+    char iso[32];
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    setenv("WARRANT_NOW", iso, 1);
+}
+
+/* last_used_at: null until first use, stamped by verify, refreshed only
+ * after WR_TOKEN_USE_STAMP seconds, never by a failed verification. */
+TEST(last_used)
+{
+    wr_ctx *ctx = org();
+    wr_store *s = wr_ctx_store(ctx);
+    time_t t0 = time(NULL);
+    set_clock(t0);
+    char *tok = mint(ctx, "hank", NULL, WR_OK);
+    json_t *v = listed(ctx, "last_used_at");
+    CHECK(json_is_null(v));
+    json_decref(v);
+    char *bad = strdup(tok);
+    bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == '0' ? '1' : '0';
+    wr_token_info who;
+    wr_err err = {0};
+    CHECK_EQ_INT(wr_token_verify(s, bad, &who, &err), WR_EDENIED);
+    v = listed(ctx, "last_used_at");
+    CHECK(json_is_null(v));   /* a wrong secret is not a use */
+    json_decref(v);
+    set_clock(t0 + 5);
+    CHECK_OK(wr_token_verify(s, tok, &who, &err));
+    json_t *first = listed(ctx, "last_used_at");
+    CHECK(json_is_string(first));
+    set_clock(t0 + 5 + WR_TOKEN_USE_STAMP - 1);   /* within the granularity: unchanged */
+    CHECK_OK(wr_token_verify(s, tok, &who, &err));
+    v = listed(ctx, "last_used_at");
+    CHECK(json_equal(v, first));
+    json_decref(v);
+    set_clock(t0 + 5 + WR_TOKEN_USE_STAMP);   /* due: refreshed */
+    CHECK_OK(wr_token_verify(s, tok, &who, &err));
+    v = listed(ctx, "last_used_at");
+    CHECK(json_is_string(v) && !json_equal(v, first));
+    json_decref(v);
+    json_decref(first);
+    unsetenv("WARRANT_NOW");
+    free(bad);
+    free(tok);
+    wr_ctx_close(ctx);
+}
+
+RUN_TESTS(T(delegation), T(verify), T(last_used))
