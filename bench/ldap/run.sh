@@ -18,7 +18,7 @@ M=${BENCH_MEMBERSHIPS:-1000000}
 [ -x build/warrant ] || { cmake -S . -B build -G Ninja >/dev/null && ninja -C build -j2 warrant >&2; }
 WARRANT=$SRC/build/warrant
 T=$(mktemp -d "${TMPDIR:-/tmp}/bench-ldap.XXXXXX")
-source "$SRC/tests/e2e/lib/slapd.sh"
+source "$SRC/scripts/lib/slapd.sh"
 cleanup() { stop_slapd; rm -rf "$T"; }
 ensure_slapd
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >&2

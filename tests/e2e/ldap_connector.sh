@@ -8,7 +8,7 @@
 # `warrant sync` after out-of-band ldapmodify.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
-source "$(dirname "$0")/lib/slapd.sh"
+source "$WARRANT_SRC/scripts/lib/slapd.sh"
 start_slapd "$WARRANT_SRC/tests/fixtures/org/ldap.ldif"
 setup_org
 G="ou=groups,$LDAP_BASE"

@@ -10,7 +10,7 @@
 # goes through the bulk-load path, followed by a clean second sync.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
-source "$(dirname "$0")/lib/slapd.sh"
+source "$WARRANT_SRC/scripts/lib/slapd.sh"
 SLAPD_TLS=1
 start_slapd "$WARRANT_SRC/tests/fixtures/org/ldap.ldif"
 setup_org

@@ -1,5 +1,6 @@
-# slapd.sh — a throwaway OpenLDAP server for connector tests.  Source it
-# after common.sh; start_slapd installs Debian's slapd and ldap-utils if
+# slapd.sh — a throwaway OpenLDAP server for the connector tests, the LDAP
+# benchmark and the demo's LDAP leg.  Source it with $T set to a scratch
+# directory (the tests' common.sh sets it); start_slapd installs Debian's slapd and ldap-utils if
 # missing, writes a slapd.conf (mdb backend; core, cosine, nis and
 # inetorgperson schemas; rootdn cn=admin,$LDAP_BASE with a password) in
 # $T/slapd, starts it on a free loopback port and stops it on exit.
