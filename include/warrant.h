@@ -15,6 +15,7 @@
  *   warrant/workflow.h   principals, mandates, governed changes
  *   warrant/mcp.h        the Model Context Protocol server for AI principals
  *   warrant/server.h     `warrant serve`: HTTP API, AuthZEN, tokens, log tiles
+ *   warrant/notify.h     webhooks: log entries pushed to HTTP endpoints
  */
 #ifndef WARRANT_H
 #define WARRANT_H
@@ -28,5 +29,6 @@
 #include "warrant/workflow.h"
 #include "warrant/mcp.h"
 #include "warrant/server.h"
+#include "warrant/notify.h"
 
 #endif

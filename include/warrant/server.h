@@ -83,6 +83,7 @@ typedef struct wr_server_config {
     double rate;               /* requests/second per principal (default 50; 0: off) */
     double burst;              /* bucket size (default 100) */
     unsigned expire_interval;  /* seconds between wr_expire runs (default 60; 0: off) */
+    unsigned webhook_interval; /* seconds between wr_webhook_deliver runs (default 5; 0: off) */
     unsigned drain_timeout;    /* seconds to let in-flight requests finish (default 10) */
     int access_log;            /* JSON access log lines on stderr (default 1) */
     char allowed_origins[1024];/* /mcp: comma-separated Origins accepted besides none */

@@ -63,6 +63,7 @@ int wr_ctx_open(const char *dir, int flags, wr_ctx **out, wr_err *err) WR_MUST_C
 void wr_ctx_close(wr_ctx *ctx);
 wr_store *wr_ctx_store(wr_ctx *ctx);
 wr_ledger *wr_ctx_ledger(wr_ctx *ctx);
+const char *wr_ctx_dir(const wr_ctx *ctx);   /* the data directory's path */
 const wr_policy_set *wr_ctx_policies(wr_ctx *ctx);
 /* Replaces the sandbox inventory with a copy of production's. */
 int wr_sandbox_reset(wr_ctx *ctx, wr_err *err) WR_MUST_CHECK;

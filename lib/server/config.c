@@ -26,6 +26,7 @@ void wr_server_config_init(wr_server_config *c)
     c->rate = 50;
     c->burst = 100;
     c->expire_interval = 60;
+    c->webhook_interval = 5;
     c->drain_timeout = 10;
     c->access_log = 1;
     c->session_ttl = 28800;
@@ -89,6 +90,7 @@ static const struct setting {
     S("rate", rate, K_DOUBLE, 0, 1e6),
     S("burst", burst, K_DOUBLE, 1, 1e6),
     S("expire_interval", expire_interval, K_UINT, 0, 86400 * 7),
+    S("webhook_interval", webhook_interval, K_UINT, 0, 86400),
     S("drain_timeout", drain_timeout, K_UINT, 0, 3600),
     S("access_log", access_log, K_BOOL, 0, 1),
     S("session_ttl", session_ttl, K_UINT, 1, 86400 * 30),

@@ -23,6 +23,7 @@
  */
 #define _DEFAULT_SOURCE
 #include "server_internal.h"
+#include "warrant/notify.h"
 #include "console.h"
 
 #include <arpa/inet.h>
@@ -437,33 +438,80 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         atomic_fetch_sub(&s->conns, 1);
 }
 
-/* ---- the expiry timer ------------------------------------------------------------------ */
+/* ---- the timer: expiry and webhook delivery --------------------------------------------
+ * One thread, its own context, waking every min(expire_interval,
+ * webhook_interval) seconds and running whichever is due.  Webhook delivery
+ * blocks on the network (bounded by libcurl's timeouts), which is why it
+ * runs here and never on a request thread. */
+static void timer_log(const char *event, const wr_err *err)
+{
+    fprintf(stderr, "{\"event\":\"%s\",\"error\":\"%s\"}\n", event, err->msg);
+}
+
+static void run_expire(wr_server *s, wr_ctx *ctx)
+{
+    wr_err err = {0};
+    json_t *out = NULL;
+    if (wr_expire(ctx, &out, &err) != WR_OK) {
+        timer_log("expire", &err);
+    } else {
+        size_t n = json_is_array(out) ? json_array_size(out) : json_object_size(out);
+        atomic_fetch_add(&s->metrics.expire_runs, 1);
+        atomic_fetch_add(&s->metrics.expired_items, n);
+    }
+    json_decref(out);
+}
+
+static void run_webhooks(wr_server *s, wr_ctx *ctx)
+{
+    wr_err err = {0};
+    json_t *out = NULL;
+    if (wr_webhook_deliver(ctx, &out, &err) != WR_OK) {
+        timer_log("webhooks", &err);
+    } else {
+        atomic_fetch_add(&s->metrics.webhook_deliveries, (unsigned long long)json_integer_value(json_object_get(out, "delivered")));
+        atomic_fetch_add(&s->metrics.webhook_failures, (unsigned long long)json_integer_value(json_object_get(out, "failed")));
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(out, "webhooks"), i, h)
+            if (json_object_get(h, "error"))
+                fprintf(stderr, "{\"event\":\"webhook\",\"id\":\"%s\",\"error\":\"%s\"}\n",
+                        json_string_value(json_object_get(h, "id")), json_string_value(json_object_get(h, "error")));
+    }
+    json_decref(out);
+}
+
 static void *timer_main(void *arg)
 {
     wr_server *s = arg;
     wr_ctx *ctx = NULL;
     wr_err err = {0};
+    unsigned ex = s->cfg.expire_interval, wh = s->cfg.webhook_interval;
+    unsigned tick = !ex ? wh : !wh ? ex : ex < wh ? ex : wh;
+    time_t next_ex = time(NULL) + ex, next_wh = time(NULL) + wh;
     pthread_mutex_lock(&s->tlock);
     while (!s->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->cfg.expire_interval;
+        until.tv_sec += tick;
         while (!s->stopping && pthread_cond_timedwait(&s->tcond, &s->tlock, &until) != ETIMEDOUT)
             ;
         if (s->stopping)
             break;
         pthread_mutex_unlock(&s->tlock);
-        json_t *out = NULL;
-        if (!ctx && wr_ctx_open(s->cfg.data_dir, 0, &ctx, &err) != WR_OK)
-            fprintf(stderr, "{\"event\":\"expire\",\"error\":\"%s\"}\n", err.msg);
-        else if (wr_expire(ctx, &out, &err) != WR_OK)
-            fprintf(stderr, "{\"event\":\"expire\",\"error\":\"%s\"}\n", err.msg);
-        else {
-            size_t n = json_is_array(out) ? json_array_size(out) : json_object_size(out);
-            atomic_fetch_add(&s->metrics.expire_runs, 1);
-            atomic_fetch_add(&s->metrics.expired_items, n);
+        time_t now = time(NULL);
+        if (!ctx && wr_ctx_open(s->cfg.data_dir, 0, &ctx, &err) != WR_OK) {
+            timer_log("timer", &err);
+        } else {
+            if (ex && now >= next_ex) {
+                run_expire(s, ctx);
+                next_ex = now + ex;
+            }
+            if (wh && now >= next_wh) {
+                run_webhooks(s, ctx);
+                next_wh = now + wh;
+            }
         }
-        json_decref(out);
         pthread_mutex_lock(&s->tlock);
     }
     pthread_mutex_unlock(&s->tlock);
@@ -644,7 +692,7 @@ static int start(const wr_server_config *c, int pdp, const wr_pdp_source *src, w
                      (flags & MHD_USE_TLS) ? " (check the TLS certificate and key)" : "");
         goto fail;
     }
-    if (!pdp && c->expire_interval) {
+    if (!pdp && (c->expire_interval || c->webhook_interval)) {
         if (pthread_create(&s->timer, NULL, timer_main, s) == 0)
             s->timer_started = 1;
     }

@@ -100,6 +100,12 @@ int srv_metrics_render(const srv_metrics *m, int pdp, long long pending, long lo
           "warrant_expire_runs_total %llu\n", (unsigned long long)atomic_load(&m->expire_runs));
         P("# HELP warrant_expired_total Items expired by the timer.\n# TYPE warrant_expired_total counter\n"
           "warrant_expired_total %llu\n", (unsigned long long)atomic_load(&m->expired_items));
+        P("# HELP warrant_webhook_deliveries_total Log entries delivered to webhooks.\n"
+          "# TYPE warrant_webhook_deliveries_total counter\n"
+          "warrant_webhook_deliveries_total %llu\n", (unsigned long long)atomic_load(&m->webhook_deliveries));
+        P("# HELP warrant_webhook_failures_total Failed webhook delivery attempts.\n"
+          "# TYPE warrant_webhook_failures_total counter\n"
+          "warrant_webhook_failures_total %llu\n", (unsigned long long)atomic_load(&m->webhook_failures));
         P("# HELP warrant_pending_approvals Changes awaiting approval.\n# TYPE warrant_pending_approvals gauge\n"
           "warrant_pending_approvals %lld\n", pending);
         P("# HELP warrant_log_entries Entries in the lineage log (signed checkpoint size).\n"

@@ -63,7 +63,7 @@ typedef struct srv_metrics {
     atomic_ullong latency[SRV_NBUCKETS + 1];
     atomic_ullong latency_sum_us, latency_count;
     atomic_ullong decisions[SRV_NDEC];
-    atomic_ullong rate_limited, expire_runs, expired_items;
+    atomic_ullong rate_limited, expire_runs, expired_items, webhook_deliveries, webhook_failures;
 } srv_metrics;
 int srv_metrics_init(srv_metrics *m);
 void srv_metrics_free(srv_metrics *m);

@@ -10,5 +10,6 @@ const wr_schema_module *const wr_schema_modules[] = {
     &wr_schema_workflow,
     &wr_schema_ledger,
     &wr_schema_server,   /* bearer tokens of `warrant serve` */
+    &wr_schema_notify,   /* webhooks (cursors into the log) */
 };
 const size_t wr_schema_module_count = sizeof wr_schema_modules / sizeof wr_schema_modules[0];

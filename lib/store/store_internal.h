@@ -13,4 +13,5 @@ extern const wr_schema_module wr_schema_ledger;
 extern const wr_schema_module wr_schema_inventory;
 extern const wr_schema_module wr_schema_workflow;
 extern const wr_schema_module wr_schema_server;
+extern const wr_schema_module wr_schema_notify;
 #endif

@@ -196,6 +196,7 @@ void wr_ctx_close(wr_ctx *ctx)
 
 wr_store *wr_ctx_store(wr_ctx *ctx) { return ctx->store; }
 wr_ledger *wr_ctx_ledger(wr_ctx *ctx) { return ctx->ledger; }
+const char *wr_ctx_dir(const wr_ctx *ctx) { return ctx->dir; }
 const wr_policy_set *wr_ctx_policies(wr_ctx *ctx) { return ctx->policies; }
 
 wr_store *wf_target(wr_ctx *ctx, const char *environment, wr_err *err)
