@@ -20,12 +20,11 @@
 #include "warrant/notify.h"
 #include "warrant/ledger.h"
 #include "warrant/store.h"
+#include "../core/http_client.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +37,6 @@
 #define MAX_BACKOFF 3600
 #define CONNECT_TIMEOUT_MS 5000L
 #define TOTAL_TIMEOUT_MS 10000L
-#define MAX_RESPONSE 65536   /* read and discarded; more is an error */
 
 /* ---- secrets and signatures ------------------------------------------------ */
 
@@ -345,20 +343,8 @@ typedef struct hook {
     int failures;
 } hook;
 
-static size_t discard(char *p, size_t size, size_t n, void *arg)
-{
-    (void)p;
-    size_t *seen = arg;
-    *seen += size * n;
-    return *seen > MAX_RESPONSE ? 0 : size * n;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 /* One POST; WR_OK on a 2xx answer, WR_EIO with the reason otherwise. */
-static int post(CURL *c, const char *url, const char *msg_id, const char *secret, const char *body, size_t len,
-                wr_err *err)
+static int post(const char *url, const char *msg_id, const char *secret, const char *body, size_t len, wr_err *err)
 {
     int64_t now = wr_now();
     char *sig = NULL;
@@ -367,37 +353,15 @@ static int post(CURL *c, const char *url, const char *msg_id, const char *secret
     char h_id[128], h_ts[64], h_sig[160];
     snprintf(h_id, sizeof h_id, "webhook-id: %s", msg_id);
     snprintf(h_ts, sizeof h_ts, "webhook-timestamp: %lld", (long long)now);
-    struct curl_slist *hdr = curl_slist_append(NULL, "content-type: application/json");
-    hdr = curl_slist_append(hdr, h_id);
-    hdr = curl_slist_append(hdr, h_ts);
-    if (sig) {
-        snprintf(h_sig, sizeof h_sig, "webhook-signature: %s", sig);
-        hdr = curl_slist_append(hdr, h_sig);
-        free(sig);
-    }
-    hdr = curl_slist_append(hdr, "expect:");   /* no 100-continue round trip */
-    char ebuf[CURL_ERROR_SIZE] = "";
-    size_t seen = 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "warrant-webhook/1");
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &seen);
-    CURLcode cc = curl_easy_perform(c);
+    snprintf(h_sig, sizeof h_sig, "webhook-signature: %s", sig ? sig : "");
+    free(sig);
+    const char *headers[] = {"content-type: application/json", h_id, h_ts, secret ? h_sig : NULL, NULL};
+    wr_http_req req = {.method = "POST", .url = url, .headers = headers, .body = body, .body_len = len,
+                       .connect_timeout_ms = CONNECT_TIMEOUT_MS, .timeout_ms = TOTAL_TIMEOUT_MS};
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hdr);
-    if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && status))
-        return wr_fail(err, WR_EIO, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
+    int rc = wr_http_call(&req, &status, NULL, err);
+    if (rc)
+        return rc;
     if (status < 200 || status > 299)
         return wr_fail(err, WR_EIO, "HTTP %ld", status);
     return WR_OK;
@@ -455,7 +419,7 @@ static void save(wr_ctx *ctx, const hook *h, int delivered, const char *error)
 }
 
 /* Delivers up to WR_WEBHOOK_BATCH entries to one webhook. */
-static void deliver_one(wr_ctx *ctx, CURL *c, hook *h, json_t *rep, size_t *ok, size_t *failed)
+static void deliver_one(wr_ctx *ctx, hook *h, json_t *rep, size_t *ok, size_t *failed)
 {
     char *secret = NULL;
     wr_err err = {0};
@@ -489,7 +453,7 @@ static void deliver_one(wr_ctx *ctx, CURL *c, hook *h, json_t *rep, size_t *ok, 
              : strlen(body) > WR_WEBHOOK_MAX_PAYLOAD
                  ? wr_fail(&err, WR_ELIMIT, "entry %lld: payload over %u bytes", (long long)idx,
                            WR_WEBHOOK_MAX_PAYLOAD)
-                 : post(c, h->url, msg_id, secret, body, strlen(body), &err);
+                 : post(h->url, msg_id, secret, body, strlen(body), &err);
         free(body);
         if (rc)
             goto done;
@@ -548,12 +512,6 @@ int wr_webhook_deliver(wr_ctx *ctx, json_t **report, wr_err *err)
     json_t *due = NULL;
     if ((rc = wr_stmt_collect(st, hook_row, NULL, 0, &due, err)))
         return rc;
-    pthread_once(&curl_once, curl_init);
-    CURL *c = json_array_size(due) ? curl_easy_init() : NULL;
-    if (json_array_size(due) && !c) {
-        json_decref(due);
-        return wr_fail(err, WR_ENOMEM, "webhooks: cannot start libcurl");
-    }
     json_t *list = json_array();
     size_t ok = 0, failed = 0, i;
     json_t *v;
@@ -570,11 +528,9 @@ int wr_webhook_deliver(wr_ctx *ctx, json_t **report, wr_err *err)
                                                   "another deliverer holds it"));
             continue;
         }
-        deliver_one(ctx, c, &h, list, &ok, &failed);
+        deliver_one(ctx, &h, list, &ok, &failed);
         close(fd);
     }
-    if (c)
-        curl_easy_cleanup(c);
     json_decref(due);
     if (report)
         *report = json_pack("{s:I,s:I,s:o}", "delivered", (json_int_t)ok, "failed", (json_int_t)failed, "webhooks",
