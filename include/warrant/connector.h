@@ -12,6 +12,7 @@
  *   inventory  the inventory store is the system of record (default)
  *   ldap       an LDAP directory through OpenLDAP's libldap (conn_ldap.c)
  *   exec       a configured program, spoken to in JSON (conn_exec.c)
+ *   scim       an application's SCIM 2.0 API over HTTPS (conn_scim.c)
  *
  * Every kind declares its capabilities (WR_CONN_CAP_*) and implements four
  * verbs on an operation (the JSON objects of warrant/inventory.h):
@@ -33,9 +34,10 @@
  * same transaction that marks the change executed.  Operations that are
  * inventory metadata (transfer_ownership) always go to the inventory.
  *
- * Secrets.  Configurations never hold secrets: a password is read at open
- * from the file named by "bind_password_file" or the environment variable
- * named by "bind_password_env", used, and wiped (wr_wipe).  It is never
+ * Secrets.  Configurations never hold secrets: a password or token is read
+ * at open from the file named by "bind_password_file" / "token_file" or the
+ * environment variable named by "bind_password_env" / "token_env", used,
+ * and wiped (wr_wipe).  It is never
  * written to the store, the log or an error message.
  *
  * Threading: a wr_connector is used by one thread at a time.
@@ -86,7 +88,7 @@ typedef struct wr_connector wr_connector;
 int wr_connector_open(wr_store *inv, const char *system, int force_inventory, wr_connector **out,
                       wr_err *err) WR_MUST_CHECK;
 void wr_connector_close(wr_connector *c);
-/* "inventory", "ldap", "exec" (borrowed). */
+/* "inventory", "ldap", "exec", "scim" (borrowed). */
 const char *wr_connector_kind_name(const wr_connector *c);
 unsigned wr_connector_caps(const wr_connector *c);
 /* Is kind a known connector kind? (NULL means inventory.) */

@@ -401,15 +401,7 @@ static int ldap_inverse(void *state, const json_t *op, json_t **inverse, wr_err 
     int cur = 0, rc = resolve(state, op, 0, &t, err);
     if (rc || (rc = holds(state, &t, &cur, err)))
         return rc;
-    const char *name = conn_op_name(op);
-    int membership_op = strcmp(name, "grant") == 0 || strcmp(name, "revoke") == 0;
-    /* the operation that restores what is there now */
-    if (membership_op)
-        *inverse = json_pack("{s:s,s:O,s:O}", "op", cur ? "grant" : "revoke", "account",
-                             json_object_get(op, "account"), "entitlement", json_object_get(op, "entitlement"));
-    else
-        *inverse = json_pack("{s:s,s:O}", "op", cur ? "disable" : "enable", "account",
-                             json_object_get(op, "account"));
+    *inverse = conn_inverse_of(op, cur);
     return WR_OK;
 }
 
@@ -566,11 +558,6 @@ typedef struct list_ctx {
     size_t ndisabled;
 } list_ctx;
 
-static int str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Member values of entry e as logins (caller frees each and the array). */
 static char **members_of(ldap_state *x, LDAPMessage *e, size_t *n)
 {
@@ -634,7 +621,7 @@ static int on_account(ldap_state *x, LDAPMessage *e, void *arg, wr_err *err)
         return wr_fail(err, WR_ENOMEM, "out of memory");
     int disabled = 0;
     if (x->disable_by_group) {
-        disabled = lc->ndisabled && bsearch(&login, lc->disabled, lc->ndisabled, sizeof *lc->disabled, str_cmp);
+        disabled = lc->ndisabled && bsearch(&login, lc->disabled, lc->ndisabled, sizeof *lc->disabled, conn_str_cmp);
     } else {
         struct berval **lv = ldap_get_values_len(x->ld, e, x->lock_attr);
         for (int i = 0; lv && lv[i]; i++)
@@ -660,7 +647,7 @@ static int ldap_list(void *state, const wr_connector_visitor *v, wr_err *err)
         rc = base_search(x, dn, attrs, &res, err);
         if (rc == WR_OK && ldap_first_entry(x->ld, res)) {
             lc.disabled = members_of(x, ldap_first_entry(x->ld, res), &lc.ndisabled);
-            qsort(lc.disabled, lc.ndisabled, sizeof *lc.disabled, str_cmp);
+            qsort(lc.disabled, lc.ndisabled, sizeof *lc.disabled, conn_str_cmp);
         }
         ldap_msgfree(res);
         if (rc && rc != WR_ENOTFOUND)

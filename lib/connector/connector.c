@@ -54,7 +54,7 @@ static const conn_kind conn_kind_inventory = {
 
 /* ---- the table -------------------------------------------------------------- */
 
-static const conn_kind *const kinds[] = {&conn_kind_inventory, &conn_kind_ldap, &conn_kind_exec};
+static const conn_kind *const kinds[] = {&conn_kind_inventory, &conn_kind_ldap, &conn_kind_exec, &conn_kind_scim};
 
 static const conn_kind *kind_find(const char *name)
 {
@@ -324,6 +324,20 @@ const char *conn_op_name(const json_t *op)
 {
     const char *s = json_string_value(json_object_get(op, "op"));
     return s ? s : "";
+}
+
+int conn_str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *conn_inverse_of(const json_t *op, int cur)
+{
+    const char *name = conn_op_name(op);
+    if (strcmp(name, "grant") == 0 || strcmp(name, "revoke") == 0)
+        return json_pack("{s:s,s:O,s:O}", "op", cur ? "grant" : "revoke", "account", json_object_get(op, "account"),
+                         "entitlement", json_object_get(op, "entitlement"));
+    return json_pack("{s:s,s:O}", "op", cur ? "disable" : "enable", "account", json_object_get(op, "account"));
 }
 
 json_t *conn_result(int changed, const char *detail)

@@ -33,6 +33,7 @@ typedef struct conn_kind {
 
 extern const conn_kind conn_kind_ldap;
 extern const conn_kind conn_kind_exec;
+extern const conn_kind conn_kind_scim;
 
 /* The name after "<system>:" in an account or entitlement id, checked to
  * belong to system; NULL (with err) otherwise.  Borrowed from id. */
@@ -50,6 +51,12 @@ int conn_opt_ms(const json_t *config, const char *key, int dflt, int *out, wr_er
 unsigned conn_cap_of(const char *name);
 /* The op's "op" string, or "" */
 const char *conn_op_name(const json_t *op);
+/* qsort comparator for arrays of strings (members are listed sorted). */
+int conn_str_cmp(const void *a, const void *b);
+/* The operation that restores what the target holds now (caller decrefs):
+ * for grant/revoke, grant if cur (a member) else revoke; for
+ * disable/enable, disable if cur (disabled) else enable. */
+json_t *conn_inverse_of(const json_t *op, int cur);
 /* {"changed":b,"detail":s} (caller decrefs). */
 json_t *conn_result(int changed, const char *detail);
 
