@@ -174,6 +174,21 @@ static int pair_cmp(const void *x, const void *y)
     return p->a != q->a ? (p->a < q->a ? -1 : 1) : (p->e > q->e) - (p->e < q->e);
 }
 
+static int grant_insert(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
+{
+    wr_stmt_bind_int(b->grant, 1, account_rid);
+    wr_stmt_bind_int(b->grant, 2, entitlement_rid);
+    wr_stmt_bind_text(b->grant, 3, b->source);
+    wr_stmt_bind_text(b->grant, 4, b->source);
+    int rc = wr_stmt_step(b->grant, err);
+    wr_stmt_done(b->grant);
+    if (rc < 0)
+        return rc;
+    *added = wr_store_changes(b->s) == 1;
+    b->rows[B_GRANT] += (uint64_t)*added;
+    return WR_OK;
+}
+
 /* Inserts the buffered memberships in the grants table's key order. */
 static int bulk_flush(wf_bulk *b, wr_err *err)
 {
@@ -181,7 +196,7 @@ static int bulk_flush(wf_bulk *b, wr_err *err)
     int rc = WR_OK;
     for (size_t i = 0; i < b->npend && rc == WR_OK; i++) {
         int added;
-        rc = wf_bulk_grant(b, b->pend[i].a, b->pend[i].e, &added, err);
+        rc = grant_insert(b, b->pend[i].a, b->pend[i].e, &added, err);
     }
     b->npend = 0;
     return rc;
@@ -201,17 +216,10 @@ int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, 
 
 int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
 {
-    wr_stmt_bind_int(b->grant, 1, account_rid);
-    wr_stmt_bind_int(b->grant, 2, entitlement_rid);
-    wr_stmt_bind_text(b->grant, 3, b->source);
-    wr_stmt_bind_text(b->grant, 4, b->source);
-    int rc = wr_stmt_step(b->grant, err);
-    wr_stmt_done(b->grant);
-    if (rc < 0)
-        return rc;
-    *added = wr_store_changes(b->s) == 1;
-    b->rows[B_GRANT] += (uint64_t)*added;
-    return WR_OK;
+    /* the queue first: a membership queued from an earlier listing of the
+     * group must count as there, not be added (and reported) twice */
+    int rc = b->npend ? bulk_flush(b, err) : WR_OK;
+    return rc ? rc : grant_insert(b, account_rid, entitlement_rid, added, err);
 }
 
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err)
