@@ -303,6 +303,22 @@ static const char *local(const sync_run *r, const char *id)
     return strncmp(id, r->system, n) == 0 && id[n] == ':' ? id + n + 1 : id;
 }
 
+/* "<system>:<member> <entitlement id>", truncated to cap like snprintf
+ * but built with memcpy: it runs for every membership of a first sync. */
+static void member_item(const sync_run *r, const char *member, const char *ent, char *item, size_t cap)
+{
+    const char *part[5] = {r->system, ":", member, " ", ent};
+    size_t k = 0;
+    for (int i = 0; i < 5; i++) {
+        size_t n = strlen(part[i]);
+        if (n > cap - 1 - k)
+            n = cap - 1 - k;
+        memcpy(item + k, part[i], n);
+        k += n;
+    }
+    item[k] = 0;
+}
+
 /* ---- the inventory side ------------------------------------------------------------------ */
 
 /* The first column of the first row of sql bound with text, or with the
@@ -587,7 +603,7 @@ static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name
         r->target_memberships++;
         uint8_t *a = fmap_slot(&r->fresh, hash2(members[i], NULL), 0);
         int64_t arid = a && (*a & A_TARGET) ? *fmap_rid(&r->fresh, a) : 0;
-        snprintf(item, sizeof item, "%s:%s %s", r->system, members[i], ent);
+        member_item(r, members[i], ent, item, sizeof item);
         if (!arid) {
             diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
             continue;
@@ -740,7 +756,7 @@ static int tgt_group(void *arg, const char *name, const char *const *members, si
                 return rc;
             continue;
         }
-        snprintf(item, sizeof item, "%s:%s %s", r->system, members[i], ent);
+        member_item(r, members[i], ent, item, sizeof item);
         diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
     }
     mkey *keys = (mkey *)r->keys.data;
@@ -774,7 +790,7 @@ static int tgt_group(void *arg, const char *name, const char *const *members, si
                 return rc;
             char acc[1200];
             snprintf(acc, sizeof acc, "%s:%s", r->system, m);
-            snprintf(item, sizeof item, "%s %s", acc, ent);
+            member_item(r, m, ent, item, sizeof item);
             diff_add(&r->d[D_UNMANAGED], r->cap, item);
             if ((rc = import(r, "grants", json_pack("{s:s,s:s,s:s,s:s}", "account", acc, "entitlement", ent,
                                                     "granted_by", r->src, "source", r->src), err)))
@@ -846,7 +862,7 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
             goto out;
     }
     wr_connector_visitor v = {tgt_account, tgt_group, &r};
-    if ((rc = (getenv("WARRANT_SYNC_NOPIPE") ? wr_connector_list(conn, &v, err) : wf_sync_list(conn, &v, err))))
+    if ((rc = wf_sync_list(conn, &v, err)))
         goto out;
     wr_buf_free(&r.keys);
     wr_buf_free(&r.held);

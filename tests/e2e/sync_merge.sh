@@ -108,4 +108,12 @@ expect_ok "sync again, forward" w --json sync app
 expect_eq "clean: nothing unmanaged" "$(jget "$OUT" .drift.unmanaged.count)" 0
 expect_eq "clean: nothing missing" "$(jget "$OUT" .drift.missing.count)" 0
 expect_eq "clean: no status change" "$(jget "$OUT" .drift.status_changed.count)" 0
+
+# the listing runs on a reader thread: its failure is the sync's, and
+# nothing of a half-read target is stored
+printf '{"accounts": [' > "$T/broken.json"
+use broken
+expect_fail "a broken listing fails the sync" '*' w --json sync app
+expect_contains "with the connector's error" "$ERR" "exec connector"
+expect_eq "inventory untouched" "$(grants)" 69917
 finish
