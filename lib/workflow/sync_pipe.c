@@ -189,8 +189,8 @@ int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wr_err *err)
         rc = replay(&b, v, &ptrs, &nptrs, err);
         wr_buf_reset(&b);
         pthread_mutex_lock(&q->mu);
-        if (q->nspare < PIPE_BLOCKS + 2)
-            q->spare[q->nspare++] = b;
+        if (q->nspare < PIPE_BLOCKS + 2 && b.cap <= 2 * PIPE_BLOCK)
+            q->spare[q->nspare++] = b;   /* a block grown for a big group is not kept */
         else
             wr_buf_free(&b);
         if (rc) {
