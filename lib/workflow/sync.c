@@ -2,22 +2,35 @@
  * sync.c — reconciliation of a system's inventory with its target
  * (`warrant sync SYSTEM`).
  *
- * The inventory side is walked first into three hash maps keyed by 64-bit
- * hashes of names — accounts (login), entitlements (group name) and grants
- * (login, group) — each slot holding a few flag bits, about 16 bytes per
- * object whatever the names' lengths.  The target is then streamed
- * through the connector's lister (accounts first, then groups with their
- * members): every account and membership is looked up, marked as seen,
- * and what the inventory lacks is imported at once through the streaming
- * importer (source "sync:<system>").  A second walk of the inventory finds
- * what the target lacks.  All of it — imports, removals of missing grants
+ * Memory follows the largest group, not the number of memberships.  The
+ * inventory's accounts of the system are read first into a sorted array
+ * of (hash of the local id, rid, flag bits) with a table of where each
+ * hash prefix starts (17 bytes an account); its entitlements into a small
+ * hash map of hash -> rid.  The target is then streamed through the
+ * connector's lister, accounts first: each is looked up and marked, and
+ * one the inventory lacks goes into a map of fresh accounts (with a
+ * negative key of this run) and is imported at once through the
+ * streaming importer (source "sync:<system>").  Then each group, with its
+ * members, is merged against the inventory's grants of that entitlement
+ * only: the members become sorted account keys, the grants come sorted
+ * from the grants_entitlement index, and one pass finds what only the
+ * target has (unmanaged: imported) and what only the inventory has (a
+ * candidate for "missing").  No map of all grants is ever built.
+ *
+ * A target may list a group twice (two entries with one name), so the
+ * missing candidates are settled only after the listing, and a later
+ * listing of a group drops the candidates it names and does not count
+ * again the unmanaged memberships an earlier one found: both are kept as
+ * (entitlement, account) key pairs, 16 bytes per item of drift.  Groups
+ * the target no longer lists have all their grants missing; accounts it
+ * did not list are gone.  All of it — imports, removals of missing grants
  * and the "sync.drift" log entry — is one store transaction.
  *
- * A system's first sync (the walk finds nothing of it in the inventory)
- * takes the bulk-load path instead of the importer (sync_load.c): every
- * listed object is an addition, so compact rows go straight in, the
- * account map also holds each account's rid, no map of grants is kept,
- * and the journal gets one event per kind.
+ * A system's first sync (the inventory holds nothing of it) takes the
+ * bulk-load path instead of the importer (sync_load.c): every listed
+ * object is an addition, so compact rows go straight in, the map of
+ * fresh accounts holds each account's rid, and the journal gets one event
+ * per kind.
  *
  * Difference lists are summarised as a count, an order-independent digest
  * (the XOR of the SHA-256 of each item, so two reads of the same directory
@@ -25,6 +38,7 @@
  */
 #include "workflow_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,18 +164,129 @@ enum { G_INV = 1, G_SEEN = 2 };
 enum { D_UNMANAGED, D_MISSING, D_ORPHANS, D_NEW_ACCOUNTS, D_NEW_GROUPS, D_STATUS, D_ACCOUNTS_GONE,
        D_UNKNOWN_MEMBERS, D_COUNT };
 
+/* ---- the inventory's accounts: a sorted array ------------------------------------------------ */
+
+/* Accounts held at most by one sync run (a hard cap on the index). */
+#define SYNC_MAX_ACCOUNTS ((size_t)1 << 28)
+
+/* The system's inventory accounts sorted by the hash of their local id,
+ * in parallel arrays (17 bytes an account), with a table of where each
+ * prefix of top bits starts, so a lookup is one table read and a binary
+ * search of a handful of keys. */
+typedef struct acct_ix {
+    uint64_t *h;
+    int64_t *rid;
+    uint8_t *f;
+    size_t n;
+    uint32_t *first;   /* (1 << bits) + 1 entries */
+    unsigned bits;
+} acct_ix;
+
+typedef struct acct_row {
+    uint64_t h;
+    int64_t rid;
+    uint8_t f;
+} acct_row;
+
+static int acct_row_cmp(const void *x, const void *y)
+{
+    const acct_row *a = x, *b = y;
+    return (a->h > b->h) - (a->h < b->h);
+}
+
+/* Builds the index from rows (sorted here); rows stay the caller's. */
+static int ix_build(acct_ix *x, acct_row *rows, size_t n)
+{
+    qsort(rows, n, sizeof *rows, acct_row_cmp);
+    x->bits = 0;
+    while (x->bits < 24 && ((size_t)4 << x->bits) <= n)
+        x->bits++;
+    size_t nb = (size_t)1 << x->bits;
+    x->h = malloc((n ? n : 1) * sizeof *x->h);
+    x->rid = malloc((n ? n : 1) * sizeof *x->rid);
+    x->f = malloc(n ? n : 1);
+    x->first = malloc((nb + 1) * sizeof *x->first);
+    if (!x->h || !x->rid || !x->f || !x->first)
+        return WR_ENOMEM;
+    size_t b = 0;
+    for (size_t i = 0; i < n; i++) {
+        x->h[i] = rows[i].h;
+        x->rid[i] = rows[i].rid;
+        x->f[i] = rows[i].f;
+        size_t top = x->bits ? (size_t)(rows[i].h >> (64 - x->bits)) : 0;
+        while (b <= top)
+            x->first[b++] = (uint32_t)i;
+    }
+    while (b <= nb)
+        x->first[b++] = (uint32_t)n;
+    x->n = n;
+    return WR_OK;
+}
+
+/* The index of key k, or -1.  Equal keys (two ids with one local part)
+ * sit side by side; the first is found. */
+static ptrdiff_t ix_find(const acct_ix *x, uint64_t k)
+{
+    if (!x->n)
+        return -1;
+    size_t top = x->bits ? (size_t)(k >> (64 - x->bits)) : 0;
+    size_t lo = x->first[top], hi = x->first[top + 1], end = hi;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x->h[mid] < k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < end && x->h[lo] == k ? (ptrdiff_t)lo : -1;
+}
+
+static void ix_free(acct_ix *x)
+{
+    free(x->h);
+    free(x->rid);
+    free(x->f);
+    free(x->first);
+}
+
+/* ---- the run ------------------------------------------------------------------------------------ */
+
+/* A membership by keys: e is the entitlement's rid (a new group: a
+ * negative number of this run), a the account's rid (an account new in
+ * this run: a negative number from the map of fresh accounts). */
+typedef struct pair {
+    int64_t e, a;
+} pair;
+
+/* A listed member: its account key and its place in the group's list. */
+typedef struct mkey {
+    int64_t key;
+    size_t i;
+} mkey;
+
+/* Pairs kept across groups (missing candidates, unmanaged memberships:
+ * both are drift) and per-group buffers (memory of the largest group). */
+#define SYNC_MAX_PAIRS ((size_t)1 << 30)
+
 typedef struct sync_run {
     wr_ctx *ctx;
     const char *system;
+    int64_t sys_rid;
     int dry_run;
     size_t cap;
-    fmap accs, ents, grants;
+    acct_ix ix;          /* the inventory's accounts (steady state) */
+    fmap fresh;          /* accounts the inventory lacks; rid: the key (bulk: the rid stored) */
+    fmap ents;           /* entitlements; rid: inventory rid or a negative key */
+    int64_t new_groups;
     diff d[D_COUNT];
     wr_inventory_importer *imp;
     wf_bulk *bulk;       /* first sync: the bulk-load path instead of imp */
-    uint64_t inv_objects;
     uint64_t rejected;
     json_t *problems;    /* rows the bulk path could not store */
+    wr_buf cand;         /* pairs: inventory grants no listing of their group has named (yet) */
+    wr_buf added;        /* pairs: memberships found unmanaged, so a group listed twice counts them once */
+    wr_buf keys;         /* mkey: the current group's members */
+    wr_buf held;         /* int64: account rids the inventory grants the current group */
     wr_buf missing;      /* "account\0entitlement\0" pairs to revoke */
     char src[300];
     uint64_t target_accounts, target_memberships;
@@ -178,61 +303,121 @@ static const char *local(const sync_run *r, const char *id)
     return strncmp(id, r->system, n) == 0 && id[n] == ':' ? id + n + 1 : id;
 }
 
+/* "<system>:<member> <entitlement id>", truncated to cap like snprintf
+ * but built with memcpy: it runs for every membership of a first sync. */
+static void member_item(const sync_run *r, const char *member, const char *ent, char *item, size_t cap)
+{
+    const char *part[5] = {r->system, ":", member, " ", ent};
+    size_t k = 0;
+    for (int i = 0; i < 5; i++) {
+        size_t n = strlen(part[i]);
+        if (n > cap - 1 - k)
+            n = cap - 1 - k;
+        memcpy(item + k, part[i], n);
+        k += n;
+    }
+    item[k] = 0;
+}
+
 /* ---- the inventory side ------------------------------------------------------------------ */
 
-static int inv_account(void *arg, const char *id, const char *login, const char *identity, const char *status,
-                       wr_err *err)
+/* The first column of the first row of sql bound with text, or with the
+ * system's rid when text is NULL (0 when no row). */
+static int scalar(sync_run *r, const char *sql, const char *text, int64_t *v, wr_err *err)
 {
-    sync_run *r = arg;
-    (void)login;
-    r->inv_objects++;
-    uint8_t *f = fmap_slot(&r->accs, hash2(local(r, id), NULL), 1);
-    if (!f)
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(r->ctx->store, sql, &st, err);
+    if (rc)
+        return rc;
+    if (text)
+        wr_stmt_bind_text(st, 1, text);
+    else
+        wr_stmt_bind_int(st, 1, r->sys_rid);
+    rc = wr_stmt_step(st, err);
+    *v = rc == 1 ? wr_stmt_int(st, 0) : 0;
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
+}
+
+/* The system's accounts into the sorted index. */
+static int inv_accounts(sync_run *r, wr_err *err)
+{
+    int64_t n = 0;
+    int rc = scalar(r, "SELECT count(*) FROM accounts WHERE system_rid=?", NULL, &n, err);
+    if (rc)
+        return rc;
+    if ((size_t)n > SYNC_MAX_ACCOUNTS)
+        return wr_fail(err, WR_ELIMIT, "sync %s: %lld accounts, more than %zu", r->system, (long long)n,
+                       SYNC_MAX_ACCOUNTS);
+    size_t cap = (size_t)n + 16, k = 0;
+    acct_row *rows = malloc(cap * sizeof *rows);
+    if (!rows)
         return oom(err);
-    *f |= A_INV | (identity ? 0 : A_ORPHAN) | (strcmp(status, "disabled") == 0 ? A_DISABLED : 0);
-    return WR_OK;
+    wr_stmt *st;
+    if ((rc = wr_stmt_prepare(r->ctx->store, "SELECT a.rid, a.id, a.status, i.rid FROM accounts a LEFT JOIN "
+                              "identities i ON i.rid=a.identity_rid WHERE a.system_rid=?", &st, err))) {
+        free(rows);
+        return rc;
+    }
+    wr_stmt_bind_int(st, 1, r->sys_rid);
+    while ((rc = wr_stmt_step(st, err)) == 1) {
+        if (k == cap) {   /* accounts added since the count */
+            acct_row *nr = cap < SYNC_MAX_ACCOUNTS ? realloc(rows, cap * 2 * sizeof *rows) : NULL;
+            if (!nr) {
+                rc = oom(err);
+                break;
+            }
+            rows = nr;
+            cap *= 2;
+        }
+        rows[k].h = hash2(local(r, wr_stmt_text(st, 1)), NULL);
+        rows[k].rid = wr_stmt_int(st, 0);
+        rows[k].f = A_INV | (wr_stmt_is_null(st, 3) ? A_ORPHAN : 0) |
+                    (strcmp(wr_stmt_text(st, 2), "disabled") == 0 ? A_DISABLED : 0);
+        k++;
+    }
+    wr_stmt_done(st);
+    if (rc == 0 && ix_build(&r->ix, rows, k))
+        rc = oom(err);
+    free(rows);
+    return rc < 0 ? rc : WR_OK;
 }
 
-static int inv_entitlement(void *arg, const char *id, wr_err *err)
+static int inv_entitlements(sync_run *r, wr_err *err)
 {
-    sync_run *r = arg;
-    r->inv_objects++;
-    uint8_t *f = fmap_slot(&r->ents, hash2(local(r, id), NULL), 1);
-    if (!f)
-        return oom(err);
-    *f |= G_INV;
-    return WR_OK;
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(r->ctx->store, "SELECT rid, id FROM entitlements WHERE system_rid=?", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_int(st, 1, r->sys_rid);
+    while ((rc = wr_stmt_step(st, err)) == 1) {
+        uint8_t *g = fmap_slot(&r->ents, hash2(local(r, wr_stmt_text(st, 1)), NULL), 1);
+        if (!g) {
+            rc = oom(err);
+            break;
+        }
+        *g |= G_INV;
+        *fmap_rid(&r->ents, g) = wr_stmt_int(st, 0);
+    }
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
 }
 
-static int inv_grant(void *arg, const char *account, const char *entitlement, wr_err *err)
+static int inv_load(sync_run *r, wr_err *err)
 {
-    sync_run *r = arg;
-    r->inv_objects++;
-    uint8_t *f = fmap_slot(&r->grants, hash2(local(r, account), local(r, entitlement)), 1);
-    if (!f)
-        return oom(err);
-    *f |= G_INV;
-    return WR_OK;
+    int rc = scalar(r, "SELECT rid FROM systems WHERE id=?", r->system, &r->sys_rid, err);
+    if (rc)
+        return rc;
+    if (!r->sys_rid)
+        return wr_fail(err, WR_ENOTFOUND, "system '%s' not found", r->system);
+    if ((rc = inv_accounts(r, err)))
+        return rc;
+    return inv_entitlements(r, err);
 }
 
-/* second walk: what the target lacks */
-static int gone_account(void *arg, const char *id, const char *login, const char *identity, const char *status,
-                        wr_err *err)
+/* A grant the target lacks: reported and, unless a dry run, revoked. */
+static int add_missing(sync_run *r, const char *account, const char *entitlement, wr_err *err)
 {
-    sync_run *r = arg;
-    (void)login, (void)identity, (void)status, (void)err;
-    uint8_t *f = fmap_slot(&r->accs, hash2(local(r, id), NULL), 0);
-    if (!f || !(*f & A_TARGET))
-        diff_add(&r->d[D_ACCOUNTS_GONE], r->cap, id);
-    return WR_OK;
-}
-
-static int missing_grant(void *arg, const char *account, const char *entitlement, wr_err *err)
-{
-    sync_run *r = arg;
-    uint8_t *f = fmap_slot(&r->grants, hash2(local(r, account), local(r, entitlement)), 0);
-    if (f && (*f & G_SEEN))
-        return WR_OK;
     char item[1200];
     snprintf(item, sizeof item, "%s %s", account, entitlement);
     diff_add(&r->d[D_MISSING], r->cap, item);
@@ -242,6 +427,60 @@ static int missing_grant(void *arg, const char *account, const char *entitlement
         wr_buf_append(&r->missing, entitlement, strlen(entitlement) + 1))
         return wr_fail(err, WR_ELIMIT, "sync %s: too many missing grants to remove in one run", r->system);
     return WR_OK;
+}
+
+/* Steps a statement bound with (?1, ?2, ?3 = the system) and reports each
+ * (account id, entitlement id) row as missing. */
+static int missing_rows(sync_run *r, wr_stmt *st, int64_t a, int64_t b, wr_err *err)
+{
+    int rc;
+    wr_stmt_bind_int(st, 1, a);
+    wr_stmt_bind_int(st, 2, b);
+    wr_stmt_bind_int(st, 3, r->sys_rid);
+    while ((rc = wr_stmt_step(st, err)) == 1 &&
+           (rc = add_missing(r, wr_stmt_text(st, 0), wr_stmt_text(st, 1), err)) == WR_OK) {
+    }
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
+}
+
+/* After the listing: what the target lacks.  Candidates are inventory
+ * grants of listed groups that no listing named; a group the target no
+ * longer lists has all its grants missing; an account it did not list is
+ * gone.  Only grants between the system's own accounts and entitlements
+ * are compared (a grant across systems belongs to neither directory). */
+static int settle_missing(sync_run *r, wr_err *err)
+{
+    wr_stmt *st;
+    const pair *c = (const pair *)r->cand.data;
+    size_t nc = r->cand.len / sizeof *c;
+    int rc = WR_OK;
+    if (nc && (rc = wr_stmt_prepare(r->ctx->store, "SELECT a.id, e.id FROM accounts a, entitlements e "
+                                    "WHERE a.rid=?1 AND e.rid=?2 AND a.system_rid=?3", &st, err)))
+        return rc;
+    for (size_t i = 0; i < nc && rc == WR_OK; i++)
+        if (c[i].a)
+            rc = missing_rows(r, st, c[i].a, c[i].e, err);
+    for (size_t i = 0; i < r->ents.cap && rc == WR_OK; i++) {
+        if (!r->ents.keys[i] || (r->ents.vals[i] & (G_INV | G_SEEN)) != G_INV)
+            continue;
+        if ((rc = wr_stmt_prepare(r->ctx->store, "SELECT a.id, e.id FROM grants g JOIN accounts a ON "
+                                  "a.rid=g.account_rid JOIN entitlements e ON e.rid=g.entitlement_rid WHERE "
+                                  "g.entitlement_rid=?1 AND ?2=?2 AND a.system_rid=?3", &st, err)) == WR_OK)
+            rc = missing_rows(r, st, r->ents.rids[i], 0, err);
+    }
+    for (size_t i = 0; i < r->ix.n && rc == WR_OK; i++) {
+        if (r->ix.f[i] & A_TARGET)
+            continue;
+        if ((rc = wr_stmt_prepare(r->ctx->store, "SELECT id FROM accounts WHERE rid=?", &st, err)))
+            break;
+        wr_stmt_bind_int(st, 1, r->ix.rid[i]);
+        if ((rc = wr_stmt_step(st, err)) == 1)
+            diff_add(&r->d[D_ACCOUNTS_GONE], r->cap, wr_stmt_text(st, 0));
+        wr_stmt_done(st);
+        rc = rc < 0 ? rc : WR_OK;
+    }
+    return rc;
 }
 
 /* ---- the target side ------------------------------------------------------------------------ */
@@ -290,7 +529,7 @@ static int bulk_account(sync_run *r, uint8_t *f, const char *id, const char *log
     int rc = wf_bulk_account(r->bulk, id, login, disabled, &has_identity, &rid, err);
     if (rc)
         return rc;
-    *fmap_rid(&r->accs, f) = rid;
+    *fmap_rid(&r->fresh, f) = rid;
     diff_add(&r->d[D_NEW_ACCOUNTS], r->cap, id);
     if (!has_identity)
         diff_add(&r->d[D_ORPHANS], r->cap, id);
@@ -301,18 +540,21 @@ static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
 {
     sync_run *r = arg;
     r->target_accounts++;
-    uint8_t *f = fmap_slot(&r->accs, hash2(login, NULL), 1);
-    if (!f)
-        return oom(err);
+    uint64_t k = hash2(login, NULL);
     char id[1200];
     snprintf(id, sizeof id, "%s:%s", r->system, login);
-    if (*f & A_TARGET)
-        return WR_OK;   /* listed twice */
-    *f |= A_TARGET;
-    if (r->bulk)
-        return bulk_account(r, f, id, login, disabled, err);
     const char *status = disabled ? "disabled" : "active";
-    if (!(*f & A_INV)) {
+    ptrdiff_t i = ix_find(&r->ix, k);
+    if (i < 0) {
+        uint8_t *f = fmap_slot(&r->fresh, k, 1);
+        if (!f)
+            return oom(err);
+        if (*f & A_TARGET)
+            return WR_OK;   /* listed twice */
+        *f |= A_TARGET;
+        if (r->bulk)
+            return bulk_account(r, f, id, login, disabled, err);
+        *fmap_rid(&r->fresh, f) = -(int64_t)r->fresh.n;
         int known = identity_exists(r, login);
         diff_add(&r->d[D_NEW_ACCOUNTS], r->cap, id);
         if (!known)
@@ -321,6 +563,10 @@ static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
                                                 login, "identity", known ? login : NULL, "status", status,
                                                 "source", r->src), err);
     }
+    uint8_t *f = &r->ix.f[i];
+    if (*f & A_TARGET)
+        return WR_OK;
+    *f |= A_TARGET;
     if (*f & A_ORPHAN)
         diff_add(&r->d[D_ORPHANS], r->cap, id);
     if (!(*f & A_DISABLED) != !disabled) {
@@ -355,9 +601,9 @@ static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name
     fmap seen = {0};
     for (size_t i = 0; i < n && rc == WR_OK; i++) {
         r->target_memberships++;
-        uint8_t *a = fmap_slot(&r->accs, hash2(members[i], NULL), 0);
-        int64_t arid = a && (*a & A_TARGET) ? *fmap_rid(&r->accs, a) : 0;
-        snprintf(item, sizeof item, "%s:%s %s", r->system, members[i], ent);
+        uint8_t *a = fmap_slot(&r->fresh, hash2(members[i], NULL), 0);
+        int64_t arid = a && (*a & A_TARGET) ? *fmap_rid(&r->fresh, a) : 0;
+        member_item(r, members[i], ent, item, sizeof item);
         if (!arid) {
             diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
             continue;
@@ -380,47 +626,182 @@ static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name
     return rc;
 }
 
+static int mkey_cmp(const void *x, const void *y)
+{
+    const mkey *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static int mkey_key_cmp(const void *x, const void *y)
+{
+    const mkey *a = x, *b = y;
+    return (a->key > b->key) - (a->key < b->key);
+}
+
+static int i64_cmp(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* The key of a listed member: its inventory rid, its fresh key, or 0 when
+ * it is no account of the target or the inventory. */
+static int64_t member_key(sync_run *r, const char *login)
+{
+    uint64_t k = hash2(login, NULL);
+    ptrdiff_t i = ix_find(&r->ix, k);
+    if (i >= 0)
+        return r->ix.rid[i];
+    uint8_t *f = fmap_slot(&r->fresh, k, 0);
+    return f && (*f & A_TARGET) ? *fmap_rid(&r->fresh, f) : 0;
+}
+
+static int push(wr_buf *b, const void *v, size_t n, const sync_run *r, wr_err *err)
+{
+    if (wr_buf_append(b, v, n))
+        return wr_fail(err, WR_ELIMIT, "sync %s: more than %zu bytes of pending drift or group members", r->system,
+                       b->max);
+    return WR_OK;
+}
+
+/* The account rids the inventory grants entitlement erid, ascending (the
+ * grants_entitlement index holds them in that order). */
+static int load_held(sync_run *r, int64_t erid, wr_err *err)
+{
+    wr_stmt *st;
+    wr_buf_reset(&r->held);
+    int rc = wr_stmt_prepare(r->ctx->store, "SELECT account_rid FROM grants WHERE entitlement_rid=? "
+                             "ORDER BY account_rid", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_int(st, 1, erid);
+    while ((rc = wr_stmt_step(st, err)) == 1) {
+        int64_t a = wr_stmt_int(st, 0);
+        if ((rc = push(&r->held, &a, sizeof a, r, err)))
+            break;
+    }
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
+}
+
+/* A group listed again: the unmanaged memberships earlier listings of it
+ * found, as sorted account keys in r->held after its own rids (from). */
+static int earlier_added(sync_run *r, int64_t e, size_t *from, wr_err *err)
+{
+    const pair *p = (const pair *)r->added.data;
+    size_t np = r->added.len / sizeof *p;
+    *from = r->held.len / sizeof(int64_t);
+    for (size_t i = 0; i < np; i++) {
+        int rc = p[i].e == e ? push(&r->held, &p[i].a, sizeof p[i].a, r, err) : WR_OK;
+        if (rc)
+            return rc;
+    }
+    int64_t *a = (int64_t *)r->held.data;
+    qsort(a + *from, r->held.len / sizeof *a - *from, sizeof *a, i64_cmp);
+    return WR_OK;
+}
+
+static int sorted_has(const int64_t *a, size_t n, int64_t k)
+{
+    return bsearch(&k, a, n, sizeof *a, i64_cmp) != NULL;
+}
+
+/* A later listing of a group: inventory grants it names are no longer
+ * missing candidates. */
+static void cand_seen(sync_run *r, int64_t e, const mkey *keys, size_t n)
+{
+    pair *c = (pair *)r->cand.data;
+    size_t nc = r->cand.len / sizeof *c;
+    for (size_t i = 0; i < nc; i++) {
+        mkey k = {c[i].a, 0};
+        if (c[i].e == e && c[i].a && bsearch(&k, keys, n, sizeof *keys, mkey_key_cmp))
+            c[i].a = 0;
+    }
+}
+
+/* Steady state: one group merged against the inventory's grants of it.
+ * The group's members become sorted account keys; the entitlement's
+ * grants come sorted from the grants_entitlement index; one pass over
+ * both finds what only the target has (unmanaged) and what only the
+ * inventory has (a missing candidate, settled after the listing, since
+ * the target may list the group again).  Memory: the largest group. */
 static int tgt_group(void *arg, const char *name, const char *const *members, size_t n, wr_err *err)
 {
     sync_run *r = arg;
-    char ent[1200], acc[1200], item[2500];
+    char ent[1200], item[2500];
     snprintf(ent, sizeof ent, "%s:%s", r->system, name);
     uint8_t *g = fmap_slot(&r->ents, hash2(name, NULL), 1);
     if (!g)
         return oom(err);
     if (r->bulk)
         return bulk_group(r, g, ent, name, members, n, err);
-    int rc;
-    if (!(*g & G_INV)) {
-        *g |= G_INV;
+    int rc, again = (*g & G_SEEN) != 0, inv = (*g & G_INV) != 0;
+    *g |= G_SEEN;
+    if (!inv && !again) {
+        *fmap_rid(&r->ents, g) = -++r->new_groups;
         diff_add(&r->d[D_NEW_GROUPS], r->cap, ent);
         if ((rc = import(r, "entitlements", json_pack("{s:s,s:s,s:s,s:s}", "id", ent, "system", r->system, "name",
                                                       name, "source", r->src), err)))
             return rc;
     }
+    int64_t e = *fmap_rid(&r->ents, g);
+    wr_buf_reset(&r->keys);
     for (size_t i = 0; i < n; i++) {
         r->target_memberships++;
-        uint8_t *a = fmap_slot(&r->accs, hash2(members[i], NULL), 0);
-        snprintf(acc, sizeof acc, "%s:%s", r->system, members[i]);
-        snprintf(item, sizeof item, "%s %s", acc, ent);
-        if (!a || !(*a & (A_TARGET | A_INV))) {
-            diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
+        mkey k = {member_key(r, members[i]), i};
+        if (k.key) {
+            if ((rc = push(&r->keys, &k, sizeof k, r, err)))
+                return rc;
             continue;
         }
-        uint8_t *f = fmap_slot(&r->grants, hash2(members[i], name), 1);
-        if (!f)
-            return oom(err);
-        if (*f & G_INV) {
-            *f |= G_SEEN;
-            continue;
-        }
-        if (*f & G_SEEN)
-            continue;
-        *f |= G_SEEN;
-        diff_add(&r->d[D_UNMANAGED], r->cap, item);
-        if ((rc = import(r, "grants", json_pack("{s:s,s:s,s:s,s:s}", "account", acc, "entitlement", ent,
-                                                "granted_by", r->src, "source", r->src), err)))
+        member_item(r, members[i], ent, item, sizeof item);
+        diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
+    }
+    mkey *keys = (mkey *)r->keys.data;
+    size_t nk = r->keys.len / sizeof *keys, w = 0;
+    if (nk)
+        qsort(keys, nk, sizeof *keys, mkey_cmp);
+    for (size_t i = 0; i < nk; i++)   /* a member named twice counts once */
+        if (!w || keys[w - 1].key != keys[i].key)
+            keys[w++] = keys[i];
+    nk = w;
+    size_t nheld = 0, from = 0;
+    if (inv && (rc = load_held(r, e, err)))
+        return rc;
+    nheld = r->held.len / sizeof(int64_t);
+    if (again) {
+        cand_seen(r, e, keys, nk);
+        if ((rc = earlier_added(r, e, &from, err)))
             return rc;
+    }
+    const int64_t *held = (const int64_t *)r->held.data;
+    size_t nprev = r->held.len / sizeof *held - from;
+    size_t j = 0;
+    for (size_t i = 0; i < nk || (!again && j < nheld);) {
+        if (i < nk && (j == nheld || keys[i].key < held[j])) {
+            const char *m = members[keys[i].i];
+            int64_t a = keys[i++].key;
+            if (again && sorted_has(held + from, nprev, a))
+                continue;
+            pair p = {e, a};
+            if ((rc = push(&r->added, &p, sizeof p, r, err)))
+                return rc;
+            char acc[1200];
+            snprintf(acc, sizeof acc, "%s:%s", r->system, m);
+            member_item(r, m, ent, item, sizeof item);
+            diff_add(&r->d[D_UNMANAGED], r->cap, item);
+            if ((rc = import(r, "grants", json_pack("{s:s,s:s,s:s,s:s}", "account", acc, "entitlement", ent,
+                                                    "granted_by", r->src, "source", r->src), err)))
+                return rc;
+        } else if (i < nk && keys[i].key == held[j]) {
+            i++, j++;
+        } else {   /* only the inventory has it (first listing: a candidate) */
+            pair p = {e, held[j++]};
+            if (!again && (rc = push(&r->cand, &p, sizeof p, r, err)))
+                return rc;
+        }
     }
     return WR_OK;
 }
@@ -439,6 +820,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     r.dry_run = opts && opts->dry_run;
     r.cap = opts && opts->list_cap ? opts->list_cap : WR_SYNC_LIST_CAP;
     r.missing.max = (size_t)1 << 30;
+    r.cand.max = r.added.max = r.keys.max = r.held.max = SYNC_MAX_PAIRS;
+    r.fresh.with_rid = r.ents.with_rid = 1;
     snprintf(r.src, sizeof r.src, "sync:%s", system);
     for (int i = 0; i < D_COUNT; i++) {
         r.d[i].name = names[i];
@@ -448,21 +831,27 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     wr_connector *conn = NULL;
     wr_import_stats stats;
     memset(&stats, 0, sizeof stats);
-    int rc, in_txn = 0;
+    int rc, in_txn = 0, fk_off = 0;
     if (actor && actor->principal && (rc = wf_actor_load(ctx, actor, &p, err)))
         goto out;
     if ((rc = wr_connector_open(ctx->store, system, 0, &conn, err)))
         goto out;
-    wr_inventory_walker w1 = {inv_account, inv_entitlement, inv_grant, &r};
-    if ((rc = wr_inventory_system_walk(ctx->store, system, &w1, err)))
+    if ((rc = inv_load(&r, err)))
         goto out;
-    if (!r.dry_run && r.inv_objects == 0) {
-        /* first sync: nothing of the system in the inventory, so everything
-         * the target lists is an addition: the bulk-load path */
+    if (!r.dry_run && r.ix.n == 0 && r.ents.n == 0) {
+        /* first sync: nothing of the system in the inventory (no account,
+         * so no grant either), so everything the target lists is an
+         * addition: the bulk-load path */
+        /* Foreign keys are not checked for this transaction (a quarter
+         * of its time at a million rows): every rid it writes was read or
+         * created in it, under BEGIN IMMEDIATE, and it deletes nothing
+         * but readiness cache rows, which nothing references. */
+        if ((rc = wr_store_exec(ctx->store, "PRAGMA foreign_keys=OFF", err)))
+            goto out;
+        fk_off = 1;
         if ((rc = wr_store_begin(ctx->store, err)))
             goto out;
         in_txn = 1;
-        r.accs.with_rid = 1;
         r.problems = json_array();
         if ((rc = wf_bulk_new(ctx->store, system, r.src, &r.bulk, err)))
             goto out;
@@ -473,17 +862,12 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
             goto out;
     }
     wr_connector_visitor v = {tgt_account, tgt_group, &r};
-    if ((rc = wr_connector_list(conn, &v, err)))
+    if ((rc = wf_sync_list(conn, &v, err)))
         goto out;
-    /* second walk only when the maps say something is missing: the
-     * steady state (nothing changed) reads the inventory once */
-    int acc_gone = 0, grant_gone = 0;
-    for (size_t i = 0; i < r.accs.cap && !acc_gone; i++)
-        acc_gone = r.accs.keys[i] && (r.accs.vals[i] & (A_INV | A_TARGET)) == A_INV;
-    for (size_t i = 0; i < r.grants.cap && !grant_gone; i++)
-        grant_gone = r.grants.keys[i] && (r.grants.vals[i] & (G_INV | G_SEEN)) == G_INV;
-    wr_inventory_walker w2 = {acc_gone ? gone_account : NULL, NULL, grant_gone ? missing_grant : NULL, &r};
-    if ((acc_gone || grant_gone) && (rc = wr_inventory_system_walk(ctx->store, system, &w2, err)))
+    wr_buf_free(&r.keys);
+    wr_buf_free(&r.held);
+    wr_buf_free(&r.added);
+    if (!r.bulk && (rc = settle_missing(&r, err)))
         goto out;
     /* the inventory follows the target: grants it no longer has go */
     char who[320];
@@ -532,6 +916,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     if (r.bulk) {
         rc = wr_store_commit(ctx->store, err);
         in_txn = rc != WR_OK;
+        if (rc == WR_OK && (rc = wr_store_exec(ctx->store, "PRAGMA foreign_keys=ON", err)) == WR_OK)
+            fk_off = 0;
         problems = json_incref(r.problems);
     } else {
         rc = wr_inventory_importer_commit(r.imp, &stats, &problems, err);
@@ -549,6 +935,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
 out:
     if (in_txn)
         wr_store_rollback(ctx->store);
+    if (fk_off && wr_store_exec(ctx->store, "PRAGMA foreign_keys=ON", NULL) == WR_OK)
+        fk_off = 0;   /* a failure's path: the connection back as it was (best effort) */
     wf_bulk_free(r.bulk);
     json_decref(r.problems);
     wr_inventory_importer_free(r.imp);
@@ -557,9 +945,13 @@ out:
     json_decref(problems);
     for (int i = 0; i < D_COUNT; i++)
         json_decref(r.d[i].items);
-    fmap_free(&r.accs);
+    ix_free(&r.ix);
+    fmap_free(&r.fresh);
     fmap_free(&r.ents);
-    fmap_free(&r.grants);
+    wr_buf_free(&r.cand);
+    wr_buf_free(&r.added);
+    wr_buf_free(&r.keys);
+    wr_buf_free(&r.held);
     wr_buf_free(&r.missing);
     return rc;
 }

@@ -39,19 +39,21 @@ struct wf_bulk {
     char source[WF_MAX_ID * 2 + 8];
     int64_t sys_rid;
     uint64_t rows[3];     /* accounts, entitlements, grants added */
-    wr_stmt *ident, *acc, *ent, *ent_rid, *grant;
+    wr_stmt *ident, *acc, *ent, *ent_rid, *grant, *grants;
     int64_t now;
     char import_id[64];
-    /* memberships waiting to be inserted, sorted by the grants key first */
-    struct pair {
-        int64_t a, e;
-    } *pend;
+    /* memberships waiting to be inserted, as account rid << 32 | entitlement
+     * rid: sorted, that is the grants key order */
+    uint64_t *pend;
     size_t npend;
 };
 
 /* Memberships buffered before an insert in key order: enough to sweep the
- * grants b-tree leaf by leaf instead of at random (1 MiB). */
-#define BULK_BATCH 65536
+ * grants b-tree leaf by leaf instead of at random (1 MiB).  Each sweep
+ * rewrites most of the table's pages, so fewer, larger batches pay. */
+#define BULK_BATCH 131072
+/* Rows per multi-row INSERT: one statement step for many memberships. */
+#define BULK_ROWS 64
 
 enum { B_ACC, B_ENT, B_GRANT };
 
@@ -85,6 +87,15 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
     if (rc == WR_OK)
         rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO grants(account_rid, entitlement_rid, granted_by, source) "
                              "VALUES(?,?,?,?)", &b->grant, err);
+    if (rc == WR_OK) {
+        /* BULK_ROWS rows a statement; ?1 is the source of every row */
+        char sql[64 + BULK_ROWS * 24];
+        int k = snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO grants(account_rid, entitlement_rid, granted_by, "
+                         "source) VALUES");
+        for (int i = 0; i < BULK_ROWS; i++)
+            k += snprintf(sql + k, sizeof sql - (size_t)k, "%s(?%d,?%d,?1,?1)", i ? "," : "", 2 + 2 * i, 3 + 2 * i);
+        rc = wr_stmt_prepare(s, sql, &b->grants, err);
+    }
     if (rc) {
         wf_bulk_free(b);
         return rc;
@@ -168,38 +179,13 @@ int wf_bulk_entitlement(wf_bulk *b, const char *id, const char *name, int64_t *r
     return rc < 0 ? rc : WR_OK;
 }
 
-static int pair_cmp(const void *x, const void *y)
+static int u64_cmp(const void *x, const void *y)
 {
-    const struct pair *p = x, *q = y;
-    return p->a != q->a ? (p->a < q->a ? -1 : 1) : (p->e > q->e) - (p->e < q->e);
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
 }
 
-/* Inserts the buffered memberships in the grants table's key order. */
-static int bulk_flush(wf_bulk *b, wr_err *err)
-{
-    qsort(b->pend, b->npend, sizeof *b->pend, pair_cmp);
-    int rc = WR_OK;
-    for (size_t i = 0; i < b->npend && rc == WR_OK; i++) {
-        int added;
-        rc = wf_bulk_grant(b, b->pend[i].a, b->pend[i].e, &added, err);
-    }
-    b->npend = 0;
-    return rc;
-}
-
-int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, wr_err *err)
-{
-    if (b->npend == BULK_BATCH) {
-        int rc = bulk_flush(b, err);
-        if (rc)
-            return rc;
-    }
-    b->pend[b->npend].a = account_rid;
-    b->pend[b->npend++].e = entitlement_rid;
-    return WR_OK;
-}
-
-int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
+static int grant_insert(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
 {
     wr_stmt_bind_int(b->grant, 1, account_rid);
     wr_stmt_bind_int(b->grant, 2, entitlement_rid);
@@ -212,6 +198,56 @@ int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int 
     *added = wr_store_changes(b->s) == 1;
     b->rows[B_GRANT] += (uint64_t)*added;
     return WR_OK;
+}
+
+/* Inserts the buffered memberships in the grants table's key order,
+ * BULK_ROWS a statement. */
+static int bulk_flush(wf_bulk *b, wr_err *err)
+{
+    qsort(b->pend, b->npend, sizeof *b->pend, u64_cmp);
+    int rc = WR_OK;
+    size_t i = 0;
+    wr_stmt_bind_text(b->grants, 1, b->source);
+    for (; i + BULK_ROWS <= b->npend && rc == WR_OK; i += BULK_ROWS) {
+        for (int k = 0; k < BULK_ROWS; k++) {
+            wr_stmt_bind_int(b->grants, 2 + 2 * k, (int64_t)(b->pend[i + (size_t)k] >> 32));
+            wr_stmt_bind_int(b->grants, 3 + 2 * k, (int64_t)(b->pend[i + (size_t)k] & 0xffffffffu));
+        }
+        rc = wr_stmt_step(b->grants, err);
+        wr_stmt_done(b->grants);
+        if (rc >= 0) {
+            b->rows[B_GRANT] += (uint64_t)wr_store_changes(b->s);
+            rc = WR_OK;
+        }
+    }
+    for (; i < b->npend && rc == WR_OK; i++) {
+        int added;
+        rc = grant_insert(b, (int64_t)(b->pend[i] >> 32), (int64_t)(b->pend[i] & 0xffffffffu), &added, err);
+    }
+    b->npend = 0;
+    return rc;
+}
+
+int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, wr_err *err)
+{
+    int added;
+    if (account_rid <= 0 || account_rid > 0xffffffff || entitlement_rid <= 0 || entitlement_rid > 0xffffffff)
+        return grant_insert(b, account_rid, entitlement_rid, &added, err);   /* no room in a key: at once */
+    if (b->npend == BULK_BATCH) {
+        int rc = bulk_flush(b, err);
+        if (rc)
+            return rc;
+    }
+    b->pend[b->npend++] = (uint64_t)account_rid << 32 | (uint64_t)entitlement_rid;
+    return WR_OK;
+}
+
+int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
+{
+    /* the queue first: a membership queued from an earlier listing of the
+     * group must count as there, not be added (and reported) twice */
+    int rc = b->npend ? bulk_flush(b, err) : WR_OK;
+    return rc ? rc : grant_insert(b, account_rid, entitlement_rid, added, err);
 }
 
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err)

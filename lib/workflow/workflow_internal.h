@@ -152,6 +152,11 @@ int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, 
  * in the sync.drift entry) and drops the readiness cache. */
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err);
 
+/* ---- sync_pipe.c ----
+ * wr_connector_list with the listing on a reader thread and the visitor
+ * called on this one, through a bounded queue of blocks (sync_pipe.c). */
+int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wr_err *err);
+
 /* ---- recover.c ---- */
 /* Settles in-doubt changes at context open (best effort, see recover.c). */
 void wf_recover_at_open(wr_ctx *ctx);
