@@ -203,6 +203,7 @@ struct cjtree {
     const char *in;              /* text being decoded (strings inside it are not copied) */
     size_t inlen;
     bool dom;                    /* input is a jansson value (keys unique already) */
+    void *yh;                    /* yajl handle while decoding text */
     int rc;
     wr_err *err;
 };

@@ -97,6 +97,64 @@ static int item_done(cjtree *t, uint32_t i)
     return 1;
 }
 
+static int hex4(const char *s)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* yajl decodes a \u escape of a lone or mismatched UTF-16 surrogate into
+ * '?' or into bytes that are not UTF-8 instead of failing; JSON text with
+ * them is rejected (as jansson and Cedar do).  The raw string token ends
+ * just before yajl's current offset; its opening quote is the first quote
+ * before it that is not escaped (preceded by an even run of backslashes). */
+static bool surrogates_ok(const cjtree *t)
+{
+    size_t end = yajl_get_bytes_consumed(t->yh);
+    if (end < 2 || end > t->inlen || t->in[end - 1] != '"')
+        return true;
+    size_t q = end - 1;
+    for (;;) {
+        if (q == 0)
+            return true;
+        q--;
+        if (t->in[q] != '"')
+            continue;
+        size_t b = q;
+        while (b > 0 && t->in[b - 1] == '\\')
+            b--;
+        if ((q - b) % 2 == 0)
+            break;
+    }
+    for (size_t i = q + 1; i + 1 < end - 1; i++) {
+        if (t->in[i] != '\\')
+            continue;
+        if (t->in[i + 1] != 'u') {
+            i++;
+            continue;
+        }
+        int u = hex4(t->in + i + 2);
+        if (u >= 0xDC00 && u <= 0xDFFF)
+            return false;
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            int lo = i + 12 <= end - 1 && t->in[i + 6] == '\\' && t->in[i + 7] == 'u' ? hex4(t->in + i + 8) : -1;
+            if (lo < 0xDC00 || lo > 0xDFFF)
+                return false;
+            i += 6;
+        }
+        i += 5;
+    }
+    return true;
+}
+
 /* Stable copy of a string yajl passed: inside the input it stays valid,
  * otherwise it lives in yajl's decode buffer and is copied. */
 static const char *keep(cjtree *t, const char *p, size_t n)
@@ -104,6 +162,12 @@ static const char *keep(cjtree *t, const char *p, size_t n)
     if (!t->in || ((uintptr_t)p >= (uintptr_t)t->in && n <= t->inlen &&
                    (uintptr_t)p - (uintptr_t)t->in <= t->inlen - n))
         return p;
+    if (!surrogates_ok(t)) {
+        char b[512];
+        t->rc = wr_fail(t->err, WR_EINVAL, "%s: invalid UTF-16 surrogate escape in a string",
+                        cjtree_path(t, t->open, b, sizeof b));
+        return NULL;
+    }
     char *c = ca_alloc_nz(&t->strs, n ? n : 1);
     if (!c) {
         t->rc = wr_fail(t->err, WR_ELIMIT, "%s: JSON strings too large", t->root);
@@ -291,6 +355,7 @@ int cjtree_parse(cjtree *t, const char *text, size_t len, wr_err *err)
     yajl_handle h = yajl_alloc(&ycb, NULL, t);
     if (!h)
         return wr_fail(err, WR_ENOMEM, "out of memory");
+    t->yh = h;
     yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
     bool at_end = st == yajl_status_ok;
     if (at_end)

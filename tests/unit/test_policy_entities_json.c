@@ -147,6 +147,11 @@ TEST(decoding_errors_name_the_path)
         {"", "entities JSON", WR_EINVAL},
         {"[{'uid':1}]", "entities JSON:1:", WR_EINVAL},
         {"[{\"uid\":{\"type\":\"T\",\"id\":\"a\"}} /* c */]", "entities JSON:1:", WR_EINVAL},
+        /* UTF-16 surrogate escapes must pair up (yajl alone would decode them to '?') */
+        {"[{\"uid\":{\"type\":\"T\",\"id\":\"a\\ud800\"}}]", "entities[0].uid: invalid UTF-16 surrogate", WR_EINVAL},
+        {"[{\"uid\":{\"type\":\"T\",\"id\":\"a\\ud800\\u0041\"}}]", "invalid UTF-16 surrogate", WR_EINVAL},
+        {"[{\"uid\":{\"type\":\"T\",\"id\":\"a\"},\"attrs\":{\"\\\"\\udc00\":1}}]",
+         "entities[0].attrs: invalid UTF-16 surrogate", WR_EINVAL},
         /* keys with NUL, types */
         {"[{\"uid\":{\"type\":\"T\",\"id\":\"a\"},\"attrs\":{\"a\\u0000b\":1}}]",
          "entities[0].attrs: object key contains NUL", WR_EINVAL},
