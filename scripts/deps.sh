@@ -3,7 +3,7 @@
 # Safe to run again: apt-get skips what is installed.  Uses sudo when not root.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
-      libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl libjansson-dev
+      libsqlite3-dev sqlite3 libsodium-dev libssl-dev openssl libjansson-dev libyajl-dev
       libmicrohttpd-dev libcurl4-openssl-dev libldap2-dev slapd ldap-utils
       jq curl python3
       chromium chromium-driver)  # the approver console's browser test

@@ -8,7 +8,7 @@
 //         done once, outside the timing), which if anything favours Cedar.
 //   same-text  as "same", but each decision also decodes the entities from
 //         their JSON text with JSON.parse — the counterpart of Warrant's
-//         "same-text" row, where Warrant decodes the text with jansson.
+//         "same-text" row, where Warrant decodes the text (yajl events into the store).
 //   best  "at its best": the policy set is parsed once (preparsePolicySet)
 //         and each decision calls statefulIsAuthorized().  That API still
 //         takes the entities on every call, so we give it what a careful

@@ -9,7 +9,8 @@
  *         to isAuthorized()), authorizes with fresh scratch space and frees
  *         everything — what isAuthorized() does.
  *   same-text  as "same", but the entities are also decoded from JSON text
- *         on every decision (more work than Cedar is given).
+ *         on every decision (wr_entities_parse: yajl events streamed into
+ *         the store, no DOM); cedar_bench.mjs's same-text does JSON.parse.
  *   best  policies and entities loaded once, one wr_authz scratch reused,
  *         requests decoded up front; each decision is one wr_authorize().
  *

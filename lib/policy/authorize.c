@@ -231,7 +231,7 @@ int wr_authorize(wr_authz *a, const wr_policy_set *ps, const wr_entities *ents,
     if (req->context && !json_is_null(req->context)) {
         if (!json_is_object(req->context))
             return wr_fail(err, WR_EINVAL, "context: expected a JSON object");
-        if (cv_from_json(&a->arena, req->context, ctx_t, req->schema, "context", 1,
+        if (cv_from_json(&a->arena, req->context, ctx_t, req->schema, "context",
                          &ev.var[VAR_CONTEXT], err))
             return err ? err->code : WR_EINVAL;
     } else {

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- arena ----------------------------------------------------------------- */
 typedef struct carena_chunk carena_chunk;
@@ -81,8 +82,6 @@ const char *cv_rec_sort(carena *a, cv *rec);
 int cv_ext_parse(int fn, const char *s, size_t n, cv *out);
 /* Set membership by Cedar equality. */
 bool cv_set_has(const cv *set, const cv *x);
-/* Entity reference from {"type","id"} or {"__entity":{...}}. */
-int cv_uid_from_json(carena *a, const json_t *j, const char *path, cv *out, wr_err *err);
 /* Renders a value as Cedar JSON (for messages and tests); caller decrefs. */
 json_t *cv_to_json(const cv *v);
 
@@ -159,18 +158,81 @@ struct wr_schema {
 
 const csentity *cschema_entity(const wr_schema *s, const char *name);
 const csaction *cschema_action(const wr_schema *s, const char *ty, const char *id);
-/* Converts JSON to a value following the schema type t (NULL: schemaless).
- * path names the place for messages. */
-/* A JSON path as a chain of segments (key, or [idx] when key is NULL). */
-typedef struct cjpath {
-    const struct cjpath *up;
-    const char *key;
-    size_t idx;
-} cjpath;
-int cv_from_json_p(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
-                   const cjpath *path, int depth, cv *out, wr_err *err);
-int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
-                 const char *path, int depth, cv *out, wr_err *err);
+/* ---- compact JSON tree (jtree.c) -------------------------------------------------
+ * Entity and context JSON reach the engine as text (decoded by yajl's event
+ * parser) or as a jansson value; both are turned into the same compact tree
+ * (one contiguous node array in pre-order, no per-node allocation, no
+ * hashing) and interpreted by one set of functions (value.c, entities.c). */
+enum cj_kind { CJ_NULL, CJ_FALSE, CJ_TRUE, CJ_INT, CJ_BIGINT, CJ_REAL, CJ_STR, CJ_ARR, CJ_OBJ };
+#define CJ_NONE UINT32_MAX
+typedef struct cjnode {
+    const char *key;             /* object member: its key (not NUL-terminated) */
+    union {
+        int64_t i;               /* CJ_INT */
+        struct { const char *p; size_t n; } s; /* CJ_STR; CJ_BIGINT/CJ_REAL: number text */
+    } u;
+    uint32_t pos;                /* object member: key length; array element: index */
+    uint32_t up;                 /* enclosing container, CJ_NONE for the root */
+    uint32_t end;                /* one past the last node of this subtree */
+    uint32_t n;                  /* CJ_ARR / CJ_OBJ: number of children */
+    uint8_t k;
+} cjnode;
+
+typedef struct cjtree cjtree;
+/* Called for each element of the root array once it is complete (streaming
+ * mode); the element's nodes are discarded when it returns. */
+typedef int (*cj_item_fn)(void *ctx, const cjtree *t, uint32_t node, wr_err *err);
+/* Documented limits: nesting depth WR_CEDAR_MAX_DEPTH + CJ_DEPTH_SLACK
+ * (the interpreters report WR_CEDAR_MAX_DEPTH first, with the value's path),
+ * CJ_MAX_NODES nodes per streamed element or whole document. */
+#define CJ_DEPTH_SLACK 8
+#define CJ_MAX_NODES ((uint32_t)1 << 24)
+struct cjtree {
+    cjnode *v;
+    uint32_t n, cap;
+    const char *root;            /* name of the root in paths ("entities", "context") */
+    carena *mem;                 /* node array (grown by copying) */
+    carena strs;                 /* escaped strings copied out of yajl's buffer */
+    cj_item_fn item;             /* NULL: keep the whole tree */
+    void *item_ctx;
+    /* building state */
+    uint32_t open;               /* innermost open container or CJ_NONE */
+    int depth;
+    const char *key;             /* pending object key */
+    uint32_t keyn;
+    const char *in;              /* text being decoded (strings inside it are not copied) */
+    size_t inlen;
+    bool dom;                    /* input is a jansson value (keys unique already) */
+    void *yh;                    /* yajl handle while decoding text */
+    int rc;
+    wr_err *err;
+};
+/* Decodes JSON text / walks a jansson value into t (zeroed by the caller
+ * except root, mem, item, item_ctx).  Text errors are
+ * "<root> JSON:line:col: message" or "<path>: message". */
+int cjtree_parse(cjtree *t, const char *text, size_t len, wr_err *err) WR_MUST_CHECK;
+int cjtree_from_json(cjtree *t, const json_t *j, wr_err *err) WR_MUST_CHECK;
+void cjtree_free(cjtree *t);     /* the string arena (nodes live in t->mem) */
+/* JSON path of node i for messages ("entities[3].attrs.x"). */
+const char *cjtree_path(const cjtree *t, uint32_t i, char *buf, size_t n);
+/* Index of the member of object node o named key, or CJ_NONE. */
+uint32_t cjtree_member(const cjtree *t, uint32_t o, const char *key);
+/* Iterates the children c of container node i. */
+#define CJ_EACH(t, i, c) for (uint32_t c = (i) + 1; c < (t)->v[i].end; c = (t)->v[c].end)
+static inline bool cj_key_is(const cjnode *x, const char *lit, size_t litn)
+{
+    return x->pos == litn && memcmp(x->key, lit, litn) == 0;
+}
+
+/* Converts tree node i to a value following the schema type ty (NULL:
+ * schemaless); depth is the nesting depth of node i for the limit. */
+int cv_from_cj(carena *a, const cjtree *t, uint32_t i, const cstype *ty, const wr_schema *s,
+               int depth, cv *out, wr_err *err) WR_MUST_CHECK;
+/* Entity reference from {"type","id"} or {"__entity":{...}}. */
+int cv_uid_from_cj(carena *a, const cjtree *t, uint32_t i, cv *out, wr_err *err) WR_MUST_CHECK;
+/* Converts a jansson value (the request context) through the same tree. */
+int cv_from_json(carena *a, const json_t *j, const cstype *ty, const wr_schema *s,
+                 const char *path, cv *out, wr_err *err) WR_MUST_CHECK;
 
 /* ---- policies ------------------------------------------------------------------ */
 enum cop {

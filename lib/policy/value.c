@@ -7,7 +7,7 @@
  * membership follow set semantics (mutual containment), which is what
  * Cedar's `==`, `contains`, `containsAll` and `containsAny` need.
  *
- * cv_from_json turns Cedar's JSON value format into values.  With a schema
+ * cv_from_cj turns Cedar's JSON value format (as a jtree.c tree) into values.  With a schema
  * type it interprets the JSON the way the schema says (a string declared
  * ipaddr becomes an ip value, {"type","id"} declared as an entity becomes
  * an entity reference) and rejects JSON of the wrong shape; attributes not
@@ -194,265 +194,254 @@ json_t *cv_to_json(const cv *v)
     }
 }
 
-/* ---- JSON -> value ------------------------------------------------------------- */
-static const char *jtype(const json_t *j)
+/* ---- JSON -> value -------------------------------------------------------------
+ * One interpreter for JSON text and jansson values alike: both arrive as a
+ * compact tree (jtree.c).  Paths for messages are formatted from the tree
+ * only when an error is reported. */
+static const char *jtype(const cjnode *j)
 {
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
-    case JSON_TRUE: case JSON_FALSE: return "boolean";
-    default: return "null";
-    }
+    static const char *const n[] = {[CJ_NULL] = "null", [CJ_FALSE] = "boolean", [CJ_TRUE] = "boolean",
+                                    [CJ_INT] = "integer", [CJ_BIGINT] = "integer", [CJ_REAL] = "number",
+                                    [CJ_STR] = "string", [CJ_ARR] = "array", [CJ_OBJ] = "object"};
+    return n[j->k];
 }
 
-static int ext_fn_index(const char *name)
+static int ext_fn_index(const char *name, size_t n)
 {
-    if (strcmp(name, "ip") == 0 || strcmp(name, "ipaddr") == 0)
-        return CFN_IP;
-    if (strcmp(name, "decimal") == 0)
-        return CFN_DECIMAL;
-    if (strcmp(name, "datetime") == 0)
-        return CFN_DATETIME;
-    if (strcmp(name, "duration") == 0)
-        return CFN_DURATION;
+    static const struct { const char *s; int fn; } names[] = {
+        {"ip", CFN_IP}, {"ipaddr", CFN_IP}, {"decimal", CFN_DECIMAL},
+        {"datetime", CFN_DATETIME}, {"duration", CFN_DURATION}};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i].s) == n && memcmp(names[i].s, name, n) == 0)
+            return names[i].fn;
     return -1;
 }
 
-static int ext_from_text(int fn, const char *s, size_t n, const char *path, cv *out, wr_err *err)
+/* The formatted path of node i (only on errors). */
+#define PATH(i) cjtree_path(t, (i), pbuf, sizeof pbuf)
+
+static int ext_from_text(const cjtree *t, uint32_t i, int fn, const char *s, size_t n, cv *out,
+                         wr_err *err)
 {
+    char pbuf[512];
     int rc = cv_ext_parse(fn, s, n, out);
     if (rc != WR_OK)
         return wr_fail(err, rc == WR_ELIMIT ? WR_ELIMIT : WR_EINVAL, "%s: invalid %s literal \"%.*s\"",
-                       path, cfn_table[fn].name, (int)(n > 80 ? 80 : n), s);
+                       PATH(i), cfn_table[fn].name, (int)(n > 80 ? 80 : n), s);
     return WR_OK;
 }
 
-/* {"fn":..,"arg":..} of an __extn escape */
-static int ext_escape(const json_t *e, const char *path, cv *out, wr_err *err)
+/* {"fn":..,"arg":..} of an __extn escape at node e (i: the escape object) */
+static int ext_escape(const cjtree *t, uint32_t i, uint32_t e, cv *out, wr_err *err)
 {
-    const json_t *fn = json_object_get(e, "fn"), *arg = json_object_get(e, "arg");
-    if (!json_is_object(e) || !json_is_string(fn) || !json_is_string(arg))
-        return wr_fail(err, WR_EINVAL, "%s: __extn needs {\"fn\": string, \"arg\": string}", path);
-    int f = ext_fn_index(json_string_value(fn));
-    if (f < 0)
-        return wr_fail(err, WR_EINVAL, "%s: unknown extension function \"%s\"", path,
-                       json_string_value(fn));
-    return ext_from_text(f, json_string_value(arg), json_string_length(arg), path, out, err);
+    char pbuf[512];
+    uint32_t fn = t->v[e].k == CJ_OBJ ? cjtree_member(t, e, "fn") : CJ_NONE;
+    uint32_t arg = t->v[e].k == CJ_OBJ ? cjtree_member(t, e, "arg") : CJ_NONE;
+    if (fn == CJ_NONE || arg == CJ_NONE || t->v[fn].k != CJ_STR || t->v[arg].k != CJ_STR)
+        return wr_fail(err, WR_EINVAL, "%s: __extn needs {\"fn\": string, \"arg\": string}", PATH(i));
+    const cjnode *f = &t->v[fn], *a = &t->v[arg];
+    int fi = ext_fn_index(f->u.s.p, f->u.s.n);
+    if (fi < 0)
+        return wr_fail(err, WR_EINVAL, "%s: unknown extension function \"%.*s\"", PATH(i),
+                       (int)(f->u.s.n > 80 ? 80 : f->u.s.n), f->u.s.p);
+    return ext_from_text(t, i, fi, a->u.s.p, a->u.s.n, out, err);
 }
 
-int cv_uid_from_json(carena *a, const json_t *j, const char *path, cv *out, wr_err *err)
+int cv_uid_from_cj(carena *a, const cjtree *t, uint32_t i, cv *out, wr_err *err)
 {
-    const json_t *e = json_object_get(j, "__entity");
-    if (e)
-        j = e;
-    const json_t *ty = json_object_get(j, "type"), *id = json_object_get(j, "id");
-    if (!json_is_object(j) || !json_is_string(ty) || !json_is_string(id))
+    char pbuf[512];
+    uint32_t j = i;
+    if (t->v[i].k == CJ_OBJ) {
+        uint32_t e = cjtree_member(t, i, "__entity");
+        if (e != CJ_NONE)
+            j = e;
+    }
+    uint32_t ty = t->v[j].k == CJ_OBJ ? cjtree_member(t, j, "type") : CJ_NONE;
+    uint32_t id = t->v[j].k == CJ_OBJ ? cjtree_member(t, j, "id") : CJ_NONE;
+    if (ty == CJ_NONE || id == CJ_NONE || t->v[ty].k != CJ_STR || t->v[id].k != CJ_STR)
         return wr_fail(err, WR_EINVAL, "%s: entity reference needs {\"type\": string, \"id\": string}",
-                       path);
-    if (json_string_length(id) > UINT32_MAX)
-        return wr_fail(err, WR_ELIMIT, "%s: entity id too long", path);
+                       PATH(i));
+    const cjnode *tn = &t->v[ty], *in = &t->v[id];
+    if (!tn->u.s.n || memchr(tn->u.s.p, 0, tn->u.s.n))
+        return wr_fail(err, WR_EINVAL, "%s: invalid entity type name", PATH(i));
     memset(out, 0, sizeof *out);
     out->k = CV_ENT;
-    out->u.e.ty = ca_strndup(a, json_string_value(ty), json_string_length(ty));
-    out->u.e.idn = json_string_length(id);
-    out->u.e.id = ca_strndup(a, json_string_value(id), out->u.e.idn);
+    out->u.e.ty = ca_strndup(a, tn->u.s.p, tn->u.s.n);
+    out->u.e.idn = (uint32_t)in->u.s.n;
+    out->u.e.id = ca_strndup(a, in->u.s.p, in->u.s.n);
     if (!out->u.e.ty || !out->u.e.id)
-        return wr_fail(err, WR_ENOMEM, "%s: out of memory", path);
-    if (!out->u.e.ty[0] || strlen(out->u.e.ty) != json_string_length(ty))
-        return wr_fail(err, WR_EINVAL, "%s: invalid entity type name", path);
+        return wr_fail(err, WR_ENOMEM, "%s: out of memory", PATH(i));
     return WR_OK;
 }
 
-static const cstype *rec_attr(const cstype *t, const char *key, bool *req)
+static const cstype *rec_attr(const cstype *t, const char *key, size_t n)
 {
     for (size_t i = 0; t && i < t->nattr; i++)
-        if (strcmp(t->attr_names[i], key) == 0) {
-            if (req)
-                *req = t->attr_required[i];
+        if (strncmp(t->attr_names[i], key, n) == 0 && t->attr_names[i][n] == '\0')
             return t->attr_types[i];
-        }
     return NULL;
 }
 
-static int mismatch(wr_err *err, const char *path, const char *want, const json_t *j)
+static int mismatch(wr_err *err, const char *path, const char *want, const cjnode *j)
 {
     return wr_fail(err, WR_EINVAL, "%s: expected %s, found %s", path, want, jtype(j));
 }
 
-/* The JSON path for messages is a chain of segments formatted only when
- * an error is reported: formatting it for every value dominated loading. */
-static const char *cjpath_fmt(const cjpath *p, char *buf, size_t n)
+/* The only member of a one-member object, if its key is `key`. */
+static uint32_t sole(const cjtree *t, uint32_t i, const char *key, size_t kn)
 {
-    const cjpath *seg[WR_CEDAR_MAX_DEPTH + 8];
-    size_t k = 0, at = 0;
-    for (; p && k < sizeof seg / sizeof *seg; p = p->up)
-        seg[k++] = p;
-    buf[0] = '\0';
-    while (k-- && at < n) {
-        int w = seg[k]->key ? snprintf(buf + at, n - at, "%s%s", at ? "." : "", seg[k]->key)
-                            : snprintf(buf + at, n - at, "[%zu]", seg[k]->idx);
-        if (w < 0)
-            break;
-        at += (size_t)w;
-    }
-    return buf;
+    return t->v[i].k == CJ_OBJ && t->v[i].n == 1 && cj_key_is(&t->v[i + 1], key, kn) ? i + 1
+                                                                                     : CJ_NONE;
 }
 
-int cv_from_json(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
-                 const char *path, int depth, cv *out, wr_err *err)
-{
-    cjpath root = {NULL, path, 0};
-    return cv_from_json_p(a, j, t, s, &root, depth, out, err);
-}
-
-int cv_from_json_p(carena *a, const json_t *j, const cstype *t, const wr_schema *s,
-                   const cjpath *pp, int depth, cv *out, wr_err *err)
+int cv_from_cj(carena *a, const cjtree *t, uint32_t i, const cstype *ty, const wr_schema *s,
+               int depth, cv *out, wr_err *err)
 {
     char pbuf[512];
-#define path (cjpath_fmt(pp, pbuf, sizeof pbuf))
+    const cjnode *j = &t->v[i];
     if (depth > WR_CEDAR_MAX_DEPTH)
-        return wr_fail(err, WR_ELIMIT, "%s: JSON nested deeper than %d", path, WR_CEDAR_MAX_DEPTH);
+        return wr_fail(err, WR_ELIMIT, "%s: JSON nested deeper than %d", PATH(i), WR_CEDAR_MAX_DEPTH);
     memset(out, 0, sizeof *out);
     /* escapes are accepted whatever the schema says, then checked */
-    if (json_is_object(j) && json_object_size(j) == 1 && json_object_get(j, "__extn")) {
-        /* helpers get the formatted path only to report an error */
-        int rc = ext_escape(json_object_get(j, "__extn"), "", out, NULL);
-        if (rc)
-            return ext_escape(json_object_get(j, "__extn"), path, out, err);
+    uint32_t e;
+    if ((e = sole(t, i, "__extn", 6)) != CJ_NONE) {
+        int rc = ext_escape(t, i, e, out, err);
         if (rc)
             return rc;
         static const int map[] = {[CST_IP] = CV_IP, [CST_DECIMAL] = CV_DEC,
                                   [CST_DATETIME] = CV_DT, [CST_DURATION] = CV_DUR};
-        if (t && (t->k < CST_IP || t->k > CST_DURATION || map[t->k] != out->k))
+        if (ty && (ty->k < CST_IP || ty->k > CST_DURATION || map[ty->k] != out->k))
             return wr_fail(err, WR_EINVAL, "%s: extension value %s does not match the schema type",
-                           path, cv_kind_name(out->k));
+                           PATH(i), cv_kind_name(out->k));
         return WR_OK;
     }
-    if (json_is_object(j) && json_object_get(j, "__expr"))
-        return wr_fail(err, WR_EINVAL, "%s: __expr escapes are not supported", path);
-    if (json_is_object(j) && json_object_size(j) == 1 && json_object_get(j, "__entity")) {
-        if (t && t->k != CST_ENTITY)
-            return wr_fail(err, WR_EINVAL, "%s: entity reference where the schema expects another type",
-                           path);
-        int rc = cv_uid_from_json(a, j, "", out, NULL);
+    if (j->k == CJ_OBJ && cjtree_member(t, i, "__expr") != CJ_NONE)
+        return wr_fail(err, WR_EINVAL, "%s: __expr escapes are not supported", PATH(i));
+    bool escaped = (e = sole(t, i, "__entity", 8)) != CJ_NONE;
+    if (escaped && ty && ty->k != CST_ENTITY)
+        return wr_fail(err, WR_EINVAL, "%s: entity reference where the schema expects another type",
+                       PATH(i));
+    if (escaped || (ty && ty->k == CST_ENTITY)) {
+        if (j->k != CJ_OBJ)
+            return mismatch(err, PATH(i), "an entity reference", j);
+        int rc = cv_uid_from_cj(a, t, i, out, err);
         if (rc)
-            return cv_uid_from_json(a, j, path, out, err);
-        if (t && strcmp(out->u.e.ty, t->name) != 0)
-            return wr_fail(err, WR_EINVAL, "%s: entity of type %s where the schema expects %s", path,
-                           out->u.e.ty, t->name);
-        return rc;
+            return rc;
+        if (ty && strcmp(out->u.e.ty, ty->name) != 0)
+            return wr_fail(err, WR_EINVAL, "%s: entity of type %s where the schema expects %s", PATH(i),
+                           out->u.e.ty, ty->name);
+        return WR_OK;
     }
-    if (t) {
-        switch (t->k) {
+    if (ty) {
+        switch (ty->k) {
         case CST_BOOL:
-            if (!json_is_boolean(j))
-                return mismatch(err, path, "a boolean", j);
+            if (j->k != CJ_TRUE && j->k != CJ_FALSE)
+                return mismatch(err, PATH(i), "a boolean", j);
             break;
         case CST_LONG:
-            if (!json_is_integer(j))
-                return mismatch(err, path, "an integer", j);
+            if (j->k != CJ_INT && j->k != CJ_BIGINT)
+                return mismatch(err, PATH(i), "an integer", j);
             break;
         case CST_STRING:
-            if (!json_is_string(j))
-                return mismatch(err, path, "a string", j);
+            if (j->k != CJ_STR)
+                return mismatch(err, PATH(i), "a string", j);
             break;
         case CST_SET:
-            if (!json_is_array(j))
-                return mismatch(err, path, "an array (set)", j);
+            if (j->k != CJ_ARR)
+                return mismatch(err, PATH(i), "an array (set)", j);
             break;
         case CST_RECORD:
-            if (!json_is_object(j))
-                return mismatch(err, path, "an object (record)", j);
+            if (j->k != CJ_OBJ)
+                return mismatch(err, PATH(i), "an object (record)", j);
             break;
-        case CST_ENTITY: {
-            if (!json_is_object(j))
-                return mismatch(err, path, "an entity reference", j);
-            int rc = cv_uid_from_json(a, j, "", out, NULL);
-            if (rc)
-                return cv_uid_from_json(a, j, path, out, err);
-            if (strcmp(out->u.e.ty, t->name) != 0)
-                return wr_fail(err, WR_EINVAL, "%s: entity of type %s where the schema expects %s",
-                               path, out->u.e.ty, t->name);
-            return rc;
-        }
         case CST_IP: case CST_DECIMAL: case CST_DATETIME: case CST_DURATION:
-            if (!json_is_string(j))
-                return mismatch(err, path, "a string (extension value)", j);
-        {
-            int fn = t->k == CST_IP ? CFN_IP : t->k == CST_DECIMAL ? CFN_DECIMAL
-                     : t->k == CST_DATETIME ? CFN_DATETIME : CFN_DURATION;
-            if (ext_from_text(fn, json_string_value(j), json_string_length(j), "", out, NULL) == WR_OK)
-                return WR_OK;
-            return ext_from_text(fn, json_string_value(j), json_string_length(j), path, out, err);
-        }
+            if (j->k != CJ_STR)
+                return mismatch(err, PATH(i), "a string (extension value)", j);
+            return ext_from_text(t, i,
+                                 ty->k == CST_IP ? CFN_IP : ty->k == CST_DECIMAL ? CFN_DECIMAL
+                                 : ty->k == CST_DATETIME ? CFN_DATETIME : CFN_DURATION,
+                                 j->u.s.p, j->u.s.n, out, err);
         default:
-            return wr_fail(err, WR_EINTERNAL, "%s: unresolved schema type", path);
+            return wr_fail(err, WR_EINTERNAL, "%s: unresolved schema type", PATH(i));
         }
     }
-    switch (json_typeof(j)) {
-    case JSON_TRUE: case JSON_FALSE:
+    switch (j->k) {
+    case CJ_TRUE: case CJ_FALSE:
         out->k = CV_BOOL;
-        out->u.b = json_is_true(j);
+        out->u.b = j->k == CJ_TRUE;
         return WR_OK;
-    case JSON_INTEGER:
+    case CJ_INT:
         out->k = CV_LONG;
-        out->u.i = (int64_t)json_integer_value(j);
+        out->u.i = j->u.i;
         return WR_OK;
-    case JSON_STRING:
+    case CJ_BIGINT:
+        return wr_fail(err, WR_EINVAL, "%s: integer %.*s is out of Cedar's 64-bit range", PATH(i),
+                       (int)(j->u.s.n > 40 ? 40 : j->u.s.n), j->u.s.p);
+    case CJ_STR:
         out->k = CV_STR;
-        out->u.s.n = json_string_length(j);
-        if (!(out->u.s.p = ca_strndup(a, json_string_value(j), out->u.s.n)))
-            return wr_fail(err, WR_ENOMEM, "%s: out of memory", path);
+        out->u.s.n = j->u.s.n;
+        if (!(out->u.s.p = ca_strndup(a, j->u.s.p, j->u.s.n)))
+            return wr_fail(err, WR_ENOMEM, "%s: out of memory", PATH(i));
         return WR_OK;
-    case JSON_ARRAY: {
-        size_t n = json_array_size(j);
+    case CJ_ARR: {
+        size_t n = j->n, k = 0;
         out->k = CV_SET;
         out->u.set.n = n;
         if (n && !(out->u.set.v = ca_alloc(a, n * sizeof(cv))))
-            return wr_fail(err, WR_ENOMEM, "%s: out of memory", path);
-        for (size_t i = 0; i < n; i++) {
-            cjpath sub = {pp, NULL, i};
-            int rc = cv_from_json_p(a, json_array_get(j, i), t ? t->elem : NULL, s, &sub, depth + 1,
-                                  &out->u.set.v[i], err);
+            return wr_fail(err, WR_ENOMEM, "%s: out of memory", PATH(i));
+        CJ_EACH(t, i, c) {
+            int rc = cv_from_cj(a, t, c, ty ? ty->elem : NULL, s, depth + 1, &out->u.set.v[k++], err);
             if (rc)
                 return rc;
         }
         return WR_OK;
     }
-    case JSON_OBJECT: {
-        size_t n = json_object_size(j), i = 0;
+    case CJ_OBJ: {
+        size_t n = j->n, k = 0;
         out->k = CV_REC;
         out->u.rec.n = n;
         if (n && (!(out->u.rec.v = ca_alloc(a, n * sizeof(cv))) ||
                   !(out->u.rec.keys = ca_alloc(a, n * sizeof(char *)))))
-            return wr_fail(err, WR_ENOMEM, "%s: out of memory", path);
-        const char *key;
-        const json_t *val;
-        json_object_foreach((json_t *)j, key, val) {
-            cjpath sub = {pp, key, 0};
-            const cstype *at = t ? rec_attr(t, key, NULL) : NULL;
-            if (!(out->u.rec.keys[i] = ca_strndup(a, key, strlen(key))))
-                return wr_fail(err, WR_ENOMEM, "%s: out of memory", path);
-            int rc = cv_from_json_p(a, val, at, s, &sub, depth + 1, &out->u.rec.v[i], err);
+            return wr_fail(err, WR_ENOMEM, "%s: out of memory", PATH(i));
+        CJ_EACH(t, i, c) {
+            const cjnode *m = &t->v[c];
+            const cstype *at = ty ? rec_attr(ty, m->key, m->pos) : NULL;
+            if (!(out->u.rec.keys[k] = ca_strndup(a, m->key, m->pos)))
+                return wr_fail(err, WR_ENOMEM, "%s: out of memory", PATH(i));
+            int rc = cv_from_cj(a, t, c, at, s, depth + 1, &out->u.rec.v[k++], err);
             if (rc)
                 return rc;
-            i++;
         }
-        for (size_t k = 0; t && k < t->nattr; k++)
-            if (t->attr_required[k] && !json_object_get(j, t->attr_names[k]))
-                return wr_fail(err, WR_EINVAL, "%s: required attribute '%s' is missing", path,
-                               t->attr_names[k]);
-        cv_rec_sort(a, out);
+        const char *dup = cv_rec_sort(a, out);
+        if (dup)
+            return wr_fail(err, WR_EINVAL, "%s: duplicate key \"%s\"", PATH(i), dup);
+        for (size_t q = 0; ty && q < ty->nattr; q++)
+            if (ty->attr_required[q] && !cv_rec_get(out, ty->attr_names[q]))
+                return wr_fail(err, WR_EINVAL, "%s: required attribute '%s' is missing", PATH(i),
+                               ty->attr_names[q]);
         return WR_OK;
     }
-    case JSON_REAL:
+    case CJ_REAL:
         return wr_fail(err, WR_EINVAL, "%s: floating-point numbers are not Cedar values (use decimal)",
-                       path);
+                       PATH(i));
     default:
-        return wr_fail(err, WR_EINVAL, "%s: null is not a Cedar value", path);
+        return wr_fail(err, WR_EINVAL, "%s: null is not a Cedar value", PATH(i));
     }
-#undef path
+}
+#undef PATH
+
+int cv_from_json(carena *a, const json_t *j, const cstype *ty, const wr_schema *s, const char *path,
+                 cv *out, wr_err *err)
+{
+    /* the tree's nodes go to the caller's arena (per-decision scratch):
+     * no malloc once it has warmed up */
+    cjtree t;
+    memset(&t, 0, sizeof t);
+    t.root = path;
+    t.mem = a;
+    int rc = cjtree_from_json(&t, j, err);
+    if (rc == WR_OK)
+        rc = cv_from_cj(a, &t, 0, ty, s, 1, out, err);
+    cjtree_free(&t);
+    return rc;
 }
