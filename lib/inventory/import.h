@@ -26,6 +26,23 @@ typedef struct inv_row {
 
 typedef struct inv_import inv_import;
 
+/* One normalised value of a checked row. */
+typedef struct inv_val {
+    int null;
+    int64_t i;          /* time, or rid of a reference */
+    const char *s;      /* text (also the text id of a reference) */
+} inv_val;
+
+/* A row after phase 1 (inv_import_check_row): fields validated, ids
+ * derived, references resolved.  The texts point into the inv_row the row
+ * came from, into the caller's scratch (a derived id), or at constants. */
+typedef struct inv_checked {
+    inv_val v[INV_MAXCOL];
+    unsigned char present[INV_MAXCOL];
+    int64_t sys;        /* the system the object belongs to (0: none) */
+} inv_checked;
+#define INV_CHECK_SCRATCH (WR_INV_FIELD_MAX + 8)
+
 /* "identities" ... "roles" -> K_*, or -1. */
 int inv_kind_parse(const char *name);
 const char *inv_kind_name(int kind);
@@ -40,6 +57,40 @@ int inv_kind_guess(const char *const *names, int n);
  * imported is counted and described (never an error); the return value
  * is an error only for failures of the store itself. */
 int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err *err);
+/* The two phases of inv_import_row.  check: validates row into *out;
+ * 0 ok, 1 rejected (why says why; nothing counted yet), negative on a
+ * store failure.  It only reads the importer (options, reference maps), so
+ * it may run on another thread than merge once every reference map of the
+ * kind is loaded (inv_import_pipe_ok).  merge: reports repeated keys,
+ * inserts, updates or leaves the object, journals it; the store's thread
+ * only. */
+int inv_import_check_row(inv_import *im, const inv_row *row, inv_checked *out,
+                         char scratch[INV_CHECK_SCRATCH], char *why, size_t whysize, wr_err *err);
+int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *where,
+                         wr_err *err);
+/* May phase 1 of kind's rows run on another thread?  Loads the reference
+ * maps those rows resolve against; 1 when there is a store, all of them
+ * are in memory (phase 1 then never touches the store) and the --source
+ * text is at most WR_INV_FIELD_MAX bytes; 0 otherwise. */
+int inv_import_pipe_ok(inv_import *im, int kind, wr_err *err);
+
+/* Two-thread CSV import (pipeline.c).  inv_pipe_run starts a thread
+ * running produce(arg, pipe), which reads the input and hands each record
+ * to inv_pipe_row (checked there, phase 1) or inv_pipe_reject, in file
+ * order; the calling thread merges them (phase 2) and reports progress
+ * against total.  Both producer calls return nonzero once the consumer
+ * has failed: produce should then return.  The status is the merge's. */
+typedef struct inv_pipe inv_pipe;
+int inv_pipe_run(inv_import *im, int kind, const char *name, uint64_t total,
+                 int (*produce)(void *arg, inv_pipe *p), void *arg, wr_err *err);
+int inv_pipe_row(inv_pipe *p, const inv_row *row, uint64_t line);
+int inv_pipe_reject(inv_pipe *p, uint64_t line, const char *fmt, ...) WR_PRINTF(3, 4);
+void inv_pipe_progress(inv_pipe *p, uint64_t done);
+/* CSV files of at least this many bytes take the pipeline (tests lower it). */
+#define INV_PIPE_MIN_BYTES ((size_t)4 << 20)
+extern size_t inv_pipe_min_bytes;
+/* Writes n in decimal, NUL-terminated, at out (room for 21 bytes). */
+void inv_put_line(char *out, uint64_t n);
 /* Counts and describes one rejected row. */
 void inv_import_reject(inv_import *im, const char *where, const char *fmt, ...) WR_PRINTF(3, 4);
 /* Progress of the current file. */
