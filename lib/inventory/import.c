@@ -204,6 +204,9 @@ struct inv_import {
      * importer does not. */
     int bulk_indexes;
     char *idx_saved[K_COUNT];
+    /* A file's first load of grants: rows known to be new are written
+     * INV_GRANT_ROWS to a statement (grantload.c). */
+    inv_grantload *grants;
     /* Statements prepared once per file: the store's cache hashes the SQL
      * text on every prepare, which shows at a million rows. */
     wr_stmt *stmts[8 + 4 * K_COUNT];
@@ -515,6 +518,18 @@ static int decide_bulk(inv_import *im, int kind, wr_err *err)
      * million entries afterwards costs more than it saves (measured) */
     if (empty && im->bulk_indexes && kind != K_GRANTS)
         return inv_bulkidx_drop(im->s, kinds[kind].table, &im->idx_saved[kind], err);
+    /* the batch copies texts of at most WR_INV_FIELD_MAX bytes */
+    if (empty && im->bulk_indexes && kind == K_GRANTS && !im->opts->full &&
+        (!im->opts->source || strlen(im->opts->source) <= WR_INV_FIELD_MAX)) {
+        const kindspec *ks = &kinds[kind];
+        char types[INV_MAXCOL];
+        for (int c = 0; c < ks->ncols; c++)
+            types[c] = strchr("TISAE", ks->cols[c].type) ? 'i' : 't';
+        if ((rc = build_sql(im, kind)))
+            return wr_fail(err, rc, "out of memory");
+        return inv_grantload_new(im->s, im->sql[kind].insert_new, ks->ncols, types, &im->grants,
+                                 err);
+    }
     return WR_OK;
 }
 
@@ -523,7 +538,7 @@ static int decide_bulk(inv_import *im, int kind, wr_err *err)
 static int bulk_done(inv_import *im, const char *name, const char *data, size_t len, wr_err *err)
 {
     char digest[72] = "";
-    int rc = WR_OK;
+    int rc = inv_grantload_flush(im->grants, err);
     for (int k = 0; k < K_COUNT && rc == WR_OK; k++)
         rc = inv_bulkidx_restore(im->s, &im->idx_saved[k], err);
     for (int k = 0; k < K_COUNT && rc == WR_OK; k++) {
@@ -709,6 +724,24 @@ int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *
      * saw: the table's unique key turns a repeated one away (INSERT OR
      * IGNORE), exactly, and without hashing every key. */
     int fast = im->s && im->bulk[kind] == 1 && !im->opts->full;
+    if (fast && kind == K_GRANTS && im->grants) {
+        int known = inv_grantload_classify(im->grants, v[0].i, v[1].i);
+        if (known == 0) {
+            reject_duplicate(im, ks, v, where);
+            return WR_OK;
+        }
+        if (known == 1) {
+            im->sql[kind].used = 1;
+            if ((rc = inv_grantload_add(im->grants, v, where, err)))
+                return rc;
+            im->bulk_rows[kind]++;
+            im->stats->added++;
+            return WR_OK;
+        }
+        /* the one-row insert below decides; what is queued goes first */
+        if ((rc = inv_grantload_flush(im->grants, err)))
+            return rc;
+    }
     if (!fast) {
         int added = inv_set_add(&im->seen[kind], key_hash(ks, v));
         if (added < 0)
@@ -1094,6 +1127,8 @@ static void importer_free(inv_import *im)
         free(im->idx_saved[k]);
         inv_set_free(&im->seen[k]);
     }
+    inv_grantload_free(im->grants);
+    im->grants = NULL;
     inv_set_free(&im->touched_sys);
     inv_set_free(&im->touched_ident_set);
     refs_free(im);

@@ -79,6 +79,7 @@ static void load(run *r, const char *tag, char *const *texts, int fast, int rc_g
     wr_err err = {0};
     CHECK_OK(wr_store_open(test_tmpdir(tag), WR_STORE_CREATE, &r->s, &err));
     inv_pipe_min_bytes = fast ? 0 : SIZE_MAX;
+    inv_grantload_enabled = fast;
     for (int i = 0; i < 7; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s.csv", kinds[i]);
@@ -90,6 +91,7 @@ static void load(run *r, const char *tag, char *const *texts, int fast, int rc_g
         json_decref(p);
     }
     inv_pipe_min_bytes = INV_PIPE_MIN_BYTES;
+    inv_grantload_enabled = 1;
 }
 
 static void run_free(run *r)
@@ -263,4 +265,96 @@ TEST(test_pipeline_store_failure_rolls_back)
         free(texts[i]);
 }
 
-RUN_TESTS(T(test_fast_paths_match_the_plain_path), T(test_pipeline_store_failure_rolls_back))
+/* Grants of a first load in multi-row batches: a pair repeated within an
+ * account's run, after the run's RUN_MAX (64) entitlements, and in a run
+ * that comes back are each reported at their own line, and the tables are
+ * those of the one-row path. */
+TEST(test_grant_batches_report_repeats_at_their_line)
+{
+    wr_buf ents = WR_BUF_INIT, accs = WR_BUF_INIT, g = WR_BUF_INIT;
+    CHECK_OK(wr_buf_puts(&ents, "id,privilege\n"));
+    for (int e = 0; e < 70; e++)
+        CHECK_OK(wr_buf_printf(&ents, "s:e%d,low\n", e));
+    CHECK_OK(wr_buf_puts(&accs, "id\n"));
+    for (int a = 0; a < 200; a++)
+        CHECK_OK(wr_buf_printf(&accs, "s:a%d\n", a));
+    CHECK_OK(wr_buf_puts(&g, "account,entitlement,granted_by\n"));
+    long long line = 1, want[4];
+    for (int e = 0; e < 70; e++, line++)  /* a run longer than 64 */
+        CHECK_OK(wr_buf_printf(&g, "s:a0,s:e%d,x%d\n", e, e));
+    CHECK_OK(wr_buf_puts(&g, "s:a0,s:e66,again\n"));  /* after the 64th: one-row path */
+    want[0] = ++line;
+    for (int a = 1; a < 150; a++)
+        for (int e = 0; e < 3; e++, line++)
+            CHECK_OK(wr_buf_printf(&g, "s:a%d,s:e%d,\n", a, (a + e) % 70));
+    CHECK_OK(wr_buf_puts(&g, "s:a149,s:e150,\n"));  /* unknown entitlement */
+    line++;
+    CHECK_OK(wr_buf_puts(&g, "s:a149,s:e20,\n"));  /* its run is e9, e10, e11: new */
+    line++;
+    CHECK_OK(wr_buf_puts(&g, "s:a149,s:e10,dup\n"));  /* e10 = (149+1)%70: repeat in the run */
+    want[1] = ++line;
+    CHECK_OK(wr_buf_puts(&g, "s:a7,s:e9,dup\n"));  /* a7 comes back: (7+2)%70 = e9 */
+    want[2] = ++line;
+    CHECK_OK(wr_buf_puts(&g, "s:a7,s:e60,new\n"));  /* a7 comes back with a new pair */
+    line++;
+    CHECK_OK(wr_buf_puts(&g, "s:a0,s:e3,dup\n"));  /* a0 comes back: repeat */
+    want[3] = ++line;
+    for (int a = 150; a < 200; a++, line++)  /* a partial batch at the end */
+        CHECK_OK(wr_buf_printf(&g, "s:a%d,s:e1,\n", a));
+    const char *texts[2][4] = {
+        {"systems.csv", "entitlements.csv", "accounts.csv", "grants.csv"},
+        {"id\ns\n", ents.data, accs.data, g.data}};
+    char *dump[2], *problems[2];
+    wr_import_stats st[2];
+    for (int fast = 0; fast < 2; fast++) {
+        wr_store *s = NULL;
+        wr_err err = {0};
+        CHECK_OK(wr_store_open(test_tmpdir(fast ? "gl-fast" : "gl-plain"), WR_STORE_CREATE, &s,
+                               &err));
+        inv_grantload_enabled = fast;
+        json_t *p = NULL;
+        for (int i = 0; i < 4; i++) {
+            json_decref(p);
+            p = NULL;
+            CHECK_OK(wr_inventory_import_buffer(s, texts[0][i], texts[1][i], strlen(texts[1][i]),
+                                                NULL, &st[fast], &p, &err));
+        }
+        inv_grantload_enabled = 1;
+        problems[fast] = json_dumps(p, JSON_COMPACT);
+        CHECK_EQ_INT(json_array_size(p), 5);
+        for (int i = 0, j = 0; i < 5; i++) {
+            const char *msg = json_string_value(json_object_get(json_array_get(p, i), "message"));
+            if (strstr(msg, "unknown"))
+                continue;
+            char w[64];
+            snprintf(w, sizeof w, "grants.csv:%lld", want[j++]);
+            CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(p, i), "where")), w);
+            CHECK(strstr(msg, "duplicate grant") != NULL);
+        }
+        json_decref(p);
+        dump[fast] = inv_dump(s);
+        /* the first line of a repeated pair is the one kept */
+        wr_stmt *q;
+        CHECK_OK(wr_stmt_prepare(s, "SELECT granted_by FROM grants WHERE entitlement_rid="
+                                 "(SELECT rid FROM entitlements WHERE id='s:e66') AND "
+                                 "account_rid=(SELECT rid FROM accounts WHERE id='s:a0')", &q, &err));
+        CHECK_EQ_INT(wr_stmt_step(q, &err), 1);
+        CHECK_EQ_STR(wr_stmt_text(q, 0), "x66");
+        wr_stmt_done(q);
+        wr_store_close(s);
+    }
+    CHECK_EQ_INT(st[1].added, st[0].added);
+    CHECK_EQ_INT(st[1].added, 70 + 149 * 3 + 2 + 50);
+    CHECK_EQ_STR(problems[1], problems[0]);
+    CHECK_EQ_STR(dump[1], dump[0]);
+    for (int i = 0; i < 2; i++) {
+        free(dump[i]);
+        free(problems[i]);
+    }
+    wr_buf_free(&ents);
+    wr_buf_free(&accs);
+    wr_buf_free(&g);
+}
+
+RUN_TESTS(T(test_fast_paths_match_the_plain_path), T(test_pipeline_store_failure_rolls_back),
+          T(test_grant_batches_report_repeats_at_their_line))
