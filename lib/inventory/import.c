@@ -207,6 +207,12 @@ struct inv_import {
     /* A file's first load of grants: rows known to be new are written
      * INV_GRANT_ROWS to a statement (grantload.c). */
     inv_grantload *grants;
+    /* Bulk loads whose table has no unique index left once bulkidx set the
+     * secondary ones aside (accounts: its id index is a named one, schema
+     * step 3): the table's own reference map, filled as rows go in, is
+     * the exact set of ids this file has inserted, and turns a repeated id
+     * away instead. */
+    unsigned char keycheck[K_COUNT];
     /* Statements prepared once per file: the store's cache hashes the SQL
      * text on every prepare, which shows at a million rows. */
     wr_stmt *stmts[8 + 4 * K_COUNT];
@@ -393,14 +399,20 @@ int inv_import_pipe_ok(inv_import *im, int kind, wr_err *err)
     return 1;
 }
 
-/* Keeps the reference map of kind's table in step with an insert. */
-static void ref_added(inv_import *im, int kind, const char *id, int64_t rid, int64_t sys)
+/* The reference type of kind's own table ('I', 'S', 'E', 'A'), or 0. */
+static char own_type(int kind)
 {
     static const char types[K_COUNT] = {[K_IDENTITIES] = 'I', [K_SYSTEMS] = 'S',
                                         [K_ENTITLEMENTS] = 'E', [K_ACCOUNTS] = 'A'};
-    if (!types[kind])
+    return types[kind];
+}
+
+/* Keeps the reference map of kind's table in step with an insert. */
+static void ref_added(inv_import *im, int kind, const char *id, int64_t rid, int64_t sys)
+{
+    if (!own_type(kind))
         return;
-    int m = ref_slot(types[kind]);
+    int m = ref_slot(own_type(kind));
     if (im->refs[m] && inv_refmap_add(im->refs[m], id, rid, sys) != WR_OK) {
         inv_refmap_free(im->refs[m]);
         im->refs[m] = NULL;
@@ -504,6 +516,26 @@ static int table_empty(inv_import *im, int kind, int64_t *empty, wr_err *err)
     return inv_query_ints(im->s, sql, NULL, empty, NULL, err);
 }
 
+/* After the indexes of an empty table were set aside: if no unique index
+ * is left, ids are checked in the table's reference map (keycheck). */
+static int bulk_keycheck(inv_import *im, int kind, wr_err *err)
+{
+    int64_t unique = 0;
+    int rc = inv_query_ints(im->s, "SELECT count(*) FROM pragma_index_list(?1) WHERE \"unique\"",
+                            kinds[kind].table, &unique, NULL, err);
+    if (rc || unique || kinds[kind].nkey != 1)
+        return rc;
+    int m = own_type(kind) ? ref_slot(own_type(kind)) : -1;
+    if (m >= 0 && !im->refs[m] && (rc = inv_refmap_load(im->s, own_type(kind), &im->refs[m], err)))
+        return rc;
+    if (m >= 0 && im->refs[m]) {
+        im->keycheck[kind] = 1;
+        return WR_OK;
+    }
+    /* no map (cannot happen for an empty table): the index comes back */
+    return inv_bulkidx_restore(im->s, &im->idx_saved[kind], err);
+}
+
 /* Is kind's table empty?  Then this file's rows of that kind are all new. */
 static int decide_bulk(inv_import *im, int kind, wr_err *err)
 {
@@ -516,8 +548,11 @@ static int decide_bulk(inv_import *im, int kind, wr_err *err)
     /* grants keep theirs: their file comes in account order, so the
      * entitlement index grows at its end per entitlement, and sorting ten
      * million entries afterwards costs more than it saves (measured) */
-    if (empty && im->bulk_indexes && kind != K_GRANTS)
-        return inv_bulkidx_drop(im->s, kinds[kind].table, &im->idx_saved[kind], err);
+    if (empty && im->bulk_indexes && kind != K_GRANTS) {
+        if ((rc = inv_bulkidx_drop(im->s, kinds[kind].table, &im->idx_saved[kind], err)))
+            return rc;
+        return bulk_keycheck(im, kind, err);
+    }
     /* the batch copies texts of at most WR_INV_FIELD_MAX bytes */
     if (empty && im->bulk_indexes && kind == K_GRANTS && !im->opts->full &&
         (!im->opts->source || strlen(im->opts->source) <= WR_INV_FIELD_MAX)) {
@@ -794,7 +829,28 @@ int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *
                 v[c].s = ks->cols[c].deflt;
             }
         }
-        int bulk = im->bulk[kind] == 1;
+        int bulk = im->bulk[kind] == 1, claimed = 0;
+        if (bulk && im->keycheck[kind]) {
+            /* one probe: a repeated id, or this row's entry in the map
+             * (its rid is the next one, below) */
+            int m = ref_slot(own_type(kind));
+            claimed = inv_refmap_claim(im->refs[m], v[0].s, im->last_rid[kind] + 1,
+                                       kind == K_SYSTEMS ? im->last_rid[kind] + 1 : v[1].i);
+            if (claimed == 0) {
+                reject_duplicate(im, ks, v, where);
+                return WR_OK;
+            }
+            if (claimed < 0) {
+                /* the map is over its cap: the unique index takes over */
+                inv_refmap_free(im->refs[m]);
+                im->refs[m] = NULL;
+                im->ref_sql[m] = REF_NO_MAP;
+                im->keycheck[kind] = 0;
+                claimed = 0;
+                if ((rc = inv_bulkidx_restore(im->s, &im->idx_saved[kind], err)))
+                    return rc;
+            }
+        }
         if ((rc = prep(im, ST_KIND + 4 * kind + (bulk ? 3 : 1),
                         bulk ? im->sql[kind].insert_new : im->sql[kind].insert, &st, err)))
             return rc;
@@ -807,12 +863,14 @@ int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *
         if (rc < 0)
             return wr_fail_wrap(err, "%s", where);
         if (bulk && wr_store_changes(im->s) == 0) {
+            if (claimed)  /* the map says new: nothing else may turn it away */
+                return wr_fail(err, WR_EINTERNAL, "%s: a new row was not inserted", where);
             reject_duplicate(im, ks, v, where);
             return WR_OK;
         }
         if (bulk && ks->nkey == 1)
             new_rid = ++im->last_rid[kind];
-        if (new_rid)
+        if (new_rid && !claimed)
             ref_added(im, kind, v[0].s, new_rid,
                       kind == K_SYSTEMS ? new_rid : v[1].i);
         if (im->bulk[kind]) {

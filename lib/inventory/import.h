@@ -129,6 +129,9 @@ int inv_refmap_get(const inv_refmap *m, const char *id, int64_t *rid, int64_t *s
 /* Adds one id (an object inserted during the import); WR_ELIMIT over the
  * cap, WR_ENOMEM: the map is then unusable (free it). */
 int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys) WR_MUST_CHECK;
+/* Adds id unless it is there: 1 added, 0 it was there (nothing changed),
+ * WR_ELIMIT / WR_ENOMEM as add. */
+int inv_refmap_claim(inv_refmap *m, const char *id, int64_t rid, int64_t sys) WR_MUST_CHECK;
 void inv_refmap_free(inv_refmap *m);
 
 /* Bulk loads (bulkidx.c): drops the secondary indexes of table, keeping

@@ -80,21 +80,35 @@ static uint64_t id_hash(const char *id, size_t len)
     return h ? h : 1;
 }
 
-int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
+/* Adds id unless present (check: compare with the ids already there);
+ * 1 added, 0 present, or a negative status. */
+static int put(inv_refmap *m, const char *id, int64_t rid, int64_t sys, int check)
 {
     int rc;
     if ((m->n + 1) * 2 > m->cap && (rc = grow(m)))
         return rc;
     size_t len = strlen(id);
     uint64_t h = id_hash(id, len), off;
+    size_t j = h & (m->cap - 1);
+    for (; m->slots[j].hash; j = (j + 1) & (m->cap - 1))
+        if (check && m->slots[j].hash == h && strcmp(m->arena + m->slots[j].off, id) == 0)
+            return 0;
     if ((rc = arena_put(m, id, len, &off)))
         return rc;
-    size_t j = h & (m->cap - 1);
-    while (m->slots[j].hash)
-        j = (j + 1) & (m->cap - 1);
     m->slots[j] = (refslot){h, off, rid, sys};
     m->n++;
-    return WR_OK;
+    return 1;
+}
+
+int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
+{
+    int rc = put(m, id, rid, sys, 0);
+    return rc < 0 ? rc : WR_OK;
+}
+
+int inv_refmap_claim(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
+{
+    return put(m, id, rid, sys, 1);
 }
 
 void inv_refmap_free(inv_refmap *m)

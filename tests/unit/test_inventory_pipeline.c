@@ -166,6 +166,13 @@ TEST(test_fast_paths_match_the_plain_path)
     CHECK_OK(wr_buf_printf(&b, "%s\n", r1));                         /* line n+1 */
     CHECK_OK(wr_buf_puts(&b, "payroll:alice.nguyen,\"payroll:viewer\n"));
     texts[4] = wr_buf_steal(&b);
+    /* and in accounts.csv, its first account again at the end */
+    char *a1 = first_row(texts[3]);
+    long long acc_line = lines_of(texts[3]) + 1;
+    CHECK_OK(wr_buf_puts(&b, texts[3]));
+    CHECK_OK(wr_buf_printf(&b, "%s\n", a1));
+    free(texts[3]);
+    texts[3] = wr_buf_steal(&b);
 
     run a, c;
     memset(&a, 0, sizeof a);
@@ -174,6 +181,15 @@ TEST(test_fast_paths_match_the_plain_path)
     load(&c, "pipe-plain", texts, 0, WR_OK);
     same_runs(&a, &c);
     CHECK_EQ_INT(a.st[4].rejected, 6);
+    CHECK_EQ_INT(a.st[3].rejected, 1);
+    json_t *pa = inv_json(a.problems[3]);
+    char aw[64];
+    snprintf(aw, sizeof aw, "accounts.csv:%lld", acc_line);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(pa, 0), "where")), aw);
+    CHECK(strstr(json_string_value(json_object_get(json_array_get(pa, 0), "message")),
+                 "duplicate id") != NULL);
+    json_decref(pa);
+    free(a1);
     CHECK(a.st[4].added > 1000);
     json_t *p = inv_json(a.problems[4]);
     const char *want[] = {"grants.csv:3", "grants.csv:4", "grants.csv:5", "grants.csv:6"};
