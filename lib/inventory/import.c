@@ -204,9 +204,9 @@ struct inv_import {
      * importer does not. */
     int bulk_indexes;
     char *idx_saved[K_COUNT];
-    /* A file's first load of grants: rows known to be new are written
-     * INV_GRANT_ROWS to a statement (grantload.c). */
-    inv_grantload *grants;
+    /* First loads: rows known to be new are written INV_BATCH_ROWS to a
+     * statement (batchload.c); one kind at a time has rows queued. */
+    inv_batch *batch[K_COUNT];
     /* Bulk loads whose table has no unique index left once bulkidx set the
      * secondary ones aside (accounts: its id index is a named one, schema
      * step 3): the table's own reference map, filled as rows go in, is
@@ -551,19 +551,23 @@ static int decide_bulk(inv_import *im, int kind, wr_err *err)
     if (empty && im->bulk_indexes && kind != K_GRANTS) {
         if ((rc = inv_bulkidx_drop(im->s, kinds[kind].table, &im->idx_saved[kind], err)))
             return rc;
-        return bulk_keycheck(im, kind, err);
+        if ((rc = bulk_keycheck(im, kind, err)))
+            return rc;
     }
-    /* the batch copies texts of at most WR_INV_FIELD_MAX bytes */
-    if (empty && im->bulk_indexes && kind == K_GRANTS && !im->opts->full &&
+    /* Batches hold rows known to be new: grants told apart by their runs,
+     * and rows whose ids the importer checks itself (keycheck).  They copy
+     * texts of at most INV_CHECK_SCRATCH bytes. */
+    if (empty && im->bulk_indexes && !im->opts->full && (kind == K_GRANTS || im->keycheck[kind]) &&
         (!im->opts->source || strlen(im->opts->source) <= WR_INV_FIELD_MAX)) {
         const kindspec *ks = &kinds[kind];
-        char types[INV_MAXCOL];
+        char types[INV_MAXCOL + 1];
         for (int c = 0; c < ks->ncols; c++)
             types[c] = strchr("TISAE", ks->cols[c].type) ? 'i' : 't';
+        types[ks->ncols] = 'i';  /* the rid, for kinds that have one */
         if ((rc = build_sql(im, kind)))
             return wr_fail(err, rc, "out of memory");
-        return inv_grantload_new(im->s, im->sql[kind].insert_new, ks->ncols, types, &im->grants,
-                                 err);
+        return inv_batch_new(im->s, im->sql[kind].insert_new, ks->ncols + (ks->nkey == 1), types,
+                             kind == K_GRANTS, &im->batch[kind], err);
     }
     return WR_OK;
 }
@@ -573,7 +577,9 @@ static int decide_bulk(inv_import *im, int kind, wr_err *err)
 static int bulk_done(inv_import *im, const char *name, const char *data, size_t len, wr_err *err)
 {
     char digest[72] = "";
-    int rc = inv_grantload_flush(im->grants, err);
+    int rc = WR_OK;
+    for (int k = 0; k < K_COUNT && rc == WR_OK; k++)
+        rc = inv_batch_flush(im->batch[k], err);
     for (int k = 0; k < K_COUNT && rc == WR_OK; k++)
         rc = inv_bulkidx_restore(im->s, &im->idx_saved[k], err);
     for (int k = 0; k < K_COUNT && rc == WR_OK; k++) {
@@ -752,6 +758,10 @@ int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *
     int64_t sys = ck->sys;
     int rc;
     im->rows++;
+    /* rows of another kind may refer to queued ones (a JSON file) */
+    for (int k = 0; k < K_COUNT; k++)
+        if (k != kind && im->batch[k] && (rc = inv_batch_flush(im->batch[k], err)))
+            return rc;
     /* 3. duplicates within the file */
     if (im->s && im->bulk[kind] < 0 && (rc = decide_bulk(im, kind, err)))
         return rc;
@@ -759,22 +769,22 @@ int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *
      * saw: the table's unique key turns a repeated one away (INSERT OR
      * IGNORE), exactly, and without hashing every key. */
     int fast = im->s && im->bulk[kind] == 1 && !im->opts->full;
-    if (fast && kind == K_GRANTS && im->grants) {
-        int known = inv_grantload_classify(im->grants, v[0].i, v[1].i);
+    if (fast && kind == K_GRANTS && im->batch[kind]) {
+        int known = inv_batch_classify(im->batch[kind], v[0].i, v[1].i);
         if (known == 0) {
             reject_duplicate(im, ks, v, where);
             return WR_OK;
         }
         if (known == 1) {
             im->sql[kind].used = 1;
-            if ((rc = inv_grantload_add(im->grants, v, where, err)))
+            if ((rc = inv_batch_add(im->batch[kind], v, where, err)))
                 return rc;
             im->bulk_rows[kind]++;
             im->stats->added++;
             return WR_OK;
         }
         /* the one-row insert below decides; what is queued goes first */
-        if ((rc = inv_grantload_flush(im->grants, err)))
+        if ((rc = inv_batch_flush(im->batch[kind], err)))
             return rc;
     }
     if (!fast) {
@@ -841,7 +851,12 @@ int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *
                 return WR_OK;
             }
             if (claimed < 0) {
-                /* the map is over its cap: the unique index takes over */
+                /* the map is over its cap: the unique index takes over,
+                 * once the queued rows are in */
+                if ((rc = inv_batch_flush(im->batch[kind], err)))
+                    return rc;
+                inv_batch_free(im->batch[kind]);
+                im->batch[kind] = NULL;
                 inv_refmap_free(im->refs[m]);
                 im->refs[m] = NULL;
                 im->ref_sql[m] = REF_NO_MAP;
@@ -849,6 +864,16 @@ int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *
                 claimed = 0;
                 if ((rc = inv_bulkidx_restore(im->s, &im->idx_saved[kind], err)))
                     return rc;
+            }
+            if (claimed && im->batch[kind]) {
+                inv_val row[INV_MAXCOL + 1];
+                memcpy(row, v, sizeof(inv_val) * (size_t)ks->ncols);
+                row[ks->ncols] = (inv_val){0, ++im->last_rid[kind], NULL};
+                if ((rc = inv_batch_add(im->batch[kind], row, where, err)))
+                    return rc;
+                im->bulk_rows[kind]++;
+                im->stats->added++;
+                return WR_OK;  /* journalled and invalidated per file (bulk_done) */
             }
         }
         if ((rc = prep(im, ST_KIND + 4 * kind + (bulk ? 3 : 1),
@@ -1185,8 +1210,10 @@ static void importer_free(inv_import *im)
         free(im->idx_saved[k]);
         inv_set_free(&im->seen[k]);
     }
-    inv_grantload_free(im->grants);
-    im->grants = NULL;
+    for (int k = 0; k < K_COUNT; k++) {
+        inv_batch_free(im->batch[k]);
+        im->batch[k] = NULL;
+    }
     inv_set_free(&im->touched_sys);
     inv_set_free(&im->touched_ident_set);
     refs_free(im);

@@ -86,25 +86,26 @@ int inv_pipe_run(inv_import *im, int kind, const char *name, uint64_t total,
 int inv_pipe_row(inv_pipe *p, const inv_row *row, uint64_t line);
 int inv_pipe_reject(inv_pipe *p, uint64_t line, const char *fmt, ...) WR_PRINTF(3, 4);
 void inv_pipe_progress(inv_pipe *p, uint64_t done);
-/* Multi-row inserts of a first load of grants (grantload.c).  new: for the
- * one-row INSERT OR IGNORE single_sql of ncols columns whose types say
- * 'i' (bind an integer) or 't' (text) per column; *out stays NULL when
- * there is nothing to batch (no accounts, or too many).  classify: 1 the
- * pair is certainly new (add it), 0 it repeats a pair of this account's
- * run (a duplicate), 2 cannot tell (flush, then insert it alone).  add
- * queues a row (texts copied) and writes a full batch; flush writes what
- * is queued — before any other write to grants and before commit. */
-#define INV_GRANT_ROWS 64
-typedef struct inv_grantload inv_grantload;
-int inv_grantload_new(wr_store *s, const char *single_sql, int ncols, const char *types,
-                      inv_grantload **out, wr_err *err) WR_MUST_CHECK;
-int inv_grantload_classify(inv_grantload *g, int64_t account, int64_t entitlement);
-int inv_grantload_add(inv_grantload *g, const inv_val *v, const char *where, wr_err *err)
+/* Multi-row inserts of a first load (batchload.c).  new: for the one-row
+ * INSERT OR IGNORE single_sql of nparams parameters whose types say 'i'
+ * (bind an integer) or 't' (text); grant_runs: the rows are grants, which
+ * classify tells apart; *out stays NULL when there is nothing to batch.
+ * classify (grants): 1 the pair is certainly new (add it), 0 it repeats a
+ * pair of this account's run (a duplicate), 2 cannot tell (flush, then
+ * insert it alone).  add queues a row known to be new (texts copied) and
+ * writes a full batch; flush writes what is queued — before any other
+ * write that could see or repeat those rows, and before commit. */
+#define INV_BATCH_ROWS 64
+typedef struct inv_batch inv_batch;
+int inv_batch_new(wr_store *s, const char *single_sql, int nparams, const char *types,
+                  int grant_runs, inv_batch **out, wr_err *err) WR_MUST_CHECK;
+int inv_batch_classify(inv_batch *b, int64_t account, int64_t entitlement);
+int inv_batch_add(inv_batch *b, const inv_val *v, const char *where, wr_err *err)
     WR_MUST_CHECK;
-int inv_grantload_flush(inv_grantload *g, wr_err *err) WR_MUST_CHECK;
-void inv_grantload_free(inv_grantload *g);
-/* 0 turns the batching off (tests compare it with the one-row path). */
-extern int inv_grantload_enabled;
+int inv_batch_flush(inv_batch *b, wr_err *err) WR_MUST_CHECK;
+void inv_batch_free(inv_batch *b);
+/* 0 turns batching off (tests compare it with the one-row path). */
+extern int inv_batch_enabled;
 
 /* CSV files of at least this many bytes take the pipeline (tests lower it). */
 #define INV_PIPE_MIN_BYTES ((size_t)4 << 20)

@@ -1,7 +1,7 @@
 /*
  * test_inventory_pipeline.c — the fast paths of a large CSV import give
  * exactly what the plain path gives: the two-thread pipeline (pipeline.c)
- * and the multi-row grant inserts of a first load (grantload.c).  Each test
+ * and the multi-row grant inserts of a first load (batchload.c).  Each test
  * imports the same generated files, with problems planted, into two
  * stores — fast paths on and off — and compares tables, counts and the
  * problem list (lines and messages); then re-imports (nothing changes) and
@@ -79,7 +79,7 @@ static void load(run *r, const char *tag, char *const *texts, int fast, int rc_g
     wr_err err = {0};
     CHECK_OK(wr_store_open(test_tmpdir(tag), WR_STORE_CREATE, &r->s, &err));
     inv_pipe_min_bytes = fast ? 0 : SIZE_MAX;
-    inv_grantload_enabled = fast;
+    inv_batch_enabled = fast;
     for (int i = 0; i < 7; i++) {
         char name[64];
         snprintf(name, sizeof name, "%s.csv", kinds[i]);
@@ -91,7 +91,7 @@ static void load(run *r, const char *tag, char *const *texts, int fast, int rc_g
         json_decref(p);
     }
     inv_pipe_min_bytes = INV_PIPE_MIN_BYTES;
-    inv_grantload_enabled = 1;
+    inv_batch_enabled = 1;
 }
 
 static void run_free(run *r)
@@ -327,7 +327,7 @@ TEST(test_grant_batches_report_repeats_at_their_line)
         wr_err err = {0};
         CHECK_OK(wr_store_open(test_tmpdir(fast ? "gl-fast" : "gl-plain"), WR_STORE_CREATE, &s,
                                &err));
-        inv_grantload_enabled = fast;
+        inv_batch_enabled = fast;
         json_t *p = NULL;
         for (int i = 0; i < 4; i++) {
             json_decref(p);
@@ -335,7 +335,7 @@ TEST(test_grant_batches_report_repeats_at_their_line)
             CHECK_OK(wr_inventory_import_buffer(s, texts[0][i], texts[1][i], strlen(texts[1][i]),
                                                 NULL, &st[fast], &p, &err));
         }
-        inv_grantload_enabled = 1;
+        inv_batch_enabled = 1;
         problems[fast] = json_dumps(p, JSON_COMPACT);
         CHECK_EQ_INT(json_array_size(p), 5);
         for (int i = 0, j = 0; i < 5; i++) {
