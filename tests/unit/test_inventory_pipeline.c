@@ -166,6 +166,7 @@ TEST(test_fast_paths_match_the_plain_path)
     CHECK_OK(wr_buf_printf(&b, "%s\n", r1));                         /* line n+1 */
     CHECK_OK(wr_buf_puts(&b, "payroll:alice.nguyen,\"payroll:viewer\n"));
     texts[4] = wr_buf_steal(&b);
+    free(g);
     /* and in accounts.csv, its first account again at the end */
     char *a1 = first_row(texts[3]);
     long long acc_line = lines_of(texts[3]) + 1;
@@ -203,6 +204,33 @@ TEST(test_fast_paths_match_the_plain_path)
     CHECK(strstr(json_string_value(json_object_get(json_array_get(p, 4), "message")),
                  "duplicate grant") != NULL);
     json_decref(p);
+
+    /* --strict through the fast paths: the file's bad rows refuse all of it */
+    {
+        wr_store *st3 = NULL;
+        wr_err err = {0};
+        CHECK_OK(wr_store_open(test_tmpdir("pipe-strict"), WR_STORE_CREATE, &st3, &err));
+        inv_pipe_min_bytes = 0;
+        for (int i = 0; i < 5; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s.csv", kinds[i]);
+            wr_import_stats ss;
+            int rc = wr_inventory_import_buffer(st3, name, texts[i], strlen(texts[i]),
+                                                &(wr_import_opts){.strict = i == 4}, &ss, NULL,
+                                                &err);
+            CHECK_EQ_INT(rc, i == 4 ? WR_EINVAL : WR_OK);
+            if (i == 4) {
+                CHECK_EQ_INT(ss.added, 0);
+                CHECK_EQ_INT(ss.rejected, 6);
+            }
+        }
+        inv_pipe_min_bytes = INV_PIPE_MIN_BYTES;
+        CHECK_EQ_INT(inv_count(st3, "SELECT count(*) FROM grants"), 0);
+        /* grants_entitlement and grants_expires are still there */
+        CHECK_EQ_INT(inv_count(st3, "SELECT count(*) FROM sqlite_schema WHERE tbl_name='grants' "
+                                    "AND type='index'"), 2);
+        wr_store_close(st3);
+    }
 
     /* the same file again: nothing changes, on either path */
     wr_import_stats st;
