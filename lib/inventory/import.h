@@ -123,6 +123,7 @@ const wr_import_opts *inv_import_opts(const inv_import *im);
  * 'E' entitlements, 'S' systems, 'I' identities.  Capped at
  * INV_REFMAP_MAX_BYTES per array: over it *out stays NULL (use SQL). */
 #define INV_REFMAP_MAX_BYTES ((size_t)1 << 30)
+extern size_t inv_refmap_max_bytes;  /* the cap in force (tests lower it) */
 typedef struct inv_refmap inv_refmap;
 int inv_refmap_load(wr_store *s, char type, inv_refmap **out, wr_err *err) WR_MUST_CHECK;
 /* 1 and *rid, *sys when id is in the map; 0 (and zeros) otherwise. */

@@ -400,5 +400,56 @@ TEST(test_grant_batches_report_repeats_at_their_line)
     wr_buf_free(&g);
 }
 
+/* A first load of accounts checks ids in the accounts map; when the map
+ * reaches its cap mid-file, the queued rows are written, the unique index
+ * comes back and rejects repeats from then on — each still at its line. */
+TEST(test_account_map_over_its_cap_hands_over_to_the_index)
+{
+    wr_buf accs = WR_BUF_INIT;
+    CHECK_OK(wr_buf_puts(&accs, "id,status\n"));
+    for (int a = 0; a < 20000; a++) {  /* account a on line a + 2, + 3 after line 103 */
+        CHECK_OK(wr_buf_printf(&accs, "s:u%05d,active\n", a));
+        if (a == 100 || a == 19000)  /* a repeat before and after the cap */
+            CHECK_OK(wr_buf_printf(&accs, "s:u%05d,disabled\n", a - 50));
+    }
+    wr_store *s = NULL;
+    wr_err err = {0};
+    CHECK_OK(wr_store_open(test_tmpdir("map-cap"), WR_STORE_CREATE, &s, &err));
+    CHECK_OK(wr_inventory_import_buffer(s, "systems.csv", "id\ns\n", 5, NULL, NULL, NULL, &err));
+    /* 1 MiB: the map's slots outgrow it at 16384 ids */
+    inv_refmap_max_bytes = (size_t)1 << 20;
+    inv_pipe_min_bytes = 0;
+    wr_import_stats st;
+    json_t *p = NULL;
+    CHECK_OK(wr_inventory_import_buffer(s, "accounts.csv", accs.data, accs.len, NULL, &st, &p,
+                                        &err));
+    inv_refmap_max_bytes = INV_REFMAP_MAX_BYTES;
+    inv_pipe_min_bytes = INV_PIPE_MIN_BYTES;
+    CHECK_EQ_INT(st.added, 20000);
+    CHECK_EQ_INT(st.rejected, 2);
+    for (size_t i = 0; i < 2; i++)
+        CHECK(strstr(json_string_value(json_object_get(json_array_get(p, i), "message")),
+                     "duplicate id") != NULL);
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(p, 0), "where")),
+                 "accounts.csv:103");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(p, 1), "where")),
+                 "accounts.csv:19004");
+    json_decref(p);
+    /* the first of each pair was kept, rids follow the file, and the
+     * schema and the data are whole */
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM accounts WHERE status='disabled'"), 0);
+    CHECK_EQ_INT(inv_count(s, "SELECT max(rid) = 20000 AND min(rid) = 1 FROM accounts"), 1);
+    CHECK_EQ_INT(inv_count(s, "SELECT rid FROM accounts WHERE id='s:u18950'"), 18951);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM sqlite_schema WHERE tbl_name='accounts' "
+                              "AND type='index'"), 4);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM pragma_integrity_check WHERE "
+                              "integrity_check != 'ok'"), 0);
+    CHECK(wr_store_exec(s, "INSERT INTO accounts(id, system_rid, login) VALUES('s:u00007', 1, 'x')",
+                        &err) != WR_OK);
+    wr_store_close(s);
+    wr_buf_free(&accs);
+}
+
 RUN_TESTS(T(test_fast_paths_match_the_plain_path), T(test_pipeline_store_failure_rolls_back),
-          T(test_grant_batches_report_repeats_at_their_line))
+          T(test_grant_batches_report_repeats_at_their_line),
+          T(test_account_map_over_its_cap_hands_over_to_the_index))
