@@ -13,9 +13,12 @@
  * it was, indexes included.
  *
  * Only indexes with a stored definition (CREATE INDEX ...) are set aside:
- * the unique keys (text id, the grant's primary key) are automatic indexes
- * without one, and they must stay, since they are what turns a repeated
- * key of the file away (INSERT OR IGNORE) at the row that repeats it.
+ * the inline unique keys (most text ids, the grant's primary key) are
+ * automatic indexes without one, and they stay, since they are what turns
+ * a repeated key of the file away (INSERT OR IGNORE) at the row that
+ * repeats it.  A unique key declared as its own index (accounts_id,
+ * schema step 3) goes too; the importer then checks the file's keys in
+ * memory (import.c: keycheck) and the rebuilt index confirms them.
  *
  * Data structure: the saved definitions are one string, the CREATE
  * statements joined by ';', which wr_store_exec runs as one script.

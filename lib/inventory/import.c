@@ -204,6 +204,15 @@ struct inv_import {
      * importer does not. */
     int bulk_indexes;
     char *idx_saved[K_COUNT];
+    /* First loads: rows known to be new are written INV_BATCH_ROWS to a
+     * statement (batchload.c); one kind at a time has rows queued. */
+    inv_batch *batch[K_COUNT];
+    /* Bulk loads whose table has no unique index left once bulkidx set the
+     * secondary ones aside (accounts: its id index is a named one, schema
+     * step 3): the table's own reference map, filled as rows go in, is
+     * the exact set of ids this file has inserted, and turns a repeated id
+     * away instead. */
+    unsigned char keycheck[K_COUNT];
     /* Statements prepared once per file: the store's cache hashes the SQL
      * text on every prepare, which shows at a million rows. */
     wr_stmt *stmts[8 + 4 * K_COUNT];
@@ -302,12 +311,7 @@ static int build_sql(inv_import *im, int k)
     return rc;
 }
 
-/* One normalised value. */
-typedef struct val {
-    int null;
-    int64_t i;          /* time, or rid of a reference */
-    const char *s;      /* text (also the text id of a reference) */
-} val;
+typedef inv_val val;
 
 static int enum_ok(const char *enums, const char *v)
 {
@@ -371,14 +375,44 @@ static int lookup_ref(inv_import *im, char type, const char *id, int64_t *rid, i
     return rc < 0 ? rc : WR_OK;
 }
 
-/* Keeps the reference map of kind's table in step with an insert. */
-static void ref_added(inv_import *im, int kind, const char *id, int64_t rid, int64_t sys)
+int inv_import_pipe_ok(inv_import *im, int kind, wr_err *err)
+{
+    if (!im->s || (im->opts->source && strlen(im->opts->source) > WR_INV_FIELD_MAX))
+        return 0;
+    for (int c = 0; c < kinds[kind].ncols; c++) {
+        char t = kinds[kind].cols[c].type;
+        if (!strchr("ISAE", t))
+            continue;
+        int m = ref_slot(t);
+        if (im->refs[m])
+            continue;
+        if (im->ref_sql[m] == REF_NO_MAP)
+            return 0;
+        int rc = inv_refmap_load(im->s, t, &im->refs[m], err);
+        if (rc)
+            return rc;
+        if (!im->refs[m]) {
+            im->ref_sql[m] = REF_NO_MAP;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The reference type of kind's own table ('I', 'S', 'E', 'A'), or 0. */
+static char own_type(int kind)
 {
     static const char types[K_COUNT] = {[K_IDENTITIES] = 'I', [K_SYSTEMS] = 'S',
                                         [K_ENTITLEMENTS] = 'E', [K_ACCOUNTS] = 'A'};
-    if (!types[kind])
+    return types[kind];
+}
+
+/* Keeps the reference map of kind's table in step with an insert. */
+static void ref_added(inv_import *im, int kind, const char *id, int64_t rid, int64_t sys)
+{
+    if (!own_type(kind))
         return;
-    int m = ref_slot(types[kind]);
+    int m = ref_slot(own_type(kind));
     if (im->refs[m] && inv_refmap_add(im->refs[m], id, rid, sys) != WR_OK) {
         inv_refmap_free(im->refs[m]);
         im->refs[m] = NULL;
@@ -482,6 +516,26 @@ static int table_empty(inv_import *im, int kind, int64_t *empty, wr_err *err)
     return inv_query_ints(im->s, sql, NULL, empty, NULL, err);
 }
 
+/* After the indexes of an empty table were set aside: if no unique index
+ * is left, ids are checked in the table's reference map (keycheck). */
+static int bulk_keycheck(inv_import *im, int kind, wr_err *err)
+{
+    int64_t unique = 0;
+    int rc = inv_query_ints(im->s, "SELECT count(*) FROM pragma_index_list(?1) WHERE \"unique\"",
+                            kinds[kind].table, &unique, NULL, err);
+    if (rc || unique || kinds[kind].nkey != 1)
+        return rc;
+    int m = own_type(kind) ? ref_slot(own_type(kind)) : -1;
+    if (m >= 0 && !im->refs[m] && (rc = inv_refmap_load(im->s, own_type(kind), &im->refs[m], err)))
+        return rc;
+    if (m >= 0 && im->refs[m]) {
+        im->keycheck[kind] = 1;
+        return WR_OK;
+    }
+    /* no map (cannot happen for an empty table): the index comes back */
+    return inv_bulkidx_restore(im->s, &im->idx_saved[kind], err);
+}
+
 /* Is kind's table empty?  Then this file's rows of that kind are all new. */
 static int decide_bulk(inv_import *im, int kind, wr_err *err)
 {
@@ -494,8 +548,27 @@ static int decide_bulk(inv_import *im, int kind, wr_err *err)
     /* grants keep theirs: their file comes in account order, so the
      * entitlement index grows at its end per entitlement, and sorting ten
      * million entries afterwards costs more than it saves (measured) */
-    if (empty && im->bulk_indexes && kind != K_GRANTS)
-        return inv_bulkidx_drop(im->s, kinds[kind].table, &im->idx_saved[kind], err);
+    if (empty && im->bulk_indexes && kind != K_GRANTS) {
+        if ((rc = inv_bulkidx_drop(im->s, kinds[kind].table, &im->idx_saved[kind], err)))
+            return rc;
+        if ((rc = bulk_keycheck(im, kind, err)))
+            return rc;
+    }
+    /* Batches hold rows known to be new: grants told apart by their runs,
+     * and rows whose ids the importer checks itself (keycheck).  They copy
+     * texts of at most INV_CHECK_SCRATCH bytes. */
+    if (empty && im->bulk_indexes && !im->opts->full && (kind == K_GRANTS || im->keycheck[kind]) &&
+        (!im->opts->source || strlen(im->opts->source) <= WR_INV_FIELD_MAX)) {
+        const kindspec *ks = &kinds[kind];
+        char types[INV_MAXCOL + 1];
+        for (int c = 0; c < ks->ncols; c++)
+            types[c] = strchr("TISAE", ks->cols[c].type) ? 'i' : 't';
+        types[ks->ncols] = 'i';  /* the rid, for kinds that have one */
+        if ((rc = build_sql(im, kind)))
+            return wr_fail(err, rc, "out of memory");
+        return inv_batch_new(im->s, im->sql[kind].insert_new, ks->ncols + (ks->nkey == 1), types,
+                             kind == K_GRANTS, &im->batch[kind], err);
+    }
     return WR_OK;
 }
 
@@ -505,6 +578,8 @@ static int bulk_done(inv_import *im, const char *name, const char *data, size_t 
 {
     char digest[72] = "";
     int rc = WR_OK;
+    for (int k = 0; k < K_COUNT && rc == WR_OK; k++)
+        rc = inv_batch_flush(im->batch[k], err);
     for (int k = 0; k < K_COUNT && rc == WR_OK; k++)
         rc = inv_bulkidx_restore(im->s, &im->idx_saved[k], err);
     for (int k = 0; k < K_COUNT && rc == WR_OK; k++) {
@@ -565,15 +640,26 @@ static int derive_ids(const inv_row *row, val *v, char *buf, size_t bufsize, con
     return 0;
 }
 
-int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err *err)
+/* Rejects a row in phase 1: the message goes to why (the caller reports
+ * it, on its own thread's turn, at the row's place in the file). */
+static int bad(char *why, size_t whysize, const char *fmt, ...) WR_PRINTF(3, 4);
+static int bad(char *why, size_t whysize, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whysize, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+int inv_import_check_row(inv_import *im, const inv_row *row, inv_checked *out,
+                         char scratch[INV_CHECK_SCRATCH], char *why, size_t whysize, wr_err *err)
 {
     const kindspec *ks = &kinds[row->kind];
-    val v[INV_MAXCOL];
-    unsigned char present[INV_MAXCOL];
-    char derived[WR_INV_FIELD_MAX + 8];
+    val *v = out->v;
+    unsigned char *present = out->present;
     int rc;
-    int64_t sys = 0;
-    im->rows++;
+    out->sys = 0;
     /* 1. fields */
     for (int c = 0; c < ks->ncols; c++) {
         const colspec *col = &ks->cols[c];
@@ -585,43 +671,31 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
             continue;
         const char *s = row->v[c];
         size_t len = row->len[c];
-        if (len > WR_INV_FIELD_MAX) {
-            inv_import_reject(im, where, "%s: longer than %d bytes", col->name, WR_INV_FIELD_MAX);
-            return WR_OK;
-        }
-        if (strlen(s) != len || !inv_utf8_valid(s, len)) {
-            inv_import_reject(im, where, "%s: not valid UTF-8 text", col->name);
-            return WR_OK;
-        }
+        if (len > WR_INV_FIELD_MAX)
+            return bad(why, whysize, "%s: longer than %d bytes", col->name, WR_INV_FIELD_MAX);
+        if (strlen(s) != len || !inv_utf8_valid(s, len))
+            return bad(why, whysize, "%s: not valid UTF-8 text", col->name);
         if (len == 0)
             continue;
         v[c].null = 0;
         v[c].s = s;
-        if (col->type == 'e' && !enum_ok(col->enums, s)) {
-            inv_import_reject(im, where, "%s: '%s' is not one of %s", col->name, s, col->enums);
-            return WR_OK;
-        }
-        if (col->type == 'T' && wr_time_parse(s, &v[c].i) != WR_OK) {
-            inv_import_reject(im, where, "%s: '%s' is not a date or RFC 3339 timestamp",
-                              col->name, s);
-            return WR_OK;
-        }
+        if (col->type == 'e' && !enum_ok(col->enums, s))
+            return bad(why, whysize, "%s: '%s' is not one of %s", col->name, s, col->enums);
+        if (col->type == 'T' && wr_time_parse(s, &v[c].i) != WR_OK)
+            return bad(why, whysize, "%s: '%s' is not a date or RFC 3339 timestamp", col->name,
+                       s);
         if (col->type == 'j') {
             json_error_t je;
             json_t *j = json_loadb(s, len, JSON_DECODE_ANY, &je);
             int ok = j && json_is_object(j);
             json_decref(j);
-            if (!ok) {
-                inv_import_reject(im, where, "%s: not a JSON object", col->name);
-                return WR_OK;
-            }
+            if (!ok)
+                return bad(why, whysize, "%s: not a JSON object", col->name);
         }
     }
-    const char *why = NULL;
-    if (derive_ids(row, v, derived, sizeof derived, &why)) {
-        inv_import_reject(im, where, "%s", why);
-        return WR_OK;
-    }
+    const char *reason = NULL;
+    if (derive_ids(row, v, scratch, INV_CHECK_SCRATCH, &reason))
+        return bad(why, whysize, "%s", reason);
     if (row->kind == K_ACCOUNTS || row->kind == K_ENTITLEMENTS)
         present[0] = present[1] = present[2] = !v[0].null;
     if (im->opts->source) {
@@ -632,47 +706,89 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
         v[sc].s = im->opts->source;
         present[sc] = 1;
     }
-    for (int c = 0; c < ks->ncols; c++) {
-        if (ks->cols[c].required && v[c].null) {
-            inv_import_reject(im, where, "%s: missing", ks->cols[c].name);
-            return WR_OK;
-        }
-    }
+    for (int c = 0; c < ks->ncols; c++)
+        if (ks->cols[c].required && v[c].null)
+            return bad(why, whysize, "%s: missing", ks->cols[c].name);
     /* 2. references */
-    if (im->s) {
-        int64_t acc_sys = 0;
-        for (int c = 0; c < ks->ncols; c++) {
-            char t = ks->cols[c].type;
-            if (!strchr("ISAE", t) || v[c].null)
-                continue;
-            int64_t rs;
-            if ((rc = lookup_ref(im, t, v[c].s, &v[c].i, &rs, err)))
-                return rc;
-            if (!v[c].i) {
-                inv_import_reject(im, where, "%s: unknown %s '%s'", ks->cols[c].name,
-                                  ref_table(t), v[c].s);
-                return WR_OK;
-            }
-            if (t == 'A')
-                acc_sys = rs;
-            if (t == 'E' || t == 'S' || t == 'A')
-                sys = rs;
-        }
-        if (row->kind == K_GRANTS && acc_sys != sys) {
-            inv_import_reject(im, where, "entitlement '%s' is not of the system of account '%s'",
-                              v[1].s, v[0].s);
-            return WR_OK;
-        }
+    if (!im->s)
+        return 0;
+    int64_t acc_sys = 0;
+    for (int c = 0; c < ks->ncols; c++) {
+        char t = ks->cols[c].type;
+        if (!strchr("ISAE", t) || v[c].null)
+            continue;
+        int64_t rs;
+        if ((rc = lookup_ref(im, t, v[c].s, &v[c].i, &rs, err)))
+            return rc;
+        if (!v[c].i)
+            return bad(why, whysize, "%s: unknown %s '%s'", ks->cols[c].name, ref_table(t),
+                       v[c].s);
+        if (t == 'A')
+            acc_sys = rs;
+        if (t == 'E' || t == 'S' || t == 'A')
+            out->sys = rs;
     }
+    if (row->kind == K_GRANTS && acc_sys != out->sys)
+        return bad(why, whysize, "entitlement '%s' is not of the system of account '%s'", v[1].s,
+                   v[0].s);
+    return 0;
+}
+
+int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err *err)
+{
+    inv_checked ck;
+    char why[1024], scratch[INV_CHECK_SCRATCH];
+    int rc = inv_import_check_row(im, row, &ck, scratch, why, sizeof why, err);
+    if (rc < 0)
+        return rc;
+    if (rc) {
+        im->rows++;
+        inv_import_reject(im, where, "%s", why);
+        return WR_OK;
+    }
+    return inv_import_merge_row(im, row->kind, &ck, where, err);
+}
+
+int inv_import_merge_row(inv_import *im, int kind, inv_checked *ck, const char *where,
+                         wr_err *err)
+{
+    const kindspec *ks = &kinds[kind];
+    val *v = ck->v;
+    const unsigned char *present = ck->present;
+    int64_t sys = ck->sys;
+    int rc;
+    im->rows++;
+    /* rows of another kind may refer to queued ones (a JSON file) */
+    for (int k = 0; k < K_COUNT; k++)
+        if (k != kind && im->batch[k] && (rc = inv_batch_flush(im->batch[k], err)))
+            return rc;
     /* 3. duplicates within the file */
-    if (im->s && im->bulk[row->kind] < 0 && (rc = decide_bulk(im, row->kind, err)))
+    if (im->s && im->bulk[kind] < 0 && (rc = decide_bulk(im, kind, err)))
         return rc;
     /* A bulk load that is not a full snapshot keeps no set of the keys it
      * saw: the table's unique key turns a repeated one away (INSERT OR
      * IGNORE), exactly, and without hashing every key. */
-    int fast = im->s && im->bulk[row->kind] == 1 && !im->opts->full;
+    int fast = im->s && im->bulk[kind] == 1 && !im->opts->full;
+    if (fast && kind == K_GRANTS && im->batch[kind]) {
+        int known = inv_batch_classify(im->batch[kind], v[0].i, v[1].i);
+        if (known == 0) {
+            reject_duplicate(im, ks, v, where);
+            return WR_OK;
+        }
+        if (known == 1) {
+            im->sql[kind].used = 1;
+            if ((rc = inv_batch_add(im->batch[kind], v, where, err)))
+                return rc;
+            im->bulk_rows[kind]++;
+            im->stats->added++;
+            return WR_OK;
+        }
+        /* the one-row insert below decides; what is queued goes first */
+        if ((rc = inv_batch_flush(im->batch[kind], err)))
+            return rc;
+    }
     if (!fast) {
-        int added = inv_set_add(&im->seen[row->kind], key_hash(ks, v));
+        int added = inv_set_add(&im->seen[kind], key_hash(ks, v));
         if (added < 0)
             return wr_fail(err, WR_ENOMEM, "out of memory");
         if (!added) {
@@ -680,19 +796,19 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
             return WR_OK;
         }
     }
-    im->sql[row->kind].used = 1;
+    im->sql[kind].used = 1;
     if (!im->s) {
         im->stats->added++;
         return WR_OK;
     }
     /* 4. merge */
-    if ((rc = build_sql(im, row->kind)))
+    if ((rc = build_sql(im, kind)))
         return wr_fail(err, rc, "out of memory");
     wr_stmt *st = NULL;
-    if (im->bulk[row->kind]) {
+    if (im->bulk[kind]) {
         rc = 0;  /* the table was empty and the key is new in this file */
     } else {
-        if ((rc = prep(im, ST_KIND + 4 * row->kind, im->sql[row->kind].select, &st, err)))
+        if ((rc = prep(im, ST_KIND + 4 * kind, im->sql[kind].select, &st, err)))
             return rc;
         for (int c = 0; c < ks->nkey; c++) {
             if (strchr("ISAE", ks->cols[c].type))
@@ -706,9 +822,10 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
             return rc;
         }
     }
+    /* the journal's id of a two-part key, written only when journalled */
     char idbuf[2 * WR_INV_FIELD_MAX + 4];
     const char *object_id = v[0].s;
-    if (ks->nkey == 2) {
+    if (ks->nkey == 2 && !im->bulk[kind]) {
         snprintf(idbuf, sizeof idbuf, "%s|%s", v[0].s, v[1].s);
         object_id = idbuf;
     }
@@ -722,29 +839,67 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
                 v[c].s = ks->cols[c].deflt;
             }
         }
-        int bulk = im->bulk[row->kind] == 1;
-        if ((rc = prep(im, ST_KIND + 4 * row->kind + (bulk ? 3 : 1),
-                        bulk ? im->sql[row->kind].insert_new : im->sql[row->kind].insert, &st, err)))
+        int bulk = im->bulk[kind] == 1, claimed = 0;
+        if (bulk && im->keycheck[kind]) {
+            /* one probe: a repeated id, or this row's entry in the map
+             * (its rid is the next one, below) */
+            int m = ref_slot(own_type(kind));
+            claimed = inv_refmap_claim(im->refs[m], v[0].s, im->last_rid[kind] + 1,
+                                       kind == K_SYSTEMS ? im->last_rid[kind] + 1 : v[1].i);
+            if (claimed == 0) {
+                reject_duplicate(im, ks, v, where);
+                return WR_OK;
+            }
+            if (claimed < 0) {
+                /* the map is over its cap: the unique index takes over,
+                 * once the queued rows are in */
+                if ((rc = inv_batch_flush(im->batch[kind], err)))
+                    return rc;
+                inv_batch_free(im->batch[kind]);
+                im->batch[kind] = NULL;
+                inv_refmap_free(im->refs[m]);
+                im->refs[m] = NULL;
+                im->ref_sql[m] = REF_NO_MAP;
+                im->keycheck[kind] = 0;
+                claimed = 0;
+                if ((rc = inv_bulkidx_restore(im->s, &im->idx_saved[kind], err)))
+                    return rc;
+            }
+            if (claimed && im->batch[kind]) {
+                inv_val row[INV_MAXCOL + 1];
+                memcpy(row, v, sizeof(inv_val) * (size_t)ks->ncols);
+                row[ks->ncols] = (inv_val){0, ++im->last_rid[kind], NULL};
+                if ((rc = inv_batch_add(im->batch[kind], row, where, err)))
+                    return rc;
+                im->bulk_rows[kind]++;
+                im->stats->added++;
+                return WR_OK;  /* journalled and invalidated per file (bulk_done) */
+            }
+        }
+        if ((rc = prep(im, ST_KIND + 4 * kind + (bulk ? 3 : 1),
+                        bulk ? im->sql[kind].insert_new : im->sql[kind].insert, &st, err)))
             return rc;
         bind_vals(st, ks, v);
         if (bulk && ks->nkey == 1)
-            wr_stmt_bind_int(st, ks->ncols + 1, im->last_rid[row->kind] + 1);
+            wr_stmt_bind_int(st, ks->ncols + 1, im->last_rid[kind] + 1);
         rc = wr_stmt_step(st, err);
         int64_t new_rid = !bulk && rc == 1 ? wr_stmt_int(st, 0) : 0;
         wr_stmt_done(st);
         if (rc < 0)
             return wr_fail_wrap(err, "%s", where);
         if (bulk && wr_store_changes(im->s) == 0) {
+            if (claimed)  /* the map says new: nothing else may turn it away */
+                return wr_fail(err, WR_EINTERNAL, "%s: a new row was not inserted", where);
             reject_duplicate(im, ks, v, where);
             return WR_OK;
         }
         if (bulk && ks->nkey == 1)
-            new_rid = ++im->last_rid[row->kind];
-        if (new_rid)
-            ref_added(im, row->kind, v[0].s, new_rid,
-                      row->kind == K_SYSTEMS ? new_rid : v[1].i);
-        if (im->bulk[row->kind]) {
-            im->bulk_rows[row->kind]++;
+            new_rid = ++im->last_rid[kind];
+        if (new_rid && !claimed)
+            ref_added(im, kind, v[0].s, new_rid,
+                      kind == K_SYSTEMS ? new_rid : v[1].i);
+        if (im->bulk[kind]) {
+            im->bulk_rows[kind]++;
             im->stats->added++;
             return WR_OK;  /* journalled and invalidated per file (bulk_done) */
         }
@@ -754,14 +909,14 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
                             "added", NULL, im->ev.data, err)))
             return rc;
         im->stats->added++;
-        int untaken = delta(im, row->kind, row->kind == K_ACCOUNTS ? new_rid : v[0].i, v[1].i, 1,
+        int untaken = delta(im, kind, kind == K_ACCOUNTS ? new_rid : v[0].i, v[1].i, 1,
                             err);
         if (untaken < 0)
             return untaken;
         /* a new identity has no accounts yet, but a non-human one counts */
-        int nhi = row->kind == K_SYSTEMS || (row->kind == K_ACCOUNTS && !v[3].null) ||
-                  (row->kind == K_IDENTITIES && strcmp(v[1].s, "human") != 0);
-        return settle(im, row->kind, sys, untaken, nhi, err);
+        int nhi = kind == K_SYSTEMS || (kind == K_ACCOUNTS && !v[3].null) ||
+                  (kind == K_IDENTITIES && strcmp(v[1].s, "human") != 0);
+        return settle(im, kind, sys, untaken, nhi, err);
     }
     /* Existing object: keep stored values of absent columns, compare. */
     val old[INV_MAXCOL];
@@ -815,24 +970,24 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
     wr_buf before = WR_BUF_INIT;
     /* who holds an account moves NHI counts; the rest of an account or a
      * grant moves its system's counters by its contribution */
-    int nhi = row->kind == K_SYSTEMS ||
-              (row->kind == K_ACCOUNTS && (old[3].null != v[3].null ||
+    int nhi = kind == K_SYSTEMS ||
+              (kind == K_ACCOUNTS && (old[3].null != v[3].null ||
                                            (!v[3].null && strcmp(old[3].s, v[3].s) != 0)));
     int64_t a = v[0].i, rs;
     int untaken = 0;
-    if (row->kind == K_ACCOUNTS)
+    if (kind == K_ACCOUNTS)
         rc = lookup_ref(im, 'A', v[0].s, &a, &rs, err);
-    if (rc >= 0 && (row->kind == K_ACCOUNTS || row->kind == K_GRANTS))
-        rc = untaken = delta(im, row->kind, a, v[1].i, -1, err);
-    if (rc < 0 || (rc = prep(im, ST_KIND + 4 * row->kind + 2, im->sql[row->kind].update, &st, err))) {
+    if (rc >= 0 && (kind == K_ACCOUNTS || kind == K_GRANTS))
+        rc = untaken = delta(im, kind, a, v[1].i, -1, err);
+    if (rc < 0 || (rc = prep(im, ST_KIND + 4 * kind + 2, im->sql[kind].update, &st, err))) {
         wr_buf_free(&oldtext);
         return rc;
     }
     bind_vals(st, ks, v);
     rc = wr_stmt_step(st, err);
     wr_stmt_done(st);
-    if (rc >= 0 && (row->kind == K_ACCOUNTS || row->kind == K_GRANTS)) {
-        int u = delta(im, row->kind, a, v[1].i, 1, err);
+    if (rc >= 0 && (kind == K_ACCOUNTS || kind == K_GRANTS)) {
+        int u = delta(im, kind, a, v[1].i, 1, err);
         rc = u < 0 ? u : rc;
         untaken |= u > 0;
     }
@@ -846,7 +1001,7 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
     if (rc < 0)
         return rc;
     im->stats->changed++;
-    if (row->kind == K_IDENTITIES) {
+    if (kind == K_IDENTITIES) {
         int64_t rid;
         if ((rc = lookup_ref(im, 'I', v[0].s, &rid, &rs, err)))
             return rc;
@@ -855,7 +1010,7 @@ int inv_import_row(inv_import *im, const inv_row *row, const char *where, wr_err
                    ? wr_fail(err, WR_ENOMEM, "out of memory") : WR_OK;
     }
     /* a new holder also changes what the account's grants count */
-    return settle(im, row->kind, sys, untaken || (row->kind == K_ACCOUNTS && nhi), nhi, err);
+    return settle(im, kind, sys, untaken || (kind == K_ACCOUNTS && nhi), nhi, err);
 }
 
 /* ---- full snapshots ----------------------------------------------------------- */
@@ -1054,6 +1209,10 @@ static void importer_free(inv_import *im)
         free(im->sql[k].insert_new);
         free(im->idx_saved[k]);
         inv_set_free(&im->seen[k]);
+    }
+    for (int k = 0; k < K_COUNT; k++) {
+        inv_batch_free(im->batch[k]);
+        im->batch[k] = NULL;
     }
     inv_set_free(&im->touched_sys);
     inv_set_free(&im->touched_ident_set);

@@ -10,7 +10,9 @@
 #include "import.h"
 #include "csv.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The kind named at the start of the file's base name, or -1. */
@@ -32,8 +34,7 @@ int inv_import_kind_of(const inv_import *im, const char *name)
     return o->kind ? inv_kind_parse(o->kind) : kind_from_name(name);
 }
 
-/* Writes n in decimal, NUL-terminated, at out (room for 21 bytes). */
-static void put_line(char *out, uint64_t n)
+void inv_put_line(char *out, uint64_t n)
 {
     char tmp[21];
     int i = 0;
@@ -44,6 +45,80 @@ static void put_line(char *out, uint64_t n)
     while (i)
         *out++ = tmp[--i];
     *out = '\0';
+}
+
+/* The records after the header, and where their rows go: to the importer
+ * on this thread, or (pipe set) to the two-thread pipeline (pipeline.c). */
+typedef struct csv_job {
+    inv_import *im;
+    inv_csv c;
+    const char *data;
+    size_t len;
+    int kind, ncols, map[WR_INV_MAX_COLUMNS];
+    wr_err *err;
+    /* "file:line" of every record: the name is written once, the line
+     * number per record (snprintf per row showed at ten million rows) */
+    char where[512 + 24];
+    int plen;
+} csv_job;
+
+static int job_reject(csv_job *j, inv_pipe *pipe, const char *fmt, ...) WR_PRINTF(3, 4);
+static int job_reject(csv_job *j, inv_pipe *pipe, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (pipe)
+        return inv_pipe_reject(pipe, j->c.record_line, "%s", msg);
+    inv_put_line(j->where + j->plen, j->c.record_line);
+    inv_import_reject(j->im, j->where, "%s", msg);
+    return 0;
+}
+
+/* Reads every record; nonzero stops (a store failure, or the pipeline's
+ * consumer failed). */
+static int csv_records(void *arg, inv_pipe *pipe)
+{
+    csv_job *j = arg;
+    inv_csv *c = &j->c;
+    uint64_t n = 0;
+    int rc;
+    while ((rc = inv_csv_next(c)) != 0) {
+        if (rc < 0) {
+            if (job_reject(j, pipe, "%s", c->error))
+                return -1;
+            continue;
+        }
+        if (c->nfields != j->ncols) {
+            if (job_reject(j, pipe, "%d fields, the header has %d", c->nfields, j->ncols))
+                return -1;
+            continue;
+        }
+        inv_row row;
+        memset(&row, 0, sizeof row);
+        row.kind = j->kind;
+        for (int i = 0; i < j->ncols; i++) {
+            if (j->map[i] < 0)
+                continue;
+            row.present[j->map[i]] = 1;
+            row.v[j->map[i]] = c->lens[i] ? c->fields[i] : NULL;
+            row.len[j->map[i]] = c->lens[i];
+        }
+        if (pipe) {
+            inv_pipe_progress(pipe, (uint64_t)(c->p - j->data));
+            if (inv_pipe_row(pipe, &row, c->record_line))
+                return -1;
+            continue;
+        }
+        inv_put_line(j->where + j->plen, c->record_line);
+        if ((rc = inv_import_row(j->im, &row, j->where, j->err)))
+            return rc;
+        if (++n % 65536 == 0)
+            inv_import_progress(j->im, (uint64_t)(c->p - j->data), j->len);
+    }
+    return 0;
 }
 
 int inv_import_csv(inv_import *im, const char *name, const char *data, size_t len, wr_err *err)
@@ -78,37 +153,30 @@ int inv_import_csv(inv_import *im, const char *name, const char *data, size_t le
             goto out;
         }
     }
-    uint64_t n = 0;
-    /* "file:line" of every record: the name is written once, the line
-     * number per record (snprintf per row showed at ten million rows) */
-    char where[512 + 24];
-    int plen = snprintf(where, 512, "%s:", name);
-    plen = plen < 0 ? 0 : plen > 511 ? 511 : plen;
-    while ((rc = inv_csv_next(&c)) != 0) {
-        put_line(where + plen, c.record_line);
-        if (rc < 0) {
-            inv_import_reject(im, where, "%s", c.error);
-            continue;
-        }
-        if (c.nfields != ncols) {
-            inv_import_reject(im, where, "%d fields, the header has %d", c.nfields, ncols);
-            continue;
-        }
-        inv_row row;
-        memset(&row, 0, sizeof row);
-        row.kind = kind;
-        for (int i = 0; i < ncols; i++) {
-            if (map[i] < 0)
-                continue;
-            row.present[map[i]] = 1;
-            row.v[map[i]] = c.lens[i] ? c.fields[i] : NULL;
-            row.len[map[i]] = c.lens[i];
-        }
-        if ((rc = inv_import_row(im, &row, where, err)))
-            goto out;
-        if (++n % 65536 == 0)
-            inv_import_progress(im, (uint64_t)(c.p - data), len);
+    csv_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        rc = wr_fail(err, WR_ENOMEM, "out of memory");
+        goto out;
     }
+    j->im = im;
+    j->c = c;
+    j->data = data;
+    j->len = len;
+    j->kind = kind;
+    j->ncols = ncols;
+    memcpy(j->map, map, sizeof map);
+    j->err = err;
+    j->plen = snprintf(j->where, 512, "%s:", name);
+    j->plen = j->plen < 0 ? 0 : j->plen > 511 ? 511 : j->plen;
+    rc = len >= inv_pipe_min_bytes ? inv_import_pipe_ok(im, kind, err) : 0;
+    if (rc == 1)
+        rc = inv_pipe_run(im, kind, name, len, csv_records, j, err);
+    else if (rc == 0)
+        rc = csv_records(j, NULL);
+    c = j->c;  /* its scratch buffer may have grown */
+    free(j);
+    if (rc)
+        goto out;
     inv_import_progress(im, len, len);
     rc = WR_OK;
 out:

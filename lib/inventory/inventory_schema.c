@@ -21,6 +21,15 @@
  */
 #include "../store/store_internal.h"
 
+/* The grants table of steps 1 and 3 (step 3 rebuilds it unchanged). */
+#define GRANTS_TABLE \
+    "CREATE TABLE grants(" \
+    " account_rid INTEGER NOT NULL REFERENCES accounts(rid) ON DELETE CASCADE," \
+    " entitlement_rid INTEGER NOT NULL REFERENCES entitlements(rid) ON DELETE CASCADE," \
+    " granted_at INTEGER, granted_by TEXT, last_used_at INTEGER, expires_at INTEGER," \
+    " certified_at INTEGER, source TEXT," \
+    " PRIMARY KEY(account_rid, entitlement_rid)) WITHOUT ROWID;"
+
 static const wr_migration steps[] = {
     {1,
      "CREATE TABLE identities("
@@ -65,12 +74,7 @@ static const wr_migration steps[] = {
      " description TEXT, owner TEXT, source TEXT);"
      "CREATE INDEX entitlements_system ON entitlements(system_rid);"
 
-     "CREATE TABLE grants("
-     " account_rid INTEGER NOT NULL REFERENCES accounts(rid) ON DELETE CASCADE,"
-     " entitlement_rid INTEGER NOT NULL REFERENCES entitlements(rid) ON DELETE CASCADE,"
-     " granted_at INTEGER, granted_by TEXT, last_used_at INTEGER, expires_at INTEGER,"
-     " certified_at INTEGER, source TEXT,"
-     " PRIMARY KEY(account_rid, entitlement_rid)) WITHOUT ROWID;"
+     GRANTS_TABLE
      "CREATE INDEX grants_entitlement ON grants(entitlement_rid);"
      "CREATE INDEX grants_expires ON grants(expires_at) WHERE expires_at IS NOT NULL;"
 
@@ -128,6 +132,38 @@ static const wr_migration steps[] = {
      " scope TEXT NOT NULL,"
      " nhi INTEGER NOT NULL, nhi_owned INTEGER NOT NULL,"
      " PRIMARY KEY(scope_kind, scope)) WITHOUT ROWID;"},
+    /* An account's text id is unique through a named index instead of an
+     * inline UNIQUE: a first load into the empty table can then set it
+     * aside with the other secondary indexes (bulkidx.c; the importer
+     * checks the file's ids in memory meanwhile) and build it once by a
+     * sort, instead of inserting ids at random places of a B-tree — the
+     * largest cost of loading accounts.  SQLite cannot drop an inline
+     * UNIQUE, so the table is rebuilt; grants, which reference it, are
+     * rebuilt with it (renaming a parent rewrites its children's
+     * REFERENCES to the old name, so the old child is dropped before the
+     * old parent and no cascade fires; foreign keys stay on). */
+    {3,
+     "ALTER TABLE accounts RENAME TO accounts_v2;"
+     "ALTER TABLE grants RENAME TO grants_v2;"
+     "CREATE TABLE accounts("
+     " rid INTEGER PRIMARY KEY,"
+     " id TEXT NOT NULL,"
+     " system_rid INTEGER NOT NULL REFERENCES systems(rid) ON DELETE CASCADE,"
+     " login TEXT NOT NULL,"
+     " identity_rid INTEGER REFERENCES identities(rid) ON DELETE SET NULL,"
+     " status TEXT NOT NULL DEFAULT 'active' CHECK(status IN ('active','disabled')),"
+     " last_used_at INTEGER, created_at INTEGER, source TEXT);"
+     GRANTS_TABLE
+     "INSERT INTO accounts SELECT * FROM accounts_v2 ORDER BY rid;"
+     "INSERT INTO grants SELECT * FROM grants_v2 ORDER BY account_rid, entitlement_rid;"
+     "DROP TABLE grants_v2;"
+     "DROP TABLE accounts_v2;"
+     "CREATE UNIQUE INDEX accounts_id ON accounts(id);"
+     "CREATE INDEX accounts_system ON accounts(system_rid);"
+     "CREATE INDEX accounts_identity ON accounts(identity_rid);"
+     "CREATE INDEX accounts_source ON accounts(source);"
+     "CREATE INDEX grants_entitlement ON grants(entitlement_rid);"
+     "CREATE INDEX grants_expires ON grants(expires_at) WHERE expires_at IS NOT NULL;"},
 };
 
 const wr_schema_module wr_schema_inventory = {"inventory", steps, sizeof steps / sizeof steps[0]};

@@ -11,13 +11,15 @@
  * an open-addressed table of slots {hash, arena offset, rid, sys} finds
  * them.  A hit compares the stored text, so a 64-bit hash collision can
  * never resolve a reference to the wrong object.  The arena and the table
- * are capped (INV_REFMAP_MAX_BYTES); over the cap the map is not built and
+ * are capped (inv_refmap_max_bytes); over the cap the map is not built and
  * the importer keeps asking SQLite.
  */
 #include "import.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+size_t inv_refmap_max_bytes = INV_REFMAP_MAX_BYTES;
 
 typedef struct refslot {
     uint64_t hash;      /* 0: empty */
@@ -38,7 +40,7 @@ static int arena_put(inv_refmap *m, const char *id, size_t len, uint64_t *off)
         size_t ncap = m->acap ? m->acap * 2 : 1 << 20;
         while (ncap < m->alen + len + 1)
             ncap *= 2;
-        if (ncap > INV_REFMAP_MAX_BYTES)
+        if (ncap > inv_refmap_max_bytes)
             return WR_ELIMIT;
         char *na = realloc(m->arena, ncap);
         if (!na)
@@ -55,7 +57,7 @@ static int arena_put(inv_refmap *m, const char *id, size_t len, uint64_t *off)
 static int grow(inv_refmap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 4096;
-    if (ncap * sizeof(refslot) > INV_REFMAP_MAX_BYTES)
+    if (ncap * sizeof(refslot) > inv_refmap_max_bytes)
         return WR_ELIMIT;
     refslot *ns = calloc(ncap, sizeof *ns);
     if (!ns)
@@ -80,21 +82,35 @@ static uint64_t id_hash(const char *id, size_t len)
     return h ? h : 1;
 }
 
-int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
+/* Adds id unless present (check: compare with the ids already there);
+ * 1 added, 0 present, or a negative status. */
+static int put(inv_refmap *m, const char *id, int64_t rid, int64_t sys, int check)
 {
     int rc;
     if ((m->n + 1) * 2 > m->cap && (rc = grow(m)))
         return rc;
     size_t len = strlen(id);
     uint64_t h = id_hash(id, len), off;
+    size_t j = h & (m->cap - 1);
+    for (; m->slots[j].hash; j = (j + 1) & (m->cap - 1))
+        if (check && m->slots[j].hash == h && strcmp(m->arena + m->slots[j].off, id) == 0)
+            return 0;
     if ((rc = arena_put(m, id, len, &off)))
         return rc;
-    size_t j = h & (m->cap - 1);
-    while (m->slots[j].hash)
-        j = (j + 1) & (m->cap - 1);
     m->slots[j] = (refslot){h, off, rid, sys};
     m->n++;
-    return WR_OK;
+    return 1;
+}
+
+int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
+{
+    int rc = put(m, id, rid, sys, 0);
+    return rc < 0 ? rc : WR_OK;
+}
+
+int inv_refmap_claim(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
+{
+    return put(m, id, rid, sys, 1);
 }
 
 void inv_refmap_free(inv_refmap *m)

@@ -102,17 +102,23 @@ static inline json_t *inv_json(const char *text)
     return v;
 }
 
-/* Count of inventory_events rows. */
-static inline long long inv_events(wr_store *s)
+/* The first column of the first row of sql, as an integer (-1: none). */
+static inline long long inv_count(wr_store *s, const char *sql)
 {
     wr_stmt *st;
     wr_err err;
     long long n = -1;
-    if (wr_stmt_prepare(s, "SELECT count(*) FROM inventory_events", &st, &err) == 0) {
+    if (wr_stmt_prepare(s, sql, &st, &err) == 0) {
         if (wr_stmt_step(st, &err) == 1)
             n = (long long)wr_stmt_int(st, 0);
         wr_stmt_done(st);
     }
     return n;
+}
+
+/* Count of inventory_events rows. */
+static inline long long inv_events(wr_store *s)
+{
+    return inv_count(s, "SELECT count(*) FROM inventory_events");
 }
 #endif

@@ -308,19 +308,6 @@ static char *schema_state(wr_store *s)
     return wr_buf_steal(&b);
 }
 
-static long long count_rows(wr_store *s, const char *sql)
-{
-    wr_stmt *st;
-    wr_err err = {0};
-    long long n = -1;
-    if (wr_stmt_prepare(s, sql, &st, &err) == 0) {
-        if (wr_stmt_step(st, &err) == 1)
-            n = (long long)wr_stmt_int(st, 0);
-        wr_stmt_done(st);
-    }
-    return n;
-}
-
 /* The bulk path (first load into empty tables): repeated keys are still
  * reported at their line, the secondary indexes and foreign-key
  * enforcement are back afterwards, a strict bulk load that fails leaves
@@ -344,7 +331,7 @@ TEST(test_bulk_load_reports_restores_and_rolls_back)
     CHECK_EQ_INT(st.added, 3);
     CHECK_EQ_STR(problem(p, 0, "where"), "identities.csv:5");
     json_decref(p);
-    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM identities WHERE kind NOT IN "
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM identities WHERE kind NOT IN "
                                "('human','bot')"), 0);
     CHECK_OK(import(s, "systems.csv", "id,domain\npay,fin\nhr,people\n", NULL, &st, NULL));
     CHECK_OK(import(s, "entitlements.csv", "id,privilege\npay:view,low\npay:admin,admin\nhr:emp,\n",
@@ -360,17 +347,17 @@ TEST(test_bulk_load_reports_restores_and_rolls_back)
     CHECK_EQ_STR(problem(p, 1, "where"), "accounts.csv:5");
     json_decref(p);
     /* the first of the repeated rows is the one kept; rids follow the file */
-    CHECK_EQ_INT(count_rows(s, "SELECT identity_rid FROM accounts WHERE id='pay:ann'"),
-                 count_rows(s, "SELECT rid FROM identities WHERE id='ann'"));
-    CHECK_EQ_INT(count_rows(s, "SELECT group_concat(rid) = '1,2,3' FROM "
+    CHECK_EQ_INT(inv_count(s, "SELECT identity_rid FROM accounts WHERE id='pay:ann'"),
+                 inv_count(s, "SELECT rid FROM identities WHERE id='ann'"));
+    CHECK_EQ_INT(inv_count(s, "SELECT group_concat(rid) = '1,2,3' FROM "
                                "(SELECT rid FROM accounts ORDER BY rid)"), 1);
     char *schema1 = schema_state(s);
     CHECK_EQ_STR(schema1, schema0);
     free(schema1);
     /* the rebuilt indexes answer queries */
-    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM accounts INDEXED BY accounts_identity "
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM accounts INDEXED BY accounts_identity "
                                "WHERE identity_rid=(SELECT rid FROM identities WHERE id='ann')"), 2);
-    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM pragma_integrity_check WHERE "
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM pragma_integrity_check WHERE "
                                "integrity_check != 'ok'"), 0);
 
     /* grants, strict, with one bad row: nothing of it stays */
@@ -387,7 +374,7 @@ TEST(test_bulk_load_reports_restores_and_rolls_back)
     char *after = inv_dump(s);
     CHECK_EQ_STR(after, before);
     free(after);
-    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM grants"), 0);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM grants"), 0);
     CHECK_EQ_INT(inv_events(s), ev);
     schema1 = schema_state(s);
     CHECK_EQ_STR(schema1, schema0);
@@ -402,7 +389,7 @@ TEST(test_bulk_load_reports_restores_and_rolls_back)
     CHECK_EQ_STR(problem(p, 0, "where"), "grants.csv:4");
     CHECK(strstr(problem(p, 0, "message"), "duplicate grant 'pay:ann' / 'pay:view'") != NULL);
     json_decref(p);
-    CHECK_EQ_INT(count_rows(s, "SELECT granted_at FROM grants WHERE account_rid=1 AND entitlement_rid=1"),
+    CHECK_EQ_INT(inv_count(s, "SELECT granted_at FROM grants WHERE account_rid=1 AND entitlement_rid=1"),
                  1735689600);  /* 2025-01-01: the first row won */
     schema1 = schema_state(s);
     CHECK_EQ_STR(schema1, schema0);
@@ -412,7 +399,7 @@ TEST(test_bulk_load_reports_restores_and_rolls_back)
     /* and CHECKs too */
     CHECK(wr_store_exec(s, "UPDATE identities SET kind='robot' WHERE id='ann'", &err) != WR_OK);
     CHECK(strstr(err.msg, "CHECK constraint failed") != NULL);
-    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM grants"), 2);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM grants"), 2);
 
     /* the next import is incremental: per-row differences, journalled */
     ev = inv_events(s);
@@ -423,7 +410,7 @@ TEST(test_bulk_load_reports_restores_and_rolls_back)
     CHECK_EQ_INT(st.changed, 1);
     CHECK_EQ_INT(st.added, 1);
     CHECK_EQ_INT(inv_events(s), ev + 2);
-    CHECK_EQ_INT(count_rows(s, "SELECT count(*) FROM inventory_events WHERE object_id='pay:bo|pay:admin' "
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM inventory_events WHERE object_id='pay:bo|pay:admin' "
                                "AND change='changed'"), 1);
     /* and a repeated key in a non-empty table is reported the same way */
     CHECK_OK(import(s, "accounts.csv", "id\npay:new\npay:new\n", NULL, &st, &p));
