@@ -96,6 +96,14 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err) WR_MUST_CHE
  * 3-digit path segments).  Entry bundles carry 16-bit lengths, so an entry
  * over 65535 bytes makes the export fail with WR_ELIMIT. */
 int wr_ledger_export_tiles(wr_ledger *l, const char *outdir, wr_err *err) WR_MUST_CHECK;
+/* (added) The w (1..256) hashes of C2SP tlog-tiles hash tile (level, n)
+ * (level < 8) as stored now: *out receives w * 32 bytes (caller frees).
+ * Runs in the caller's transaction or read snapshot (opens none itself),
+ * so a caller serving a tile under a checkpoint reads both in one.  A
+ * stored partial tile wider than w serves any narrower w.  WR_ECORRUPT if
+ * the stored hashes are missing or damaged. */
+int wr_ledger_hash_tile(wr_ledger *l, unsigned level, uint64_t n, unsigned w, uint8_t **out,
+                        wr_err *err) WR_MUST_CHECK;
 
 /* (added) Verifies a signed checkpoint note against a verifier key
  * "name+hash+base64key" and returns its tree size and root. */

@@ -56,7 +56,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define LG_CACHE_TILES 1024     /* full tiles cached: 16 MiB at most */
+#define LG_CACHE_TILES 16384    /* full tiles cached: 16 MiB at most */
 #define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
 #define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
@@ -96,7 +96,7 @@ struct wr_ledger {
 
 static uint64_t tile_id(unsigned level, uint64_t n)
 {
-    return (uint64_t)level << 56 | n;
+    return lg_tile_rowid(level, n);
 }
 
 static int no_mem(wr_err *err)
@@ -109,7 +109,7 @@ static int no_mem(wr_err *err)
 static int tile_read(wr_ledger *l, unsigned level, uint64_t n, unsigned w, lg_tile *t, wr_err *err)
 {
     wr_stmt *st;
-    int rc = wr_stmt_prepare(l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?", &st, err);
+    int rc = wr_stmt_prepare(l->s, "SELECT width, hashes FROM ledger_subtile WHERE id=?", &st, err);
     if (rc)
         return rc;
     wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, n));
@@ -138,7 +138,7 @@ static int tile_write(wr_ledger *l, unsigned level, const lg_tile *t, wr_err *er
         return no_mem(err);
     size_t len = lg_tile_encode(t, blob);
     wr_stmt *st;
-    int rc = wr_stmt_prepare(l->s, "INSERT OR REPLACE INTO ledger_tile(id, width, hashes) "
+    int rc = wr_stmt_prepare(l->s, "INSERT OR REPLACE INTO ledger_subtile(id, width, hashes) "
                              "VALUES(?,?,?)", &st, err);
     if (rc == WR_OK) {
         wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, t->n));
@@ -198,41 +198,43 @@ static void held_release(wr_ledger *l)
     }
 }
 
-/* Node (r, j) of full level-0 tile n, read in place (see `held`). */
-static int held_node(wr_ledger *l, uint64_t n, unsigned r, uint64_t j, uint8_t out[32], wr_err *err)
+/* Node (r, j) of full tile (level, n), row id `id`, read in place (see
+ * `held`). */
+static int held_node(wr_ledger *l, unsigned level, uint64_t n, uint64_t id, unsigned r, uint64_t j,
+                     uint8_t out[32], wr_err *err)
 {
-    if (l->held_id != n) {
+    if (l->held_id != id) {
         held_release(l);
         /* a statement of its own: tile_read may run while this one is held */
-        int rc = wr_stmt_prepare(l->s, "SELECT hashes FROM ledger_tile WHERE id=? AND width=256",
+        int rc = wr_stmt_prepare(l->s, "SELECT hashes FROM ledger_subtile WHERE id=? AND width=16",
                                  &l->held, err);
         if (rc)
             return rc;
-        wr_stmt_bind_int(l->held, 1, (int64_t)tile_id(0, n));
+        wr_stmt_bind_int(l->held, 1, (int64_t)id);
         rc = wr_stmt_step(l->held, err);
         size_t len = 0;
         const void *blob = rc == 1 ? wr_stmt_blob(l->held, 0, &len) : NULL;
         if (!blob || len != LG_FULL_BLOB) {
             wr_stmt_done(l->held);
-            return rc < 0 ? rc : wr_fail(err, WR_ECORRUPT, "ledger: stored tile 0/%llu is missing "
-                                         "or damaged", (unsigned long long)n);
+            return rc < 0 ? rc : wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu is missing "
+                                         "or damaged", level, (unsigned long long)n);
         }
         l->held_blob = blob;
-        l->held_id = n;
+        l->held_id = id;
     }
     /* a full tile is stored as the in-memory layout without the root */
     memcpy(out, l->held_blob + (lg_sub_off(r) + j) * 32, 32);
     return WR_OK;
 }
 
-/* Records a miss of level-0 tile n; true unless it was the last one
- * recorded in its doorkeeper slot. */
-static int first_miss(wr_ledger *l, uint64_t n)
+/* Records a miss of tile row id; true unless it was the last one recorded
+ * in its doorkeeper slot. */
+static int first_miss(wr_ledger *l, uint64_t id)
 {
-    uint64_t *seen = &l->seen[(n * 0x9e3779b97f4a7c15ull) >> 52];
-    if (*seen == n)
+    uint64_t *seen = &l->seen[(id * 0x9e3779b97f4a7c15ull) >> 52];
+    if (*seen == id)
         return 0;
-    *seen = n;
+    *seen = id;
     return 1;
 }
 
@@ -250,11 +252,12 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
         return wr_fail(err, WR_EINTERNAL, "ledger: node %u/%llu is not in the tree", h,
                        (unsigned long long)i);
     if (n < t->n) {
-        const lg_tile *hit = lg_cache_get(l->cache, tile_id(level, n));
+        uint64_t id = tile_id(level, n);
+        const lg_tile *hit = lg_cache_get(l->cache, id);
         if (hit) {
             t = hit;
-        } else if (level == 0 && (l->held_id == n || first_miss(l, n))) {
-            return held_node(l, n, r, j, out, err);
+        } else if (l->held_id == id || first_miss(l, id)) {
+            return held_node(l, level, n, id, r, j, out, err);
         } else {
             int rc = full_tile(l, level, n, &t, err);
             if (rc)
@@ -660,8 +663,10 @@ static int prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t le
                        (unsigned long long)idx, (unsigned long long)size);
     uint8_t tmp[LG_MAX_PROOF][32];
     size_t n = 0;
-    if ((rc = ledger_node(l, 0, idx, leaf, err)) ||
-        (rc = lg_inclusion_path_ex(ledger_node, ledger_range, l, idx, size, tmp, &n, err)))
+    /* the leaf last: the path ends in the leaf's tile, which is still held
+     * (fetched before the path, it would count as a second miss) */
+    if ((rc = lg_inclusion_path_ex(ledger_node, ledger_range, l, idx, size, tmp, &n, err)) ||
+        (rc = ledger_node(l, 0, idx, leaf, err)))
         return rc;
     return alloc_proof(tmp, n, proof, nproof, err);
 }
@@ -719,7 +724,7 @@ typedef struct verify_ctx {
     char msg[512];
     uint8_t *blob;       /* scratch: encoded recomputed tile */
     /* child_bad[L][j]: the tile below base hash j of the current level-L
-     * tile differed at its top (sublevel 7), so a difference at that base
+     * tile differed at its top sublevel, so a difference at that base
      * hash is inherited, not where the damage is */
     uint8_t child_bad[LG_LEVELS + 1][LG_TILE_W];
 } verify_ctx;
@@ -740,7 +745,7 @@ static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...)
 static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *err)
 {
     wr_stmt *st;
-    int rc = wr_stmt_prepare(v->l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?", &st, err);
+    int rc = wr_stmt_prepare(v->l->s, "SELECT width, hashes FROM ledger_subtile WHERE id=?", &st, err);
     if (rc)
         return rc;
     wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, t->n));
@@ -871,7 +876,7 @@ static int verify_run(wr_ledger *l, verify_ctx *v, lg_builder *b, wr_err *err)
         uint64_t cnt = size >> (level * LG_TILE_H);
         want_tiles += (cnt + LG_TILE_W - 1) / LG_TILE_W;
     }
-    if ((rc = scalar(l->s, "SELECT count(*) FROM ledger_tile", &tiles, err)))
+    if ((rc = scalar(l->s, "SELECT count(*) FROM ledger_subtile", &tiles, err)))
         return rc;
     if ((uint64_t)tiles != want_tiles)
         note_bad(v, size, "%lld stored tiles, expected %llu", (long long)tiles,
@@ -922,6 +927,41 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
 
 /* ---- tlog-tiles export ----------------------------------------------------------- */
 
+int lg_tlog_tile(wr_store *s, unsigned L, uint64_t N, unsigned w, uint8_t *out, wr_err *err)
+{
+    /* the lower subtiles 16N ... 16N+15 of level 2L: adjacent row ids */
+    unsigned level = 2 * L, parts = (w + LG_TILE_W - 1) / LG_TILE_W, k = 0;
+    uint64_t first = N * LG_TILE_W;
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, "SELECT id, width, hashes FROM ledger_subtile WHERE id BETWEEN ? AND ? "
+                             "ORDER BY id", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_int(st, 1, (int64_t)lg_tile_rowid(level, first));
+    wr_stmt_bind_int(st, 2, (int64_t)lg_tile_rowid(level, first + parts - 1));
+    while (k < parts && (rc = wr_stmt_step(st, err)) == 1) {
+        /* a stored partial subtile may be wider than the tile asked for:
+         * complete nodes never change, so any prefix is that tile */
+        unsigned want = k + 1 < parts || w % LG_TILE_W == 0 ? LG_TILE_W : w % LG_TILE_W;
+        int64_t have = wr_stmt_int(st, 1);
+        size_t len = 0;
+        const void *blob = wr_stmt_blob(st, 2, &len);
+        if ((uint64_t)wr_stmt_int(st, 0) != lg_tile_rowid(level, first + k) || have < (int64_t)want ||
+            have > LG_TILE_W || !blob || len != lg_tile_blob_len((unsigned)have))
+            break;
+        memcpy(out + (size_t)k * LG_TILE_W * 32, blob, (size_t)want * 32);
+        k++;
+    }
+    wr_stmt_done(st);
+    if (rc < 0)
+        return rc;
+    if (k < parts)
+        return wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu (hash tile %u/%llu) is "
+                       "missing or damaged", level, (unsigned long long)(first + k), L,
+                       (unsigned long long)N);
+    return WR_OK;
+}
+
 /* "tile/<L>/x001/x234/067[.p/<W>]" below outdir. */
 static void tile_path(char *out, size_t outlen, const char *outdir, const char *kind, uint64_t n,
                       unsigned w)
@@ -965,6 +1005,24 @@ static int write_file(const char *path, const void *data, size_t len, wr_err *er
     return WR_OK;
 }
 
+int wr_ledger_hash_tile(wr_ledger *l, unsigned level, uint64_t n, unsigned w, uint8_t **out,
+                        wr_err *err)
+{
+    if (level * LG_TLOG_H >= 64 || w == 0 || w > LG_TLOG_W)
+        return wr_fail(err, WR_EINVAL, "ledger: no hash tile %u/%llu of width %u", level,
+                       (unsigned long long)n, w);
+    uint8_t *h = malloc((size_t)w * 32);
+    if (!h)
+        return no_mem(err);
+    int rc = lg_tlog_tile(l->s, level, n, w, h, err);
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    *out = h;
+    return WR_OK;
+}
+
 static int export_run(wr_ledger *l, const char *outdir, wr_err *err)
 {
     uint64_t size;
@@ -978,31 +1036,24 @@ static int export_run(wr_ledger *l, const char *outdir, wr_err *err)
             return rc;
     }
     wr_stmt *st;
-    /* hash tiles: the stored sublevel-0 hashes, full or partial */
-    for (unsigned level = 0; level < LG_LEVELS && rc == WR_OK; level++) {
-        uint64_t cnt = size >> (level * LG_TILE_H);
-        for (uint64_t n = 0; n * LG_TILE_W < cnt && rc == WR_OK; n++) {
-            unsigned w = cnt - n * LG_TILE_W >= LG_TILE_W ? LG_TILE_W
-                         : (unsigned)(cnt - n * LG_TILE_W);
-            if ((rc = wr_stmt_prepare(l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?",
-                                      &st, err)))
-                break;
-            wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, n));
-            rc = wr_stmt_step(st, err);
-            size_t len = 0;
-            const void *blob = rc == 1 ? wr_stmt_blob(st, 1, &len) : NULL;
-            if (rc == 1 && wr_stmt_int(st, 0) == (int64_t)w && len == lg_tile_blob_len(w)) {
+    /* hash tiles of height 8, assembled from the stored subtiles */
+    uint8_t *hashes = malloc(LG_TLOG_W * 32);
+    if (!hashes)
+        rc = no_mem(err);
+    for (unsigned level = 0; level * LG_TLOG_H < 64 && rc == WR_OK; level++) {
+        uint64_t cnt = size >> (level * LG_TLOG_H);
+        for (uint64_t n = 0; n * LG_TLOG_W < cnt && rc == WR_OK; n++) {
+            unsigned w = cnt - n * LG_TLOG_W >= LG_TLOG_W ? LG_TLOG_W
+                         : (unsigned)(cnt - n * LG_TLOG_W);
+            if ((rc = lg_tlog_tile(l->s, level, n, w, hashes, err)) == WR_OK) {
                 char kind[8];
                 snprintf(kind, sizeof kind, "%u", level);
-                tile_path(path, sizeof path, outdir, kind, n, w == LG_TILE_W ? 0 : w);
-                rc = write_file(path, blob, (size_t)w * 32, err);
-            } else if (rc >= 0) {
-                rc = wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu is missing or damaged",
-                             level, (unsigned long long)n);
+                tile_path(path, sizeof path, outdir, kind, n, w == LG_TLOG_W ? 0 : w);
+                rc = write_file(path, hashes, (size_t)w * 32, err);
             }
-            wr_stmt_done(st);
         }
     }
+    free(hashes);
     /* entry bundles: each entry as a big-endian uint16 length and its bytes */
     wr_buf bundle = WR_BUF_INIT;
     uint64_t idx = 0;
@@ -1027,9 +1078,9 @@ static int export_run(wr_ledger *l, const char *outdir, wr_err *err)
                 break;
             }
             idx++;
-            if (idx % LG_TILE_W == 0 || idx == size) {
-                unsigned w = idx % LG_TILE_W ? (unsigned)(idx % LG_TILE_W) : 0;
-                tile_path(path, sizeof path, outdir, "entries", (idx - 1) / LG_TILE_W, w);
+            if (idx % LG_TLOG_W == 0 || idx == size) {
+                unsigned w = idx % LG_TLOG_W ? (unsigned)(idx % LG_TLOG_W) : 0;
+                tile_path(path, sizeof path, outdir, "entries", (idx - 1) / LG_TLOG_W, w);
                 if ((rc = write_file(path, bundle.data, bundle.len, err)))
                     break;
                 wr_buf_reset(&bundle);

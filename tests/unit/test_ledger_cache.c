@@ -98,7 +98,7 @@ TEST(test_reader_cache_survives_foreign_appends)
     check_proofs(reader, lh, 2300, 5);
     free(lh);
 
-    /* the reader appends inside a transaction, completing tile 0/8 and
+    /* the reader appends inside a transaction, completing tiles and
      * caching it, proves inside the transaction, then rolls back */
     CHECK_OK(wr_store_begin(s, &e));
     for (int i = 0; i < 100; i++) {
