@@ -77,6 +77,11 @@ static int open_log(const char *dir, wr_store **s, wr_ledger **l)
     wr_err e = {0};
     if (wr_store_open(dir, 0, s, &e) || wr_ledger_open(*s, l, &e))
         return die(&e);
+    /* LEDGER_BENCH_SQL: statements run after the ledger's own settings,
+     * e.g. "PRAGMA mmap_size=0" to compare plain reads with mmap */
+    const char *sql = getenv("LEDGER_BENCH_SQL");
+    if (sql && *sql && wr_store_exec(*s, sql, &e))
+        return die(&e);
     return 0;
 }
 

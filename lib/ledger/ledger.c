@@ -92,6 +92,13 @@ struct wr_ledger {
     /* a tile was cached inside a write transaction, which may still roll
      * back: the cache cannot outlive a reload (see sync_edge) */
     int cache_tainted;
+    /* the edge is a committed state of the log (read outside any write
+     * transaction, no append since): proofs at sizes it covers need no
+     * checkpoint read (see prove) */
+    int edge_committed;
+    /* ledger_node may not read the database (cache_only); it could not
+     * (uncached) */
+    int cache_only, uncached;
 };
 
 static uint64_t tile_id(unsigned level, uint64_t n)
@@ -256,6 +263,9 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
         const lg_tile *hit = lg_cache_get(l->cache, id);
         if (hit) {
             t = hit;
+        } else if (l->cache_only) {
+            l->uncached = 1;
+            return wr_fail(err, WR_ESTATE, "ledger: tile not cached");
         } else if (l->held_id == id || first_miss(l, id)) {
             return held_node(l, level, n, id, r, j, out, err);
         } else {
@@ -332,6 +342,7 @@ static int read_checkpoint(wr_ledger *l, uint64_t *size, uint8_t root[32], char 
 static int reload(wr_ledger *l, uint64_t size, const uint8_t root[32], wr_err *err)
 {
     l->loaded = 0;
+    l->edge_committed = 0;
     l->dirty = 0;
     /* Committed full tiles never change, so tiles read outside a write
      * transaction stay valid when another connection appends.  A tile
@@ -371,9 +382,13 @@ static int sync_edge(wr_ledger *l, wr_err *err)
     int rc = read_checkpoint(l, &size, root, NULL, err);
     if (rc)
         return rc;
-    if (l->loaded && size == l->b->size && memcmp(root, l->root, 32) == 0)
-        return WR_OK;
-    return reload(l, size, root, err);
+    if (!(l->loaded && size == l->b->size && memcmp(root, l->root, 32) == 0) &&
+        (rc = reload(l, size, root, err)))
+        return rc;
+    /* inside a write transaction the store may hold uncommitted appends */
+    if (!wr_store_in_transaction(l->s))
+        l->edge_committed = 1;
+    return WR_OK;
 }
 
 /* Syncs the edge and checks that a tree of `size` entries exists. */
@@ -480,6 +495,7 @@ int lg_ledger_add(wr_ledger *l, const void *data, size_t len, uint64_t *index, w
     uint8_t leaf[32];
     wr_merkle_leaf_hash(data, len, leaf);
     l->dirty |= 1;
+    l->edge_committed = 0;
     memo_clear(l);
     if ((rc = lg_builder_push(l->b, leaf, on_full_store, l, err)))
         goto fail;
@@ -652,68 +668,86 @@ static int alloc_proof(uint8_t (*tmp)[32], size_t n, uint8_t (**proof)[32], size
     return WR_OK;
 }
 
-static int prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t leaf[32],
-                           uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+/* One proof: inclusion of index a, or consistency from old size a, in the
+ * tree of `size` entries. */
+typedef struct proof_req {
+    int consistency;
+    uint64_t a, size;
+    uint8_t *leaf;   /* inclusion: receives the leaf hash */
+} proof_req;
+
+static int prove_body(wr_ledger *l, const proof_req *q, uint8_t (*tmp)[32], size_t *n, wr_err *err)
 {
-    int rc = sync_upto(l, size, err);
-    if (rc)
-        return rc;
-    if (idx >= size)
+    if (q->consistency) {
+        if (q->a > q->size)
+            return wr_fail(err, WR_EINVAL, "ledger: old size %llu is larger than new size %llu",
+                           (unsigned long long)q->a, (unsigned long long)q->size);
+        return lg_consistency_proof_ex(ledger_node, ledger_range, l, q->a, q->size, tmp, n, err);
+    }
+    if (q->a >= q->size)
         return wr_fail(err, WR_EINVAL, "ledger: index %llu is not in a tree of size %llu",
-                       (unsigned long long)idx, (unsigned long long)size);
-    uint8_t tmp[LG_MAX_PROOF][32];
-    size_t n = 0;
+                       (unsigned long long)q->a, (unsigned long long)q->size);
     /* the leaf last: the path ends in the leaf's tile, which is still held
      * (fetched before the path, it would count as a second miss) */
-    if ((rc = lg_inclusion_path_ex(ledger_node, ledger_range, l, idx, size, tmp, &n, err)) ||
-        (rc = ledger_node(l, 0, idx, leaf, err)))
-        return rc;
-    return alloc_proof(tmp, n, proof, nproof, err);
+    int rc = lg_inclusion_path_ex(ledger_node, ledger_range, l, q->a, q->size, tmp, n, err);
+    return rc ? rc : ledger_node(l, 0, q->a, q->leaf, err);
 }
 
-static int prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
-                             uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+/* Whether the level-0 tile a proof ends in (the leaf's, or old size - 1's)
+ * is in memory: then, most likely, the whole proof is. */
+static int proof_cached(wr_ledger *l, const proof_req *q)
 {
-    int rc = sync_upto(l, new_size, err);
-    if (rc)
-        return rc;
-    if (old_size > new_size)
-        return wr_fail(err, WR_EINVAL, "ledger: old size %llu is larger than new size %llu",
-                       (unsigned long long)old_size, (unsigned long long)new_size);
+    if (q->consistency && (q->a == 0 || q->a >= q->size))
+        return 1;   /* no hashes needed */
+    uint64_t n = (q->consistency ? q->a - 1 : q->a) >> LG_TILE_H;
+    return n >= l->b->lv[0].n || lg_cache_get(l->cache, tile_id(0, n)) != NULL;
+}
+
+/* A proof at a size the in-memory edge covers, with that edge a committed
+ * state (edge_committed), needs no checkpoint read: committed tree nodes
+ * never change, so whatever was appended since, the tree of `size`
+ * entries is the one the edge and the cache describe.  If its tiles are
+ * all cached, it needs no database access at all (no read snapshot, no
+ * lock system calls); otherwise, or without a committed edge, it reads the
+ * checkpoint (if needed) and the tiles in one read snapshot, which takes
+ * the database's read lock once instead of once per statement. */
+static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t *nproof,
+                 wr_err *err)
+{
     uint8_t tmp[LG_MAX_PROOF][32];
     size_t n = 0;
-    if ((rc = lg_consistency_proof_ex(ledger_node, ledger_range, l, old_size, new_size, tmp, &n,
-                                       err)))
+    int rc, committed = l->loaded && l->edge_committed && q->size <= l->b->size;
+    if (committed && proof_cached(l, q)) {
+        l->cache_only = 1;
+        l->uncached = 0;
+        rc = prove_body(l, q, tmp, &n, err);
+        l->cache_only = 0;
+        if (!l->uncached)
+            return rc ? rc : alloc_proof(tmp, n, proof, nproof, err);
+    }
+    if ((rc = wr_store_read_begin(l->s, err)))
         return rc;
-    return alloc_proof(tmp, n, proof, nproof, err);
+    if (!committed)
+        rc = sync_upto(l, q->size, err);
+    if (rc == WR_OK)
+        rc = prove_body(l, q, tmp, &n, err);
+    held_release(l);
+    wr_store_read_end(l->s);
+    return rc ? rc : alloc_proof(tmp, n, proof, nproof, err);
 }
 
-/* A proof reads the checkpoint and then the tiles under it: one read
- * snapshot makes them agree and takes the database's read lock once
- * instead of once per statement (the lock's system calls were a third of
- * a proof's cost). */
 int wr_ledger_prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t leaf[32],
                               uint8_t (**proof)[32], size_t *nproof, wr_err *err)
 {
-    int rc = wr_store_read_begin(l->s, err);
-    if (rc)
-        return rc;
-    rc = prove_inclusion(l, idx, size, leaf, proof, nproof, err);
-    held_release(l);
-    wr_store_read_end(l->s);
-    return rc;
+    proof_req q = {0, idx, size, leaf};
+    return prove(l, &q, proof, nproof, err);
 }
 
 int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
                                 uint8_t (**proof)[32], size_t *nproof, wr_err *err)
 {
-    int rc = wr_store_read_begin(l->s, err);
-    if (rc)
-        return rc;
-    rc = prove_consistency(l, old_size, new_size, proof, nproof, err);
-    held_release(l);
-    wr_store_read_end(l->s);
-    return rc;
+    proof_req q = {1, old_size, new_size, NULL};
+    return prove(l, &q, proof, nproof, err);
 }
 
 /* ---- verification ------------------------------------------------------------- */

@@ -35,15 +35,17 @@ static inline unsigned lg_sub_off(unsigned r)
 }
 
 /* Row id of stored tile (level, n) in ledger_subtile: the tlog tile (L, N)
- * it belongs to (L = level/2) in the high bits, then its place in it: 0
- * for the upper half (level 2L+1, n = N), 1 + n%16 for one of the 16
- * lower halves (level 2L, n = 16N + k), so a tlog tile's 17 rows are
- * adjacent and a proof's two rows per 8 levels share b-tree pages.
- * Valid for logs below 2^60 entries. */
+ * it belongs to (L = level/2) in the high bits, then its place in it:
+ * n%16 for one of the 16 lower halves (level 2L, n = 16N + k), 16 for the
+ * upper half (level 2L+1, n = N).  A tlog tile's 17 rows are adjacent (a
+ * proof's two rows per 8 levels share b-tree pages), and rows complete in
+ * key order (the upper half completes with the last lower half), so the
+ * b-tree grows by appends and its pages stay full.  Valid for logs below
+ * 2^60 entries. */
 static inline uint64_t lg_tile_rowid(unsigned level, uint64_t n)
 {
     uint64_t hi = (uint64_t)(level >> 1) << 60;
-    return level & 1 ? hi | n << 5 : hi | (n >> 4) << 5 | (1 + (n & 15));
+    return level & 1 ? hi | n << 5 | 16 : hi | (n >> 4) << 5 | (n & 15);
 }
 
 /* One tile being filled (or a decoded full tile). */

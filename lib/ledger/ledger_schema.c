@@ -16,11 +16,15 @@
  * ledger_checkpoint  the single latest signed checkpoint (size, root, note).
  *
  * Step 2 converts ledger_tile into ledger_subtile in SQL: tlog tile (L, N)
- * of width W becomes its upper subtile (level 2L+1, index N: old sublevels
- * 4..7, width W/16, stored if W >= 16) and its lower subtiles b = 0 ...
- * (level 2L, index 16N+b: old sublevels 0..3 from hash b*16>>r on, width
- * min(16, W-16b)).  o_r is the byte offset of old sublevel r.  `||` of
- * blobs yields text with the same bytes; CAST makes it a blob again.
+ * of width W becomes its lower subtiles k = 0 ... (level 2L, index 16N+k:
+ * old sublevels 0..3 from hash k*16>>r on, width min(16, W-16k)) and its
+ * upper subtile (k = 16: level 2L+1, index N: old sublevels 4..7, width
+ * W/16, stored if W >= 16).  o_r is the byte offset of old sublevel r.
+ * Rows are produced in key order (old tiles in rowid order, k innermost:
+ * CROSS JOIN fixes the loop order), so the new b-tree is filled by appends.
+ * `||` of blobs yields text with the same bytes; CAST makes it a blob
+ * again.  The old rows are dropped (the file keeps its size; SQLite reuses
+ * the free pages for later appends).
  */
 #include "../store/store_internal.h"
 
@@ -45,15 +49,15 @@ static const wr_migration steps[] = {
         "  " LG_O("w + (w >> 1) + (w >> 2) + (w >> 3) + (w >> 4) + (w >> 5)") " AS o6,"
         "  " LG_O("w + (w >> 1) + (w >> 2) + (w >> 3) + (w >> 4) + (w >> 5) + (w >> 6)") " AS o7"
         "  FROM t),"
-        " p AS (SELECT o.*, part.k - 1 AS b, min(16, w - 16 * (part.k - 1)) AS wk FROM o, part"
-        "  WHERE part.k >= 1 AND w > 16 * (part.k - 1))"
-        " SELECT (lv << 60) | (n << 5), w >> 4, CAST(" LG_SUB("o4", "0", "w >> 4") " || "
+        " p AS (SELECT o.*, k, min(16, w - 16 * k) AS wk FROM o CROSS JOIN part"
+        "  WHERE (k = 16 AND w >= 16) OR (k < 16 AND w > 16 * k))"
+        " SELECT (lv << 60) | (n << 5) | k, CASE WHEN k = 16 THEN w >> 4 ELSE wk END,"
+        "  CAST(CASE WHEN k = 16 THEN " LG_SUB("o4", "0", "w >> 4") " || "
         LG_SUB("o5", "0", "w >> 5") " || " LG_SUB("o6", "0", "w >> 6") " || "
-        LG_SUB("o7", "0", "w >> 7") " AS BLOB) FROM o WHERE w >= 16"
-        " UNION ALL"
-        " SELECT (lv << 60) | (n << 5) | (b + 1), wk, CAST(" LG_SUB("0", "16 * b", "wk") " || "
-        LG_SUB("o1", "8 * b", "wk >> 1") " || " LG_SUB("o2", "4 * b", "wk >> 2") " || "
-        LG_SUB("o3", "2 * b", "wk >> 3") " AS BLOB) FROM p;"
+        LG_SUB("o7", "0", "w >> 7") ""
+        "  ELSE " LG_SUB("0", "16 * k", "wk") " || " LG_SUB("o1", "8 * k", "wk >> 1") " || "
+        LG_SUB("o2", "4 * k", "wk >> 2") " || " LG_SUB("o3", "2 * k", "wk >> 3") " END AS BLOB)"
+        " FROM p;"
         "DROP TABLE ledger_tile;"},
 };
 

@@ -217,23 +217,23 @@ TEST(test_migration_from_height_8_tiles)
         migrate_at(sizes[i]);
 }
 
-/* Row ids: a tlog tile's 17 rows are adjacent, upper half first. */
+/* Row ids: a tlog tile's 17 rows are adjacent, upper half last. */
 TEST(test_tile_rowid_layout)
 {
-    CHECK(lg_tile_rowid(0, 0) == 1);
-    CHECK(lg_tile_rowid(0, 15) == 16);
-    CHECK(lg_tile_rowid(1, 0) == 0);
-    CHECK(lg_tile_rowid(1, 1) == 32);
-    CHECK(lg_tile_rowid(0, 16) == 33);
-    CHECK(lg_tile_rowid(2, 0) == ((uint64_t)1 << 60 | 1));
-    CHECK(lg_tile_rowid(3, 5) == ((uint64_t)1 << 60 | 5 << 5));
-    CHECK(lg_tile_rowid(15, 0) == (uint64_t)7 << 60);
-    /* distinct and ordered within a tlog tile */
+    CHECK(lg_tile_rowid(0, 0) == 0);
+    CHECK(lg_tile_rowid(0, 15) == 15);
+    CHECK(lg_tile_rowid(1, 0) == 16);
+    CHECK(lg_tile_rowid(0, 16) == 32);
+    CHECK(lg_tile_rowid(1, 1) == 48);
+    CHECK(lg_tile_rowid(2, 0) == (uint64_t)1 << 60);
+    CHECK(lg_tile_rowid(3, 5) == ((uint64_t)1 << 60 | 5 << 5 | 16));
+    CHECK(lg_tile_rowid(15, 0) == ((uint64_t)7 << 60 | 16));
+    /* distinct and in completion order within a tlog tile */
     for (uint64_t N = 0; N < 4; N++) {
-        CHECK(lg_tile_rowid(1, N) < lg_tile_rowid(0, 16 * N));
         for (uint64_t k = 0; k + 1 < 16; k++)
             CHECK(lg_tile_rowid(0, 16 * N + k) + 1 == lg_tile_rowid(0, 16 * N + k + 1));
-        CHECK(lg_tile_rowid(0, 16 * N + 15) < lg_tile_rowid(1, N + 1));
+        CHECK(lg_tile_rowid(0, 16 * N + 15) + 1 == lg_tile_rowid(1, N));
+        CHECK(lg_tile_rowid(1, N) < lg_tile_rowid(0, 16 * N + 16));
     }
     CHECK_EQ_INT((int)lg_tile_blob_len(16), 960);
     CHECK_EQ_INT((int)lg_tile_blob_len(7), (7 + 3 + 1) * 32);
