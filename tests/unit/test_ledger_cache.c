@@ -73,18 +73,26 @@ static void check_proofs(wr_ledger *l, uint8_t (*lh)[32], uint64_t n, uint64_t s
     CHECK(memcmp(root, want, 32) == 0);
 }
 
-TEST(test_reader_cache_survives_foreign_appends)
+/* A new log and two connections to it, each with its ledger. */
+static void open_pair(const char *tag, wr_store **s, wr_ledger **reader, wr_store **s2,
+                      wr_ledger **writer)
 {
     char dir[4096];
-    strcpy(dir, test_tmpdir("lg-cache"));
+    strcpy(dir, test_tmpdir(tag));
+    wr_err e = {0};
+    CHECK_OK(wr_store_open(dir, WR_STORE_CREATE, s, &e));
+    CHECK_OK(wr_ledger_keygen(dir, "test.example/log", &e));
+    CHECK_OK(wr_store_open(dir, 0, s2, &e));
+    CHECK_OK(wr_ledger_open(*s, reader, &e));
+    CHECK_OK(wr_ledger_open(*s2, writer, &e));
+}
+
+TEST(test_reader_cache_survives_foreign_appends)
+{
     wr_err e = {0};
     wr_store *s = NULL, *s2 = NULL;
-    CHECK_OK(wr_store_open(dir, WR_STORE_CREATE, &s, &e));
-    CHECK_OK(wr_ledger_keygen(dir, "test.example/log", &e));
-    CHECK_OK(wr_store_open(dir, 0, &s2, &e));
     wr_ledger *reader = NULL, *writer = NULL;
-    CHECK_OK(wr_ledger_open(s, &reader, &e));
-    CHECK_OK(wr_ledger_open(s2, &writer, &e));
+    open_pair("lg-cache", &s, &reader, &s2, &writer);
 
     /* the writer appends; the reader proves and caches the old tree */
     CHECK_OK(append_many(s2, writer, "a", 1000, 1));
@@ -166,16 +174,10 @@ TEST(test_reader_cache_survives_foreign_appends)
  * appends, committed or rolled back. */
 TEST(test_proofs_from_committed_edge)
 {
-    char dir[4096];
-    strcpy(dir, test_tmpdir("lg-committed"));
     wr_err e = {0};
     wr_store *s = NULL, *s2 = NULL;
-    CHECK_OK(wr_store_open(dir, WR_STORE_CREATE, &s, &e));
-    CHECK_OK(wr_ledger_keygen(dir, "test.example/log", &e));
-    CHECK_OK(wr_store_open(dir, 0, &s2, &e));
     wr_ledger *reader = NULL, *writer = NULL;
-    CHECK_OK(wr_ledger_open(s, &reader, &e));
-    CHECK_OK(wr_ledger_open(s2, &writer, &e));
+    open_pair("lg-committed", &s, &reader, &s2, &writer);
     CHECK_OK(append_many(s2, writer, "a", 600, 1));
     CHECK_EQ_INT(wr_ledger_size(reader), 600);
     uint8_t (*lh)[32] = leaf_hashes(writer, 600);
