@@ -56,7 +56,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define LG_CACHE_TILES 16384    /* full tiles cached: 16 MiB at most */
+/* Full tiles cached: 64 MiB at most (allocated as used).  Every tile
+ * above level 0 enters the cache when first read: at 10M entries they are
+ * 42k (~41 MiB), so a long-running reader keeps the whole tree above tree
+ * level 4 and a proof reads one row. */
+#define LG_CACHE_TILES 65536
 #define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
 #define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
@@ -266,7 +270,7 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
         } else if (l->cache_only) {
             l->uncached = 1;
             return wr_fail(err, WR_ESTATE, "ledger: tile not cached");
-        } else if (l->held_id == id || first_miss(l, id)) {
+        } else if (level == 0 && (l->held_id == id || first_miss(l, id))) {
             return held_node(l, level, n, id, r, j, out, err);
         } else {
             int rc = full_tile(l, level, n, &t, err);
@@ -420,11 +424,19 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
     memo_clear(l);
     for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
         l->seen[i] = UINT64_MAX;
-    /* Proofs read one 16 KiB tile per 8 tree levels: map the database into
-     * memory so a cold tile costs page faults, not read() calls and copies.
-     * (A per-connection setting; harmless for the other modules.) */
+    /* Plain reads, not a memory map, and an 8 MiB page cache (per-connection
+     * settings; harmless for the other modules).  A proof reads one or two
+     * random 1 KiB rows: read() costs ~1.5 us per cold page, a first touch
+     * of a mapped page more (a fault mapping its neighbours too); and at
+     * its next read after any commit by another connection (e.g. the
+     * group committer) SQLite unmaps the whole file, so a mapped page
+     * rarely stays mapped in a server that appends (measured: random
+     * proofs 18 us with the map, 9.5 us without, while appending; see
+     * bench/RESULTS-ledger.md).  The page cache keeps the b-tree interior
+     * pages (a few MiB at 10M entries).  Verification, a sequential scan,
+     * maps the file while it runs (wr_ledger_verify). */
     wr_err perr;
-    (void)!wr_store_exec(store, "PRAGMA mmap_size=1099511627776", &perr);
+    (void)!wr_store_exec(store, "PRAGMA mmap_size=0; PRAGMA cache_size=-8192", &perr);
     wr_err kerr = {0};
     l->key_rc = lg_key_load(wr_store_dir(store), &l->key, &kerr);
     snprintf(l->key_msg, sizeof l->key_msg, "%s", kerr.msg);
@@ -938,14 +950,19 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
         return no_mem(err);
     }
     lg_builder_reset(b);
-    /* one read snapshot for the whole walk */
+    /* one read snapshot for the whole walk, over a memory map: a scan of
+     * every page reads faster mapped (see wr_ledger_open) */
+    wr_err merr;
+    (void)!wr_store_exec(l->s, "PRAGMA mmap_size=1099511627776", &merr);
     if ((rc = wr_store_read_begin(l->s, err))) {
+        (void)!wr_store_exec(l->s, "PRAGMA mmap_size=0", &merr);
         free(b);
         free(v.blob);
         return rc;
     }
     rc = verify_run(l, &v, b, err);
     wr_store_read_end(l->s);
+    (void)!wr_store_exec(l->s, "PRAGMA mmap_size=0", &merr);
     free(b);
     free(v.blob);
     if (rc)
