@@ -102,7 +102,7 @@ static void downgrade(wr_store *s, uint64_t size)
         for (uint64_t N = 0; N * 256 < cnt; N++) {
             unsigned w = cnt - N * 256 >= 256 ? 256 : (unsigned)(cnt - N * 256);
             size_t off = 0;
-            for (unsigned r = 0; r < 8; r++) {
+            for (unsigned r = 0; r < 8 && (w >> r); r++) {
                 memcpy(blob + off, lv[8 * L + r][N * (256u >> r)], (size_t)(w >> r) * 32);
                 off += (size_t)(w >> r) * 32;
             }
