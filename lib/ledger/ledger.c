@@ -773,6 +773,10 @@ typedef struct verify_ctx {
      * tile differed at its top sublevel, so a difference at that base
      * hash is inherited, not where the damage is */
     uint8_t child_bad[LG_LEVELS + 1][LG_TILE_W];
+    /* verify_row: a cursor per hash-tile level; state 0 = step next,
+     * 1 = on an unread row, 2 = at the end */
+    wr_stmt *cur[LG_LEVELS / 2];
+    int cur_state[LG_LEVELS / 2];
 } verify_ctx;
 
 static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...) WR_PRINTF(3, 4);
@@ -788,26 +792,61 @@ static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...)
 }
 
 /* Compares a recomputed tile with the stored one. */
+/* The stored row `id` of a tile of `level`: 1 (and its width and hashes,
+ * valid until the next call for the same hash-tile level), 0 if missing.
+ * The builder completes the tiles of each hash-tile level L (levels 2L,
+ * 2L+1) in row-id order (lg_tile_rowid), so one cursor per L walks its rows
+ * in order: a step per tile instead of a b-tree lookup.  Rows it passes
+ * over are strays, counted by verify_run. */
+static int verify_row(verify_ctx *v, unsigned level, uint64_t id, int64_t *width,
+                      const uint8_t **blob, size_t *len, wr_err *err)
+{
+    unsigned L = level / 2;
+    int rc;
+    if (!v->cur[L]) {
+        char sql[96];   /* one statement per L: all are stepped at once */
+        snprintf(sql, sizeof sql, "SELECT id, width, hashes FROM ledger_subtile WHERE id >= ? "
+                 "ORDER BY id /* %u */", L);
+        if ((rc = wr_stmt_prepare(v->l->s, sql, &v->cur[L], err)))
+            return rc;
+        wr_stmt_bind_int(v->cur[L], 1, (int64_t)((uint64_t)L << 60));
+        v->cur_state[L] = 0;
+    }
+    for (;;) {
+        if (v->cur_state[L] == 0) {   /* step to the next row */
+            if ((rc = wr_stmt_step(v->cur[L], err)) < 0)
+                return rc;
+            v->cur_state[L] = rc == 1 ? 1 : 2;
+        }
+        if (v->cur_state[L] == 2)     /* no more rows */
+            return 0;
+        uint64_t at = (uint64_t)wr_stmt_int(v->cur[L], 0);
+        if (at > id)
+            return 0;
+        v->cur_state[L] = 0;
+        if (at == id) {
+            *width = wr_stmt_int(v->cur[L], 1);
+            *blob = wr_stmt_blob(v->cur[L], 2, len);
+            return 1;
+        }
+    }
+}
+
+/* Compares a recomputed tile with the stored one. */
 static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *err)
 {
-    wr_stmt *st;
-    int rc = wr_stmt_prepare(v->l->s, "SELECT width, hashes FROM ledger_subtile WHERE id=?", &st, err);
-    if (rc)
+    int64_t width = 0;
+    size_t len = 0;
+    const uint8_t *blob = NULL;
+    int rc = verify_row(v, level, tile_id(level, t->n), &width, &blob, &len, err);
+    if (rc < 0)
         return rc;
-    wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, t->n));
-    rc = wr_stmt_step(st, err);
-    if (rc < 0) {
-        wr_stmt_done(st);
-        return rc;
-    }
     uint64_t first = (t->n << LG_TILE_H) << (level * LG_TILE_H);
-    size_t want = lg_tile_encode(t, v->blob), len = 0;
-    const uint8_t *blob = rc == 1 ? wr_stmt_blob(st, 1, &len) : NULL;
+    size_t want = lg_tile_encode(t, v->blob);
     /* diff[r][j]: stored and recomputed node (r, j) of this tile differ */
     static const unsigned rows = LG_TILE_H;
     uint8_t diff[LG_TILE_H][LG_TILE_W];
-    memset(diff, rc == 1 && wr_stmt_int(st, 0) == (int64_t)t->w && len == want && blob ? 0 : 1,
-           sizeof diff);
+    memset(diff, rc == 1 && width == (int64_t)t->w && len == want && blob ? 0 : 1, sizeof diff);
     if (rc == 0) {
         note_bad(v, first, "tile %u/%llu is missing", level, (unsigned long long)t->n);
     } else if (diff[0][0]) {
@@ -840,7 +879,6 @@ static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *
     }
     if (t->w == LG_TILE_W && level + 1 <= LG_LEVELS)
         v->child_bad[level + 1][t->n & (LG_TILE_W - 1)] = diff[LG_TILE_H - 1][0] | diff[LG_TILE_H - 1][1];
-    wr_stmt_done(st);
     return WR_OK;
 }
 
@@ -941,7 +979,7 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
     int rc = need_key(l, err);
     if (rc)
         return rc;
-    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}};
+    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}, {0}, {0}};
     lg_builder *b = malloc(sizeof *b);
     v.blob = malloc(LG_FULL_BLOB);
     if (!b || !v.blob) {
@@ -961,6 +999,9 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
         return rc;
     }
     rc = verify_run(l, &v, b, err);
+    for (unsigned L = 0; L < LG_LEVELS / 2; L++)
+        if (v.cur[L])
+            wr_stmt_done(v.cur[L]);
     wr_store_read_end(l->s);
     (void)!wr_store_exec(l->s, "PRAGMA mmap_size=0", &merr);
     free(b);
