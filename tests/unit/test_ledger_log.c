@@ -278,6 +278,46 @@ TEST(test_tamper_detection_and_large_tree)
     flip_and_verify(s, l, gt, st, (int64_t)lg_tile_rowid(2, 0), 32 * 9, 9 * 256);
     /* the partial tile 1/273 (width 7): tree level 4 node 4368 */
     flip_and_verify(s, l, gt, st, (int64_t)lg_tile_rowid(1, 273), 0, 273 * 256);
+    /* a deleted tile row is named by the first entry it covers, and the
+     * rows after it are still checked (verify walks the rows in order) */
+    {
+        uint8_t *saved = NULL;
+        size_t slen = 0;
+        int64_t id = (int64_t)lg_tile_rowid(0, 100);
+        CHECK(get_blob(s, gt, id, &saved, &slen) == 0);
+        wr_stmt *dst;
+        CHECK_OK(wr_stmt_prepare(s, "DELETE FROM ledger_subtile WHERE id=?", &dst, &e));
+        wr_stmt_bind_int(dst, 1, id);
+        CHECK_EQ_INT(wr_stmt_step(dst, &e), 0);
+        wr_stmt_done(dst);
+        CHECK_EQ_INT(wr_ledger_verify(l, &bad, &e), WR_ECORRUPT);
+        CHECK_EQ_INT(bad, 1600);
+        CHECK(strstr(e.msg, "missing") != NULL);
+        CHECK(set_blob(s, "INSERT INTO ledger_subtile(hashes, id, width) VALUES(?,?,16)", id, saved,
+                       slen) == 0);
+        CHECK_OK(wr_ledger_verify(l, &bad, &e));
+        /* a stray row (no tile has id 20) is passed over: damage after it
+         * is still found, and the stray itself is reported */
+        CHECK(set_blob(s, "INSERT INTO ledger_subtile(hashes, id, width) VALUES(?,?,16)", 20, saved,
+                       slen) == 0);
+        uint8_t *row = NULL;
+        size_t rlen = 0;
+        int64_t rid = (int64_t)lg_tile_rowid(0, 4000);
+        CHECK(get_blob(s, gt, rid, &row, &rlen) == 0);
+        row[8] ^= 1;
+        CHECK(set_blob(s, st, rid, row, rlen) == 0);
+        CHECK_EQ_INT(wr_ledger_verify(l, &bad, &e), WR_ECORRUPT);
+        CHECK_EQ_INT(bad, 64000);
+        row[8] ^= 1;
+        CHECK(set_blob(s, st, rid, row, rlen) == 0);
+        free(row);
+        CHECK_EQ_INT(wr_ledger_verify(l, &bad, &e), WR_ECORRUPT);
+        CHECK_EQ_INT(bad, N);
+        CHECK(strstr(e.msg, "stored tiles") != NULL);
+        CHECK_OK(wr_store_exec(s, "DELETE FROM ledger_subtile WHERE id=20", &e));
+        CHECK_OK(wr_ledger_verify(l, &bad, &e));
+        free(saved);
+    }
     /* a deleted entry is named */
     CHECK_OK(wr_store_exec(s, "DELETE FROM ledger_entry WHERE idx=500", &e));
     CHECK_EQ_INT(wr_ledger_verify(l, &bad, &e), WR_ECORRUPT);
