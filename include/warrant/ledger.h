@@ -60,12 +60,16 @@ int wr_ledger_keygen(const char *dir, const char *origin, wr_err *err) WR_MUST_C
  * a time.  Several processes may append to the same data directory: each
  * call notices appends made elsewhere (or a rolled-back append of its own)
  * by comparing its in-memory tree edge with the stored checkpoint.
- * Caches at most 1024 full tiles (16 MiB, least recently used evicted;
- * the cache survives appends by other connections).  Opening also sets the
- * connection's mmap_size so cold tile reads are cheap.  Each proof or root
- * runs in one read snapshot of its own; a caller producing many proofs
- * against one state may hold wr_store_read_begin/end around them, which
- * saves the per-proof lock (but then sees no newer appends until read_end). */
+ * Caches at most 65536 full tiles of height 4 (1 KiB each, 64 MiB at most,
+ * allocated as used; least recently used evicted; the cache survives
+ * appends by other connections).  Opening sets the connection's
+ * mmap_size=0 and cache_size=8 MiB (plain reads suit random small rows;
+ * wr_ledger_verify maps the file while it scans).  A proof at a size its
+ * committed in-memory edge covers reads no checkpoint, and no database at
+ * all when its tiles are cached; otherwise each proof or root runs in one
+ * read snapshot of its own; a caller producing many proofs against one
+ * state may hold wr_store_read_begin/end around them, which saves the
+ * per-proof lock (but then sees no newer appends until read_end). */
 int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err) WR_MUST_CHECK;
 void wr_ledger_close(wr_ledger *l);
 

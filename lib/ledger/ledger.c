@@ -11,36 +11,41 @@
  *
  * On-disk layout (tables in ledger_schema.c, all in warrant.db):
  *   ledger_entry(idx, data)            the entries, idx = 0, 1, 2, ...
- *   ledger_tile(id, width, hashes)     C2SP tlog-tiles tiles of height 8:
- *       tile (L, N), id = L<<56 | N, holds the hashes of tree level 8L at
- *       indices N*256 ... N*256+W-1, followed by its interior: the W/2
- *       nodes of level 8L+1, the W/4 of level 8L+2, ... the W/128 of level
- *       8L+7.  Full tiles (W = 256) never change; the rightmost tile of each
- *       level is partial and is rewritten as it grows.  Storing the
- *       interior makes every complete node one lookup, so a proof costs a
- *       few tile reads (one per 8 tree levels) and no hashing.
+ *   ledger_subtile(id, width, hashes)  the tree as tiles of height 4:
+ *       tile (S, n), id = lg_tile_rowid(S, n), holds the hashes of tree
+ *       level 4S at indices n*16 ... n*16+W-1, followed by its interior:
+ *       the W/2 nodes of level 4S+1, W/4 of 4S+2, W/8 of 4S+3 (960 bytes
+ *       when full: one b-tree page).  Full tiles (W = 16) never change;
+ *       the rightmost tile of each level is partial and is rewritten as it
+ *       grows.  Storing the interior makes every complete node one lookup,
+ *       so a proof costs a few small row reads (one per 4 tree levels,
+ *       most of them cached) and no hashing.  C2SP tlog-tiles hash tiles
+ *       (height 8) are assembled from them (lg_tlog_tile).
  *   ledger_checkpoint(size, root, note) the latest signed checkpoint
  *       (note.c), rewritten by every append in the same transaction.
  *
  * In memory a wr_ledger keeps the right edge (lg_builder: one partial tile
  * per level, O(log n)), so an append hashes O(log n) nodes and writes the
  * entry, the partial tiles it touched and the checkpoint; and a bounded
- * LRU cache of full tiles (tile_cache.c, LG_CACHE_TILES x 16 KiB), which
+ * LRU cache of full tiles (tile_cache.c, LG_CACHE_TILES x 1 KiB), which
  * are immutable.  Before each operation the stored (size, root) is
  * compared with the in-memory one: if another process appended, or the
  * caller rolled back a transaction holding our append, the edge is
  * reloaded; the cache survives unless it holds a tile cached inside a
  * write transaction (which may have been rolled back).
  *
- * Proofs (cost at 10M entries: see bench/RESULTS-ledger.md).  A proof runs
- * in one read snapshot (wr_store_read_begin): the checkpoint check and the
- * tile reads share one read lock.  Upper tiles (level >= 1) are few and
- * used by every proof: they are cached.  A level-0 tile missed for the
- * first time is read in place (`held`: the row stays stepped until the
- * proof ends and the 8 or so hashes are copied straight out of it); only a
- * second miss (the doorkeeper `seen`) admits it to the cache, so random
- * one-off tiles neither pay a 16 KiB copy nor evict tiles in use.  Every
- * proof at one size folds the same right-edge ranges: they are memoised.
+ * Proofs (cost at 10M entries: see bench/RESULTS-ledger.md).  A proof at a
+ * size covered by an edge that is a committed state needs no checkpoint
+ * check, and no database access at all if its tiles are cached (see
+ * prove).  Otherwise it runs in one read snapshot (wr_store_read_begin):
+ * the checkpoint check and the tile reads share one read lock.  Tiles
+ * above level 0 are cached when first read (a long-running reader holds
+ * all of them).  A level-0 tile missed for the first time is read in
+ * place (`held`: the row stays stepped until the proof ends and the 4 or
+ * so hashes are copied straight out of it); only a second miss (the
+ * doorkeeper `seen`) admits it to the cache, so random one-off tiles do
+ * not evict tiles in use.  Every proof at one size folds the same
+ * right-edge ranges: they are memoised.
  *
  * Verification (wr_ledger_verify) trusts nothing stored: it rehashes every
  * entry, rebuilds every tile, compares them with the stored ones, checks
@@ -77,8 +82,9 @@ struct wr_ledger {
     lg_cache *cache;         /* full tiles */
     /* A cold level-0 tile is read in place: its statement stays stepped
      * (inside the operation's read snapshot) and nodes are copied straight
-     * from the row, instead of copying 16 KiB into the cache for one proof
-     * that needs 8 of its 510 hashes.  held_id = UINT64_MAX: none held. */
+     * from the row, instead of copying the tile into the cache (evicting
+     * one in use) for one proof that needs 4 of its 30 hashes.  held_id
+     * (a row id) = UINT64_MAX: none held. */
     wr_stmt *held;
     uint64_t held_id;
     const uint8_t *held_blob;
