@@ -109,6 +109,7 @@ struct wr_ledger {
     /* ledger_node may not read the database (cache_only); it could not
      * (uncached) */
     int cache_only, uncached;
+    int mapped;   /* the connection reads through a memory map (read_mode) */
 };
 
 static uint64_t tile_id(unsigned level, uint64_t n)
@@ -288,6 +289,18 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
     return WR_OK;
 }
 
+/* Reads through a memory map (map = 1: verification's scan) or plain reads
+ * (proofs; see wr_ledger_open).  The map stays until a proof needs plain
+ * reads, so repeated verifications reuse it. */
+static void read_mode(wr_ledger *l, int map)
+{
+    if (l->mapped == map)
+        return;
+    wr_err e;
+    if (wr_store_exec(l->s, map ? "PRAGMA mmap_size=1099511627776" : "PRAGMA mmap_size=0", &e) == WR_OK)
+        l->mapped = map;
+}
+
 static void memo_clear(wr_ledger *l)
 {
     for (size_t i = 0; i < LG_MEMO_SLOTS; i++)
@@ -442,7 +455,9 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
      * pages (a few MiB at 10M entries).  Verification, a sequential scan,
      * maps the file while it runs (wr_ledger_verify). */
     wr_err perr;
-    (void)!wr_store_exec(store, "PRAGMA mmap_size=0; PRAGMA cache_size=-8192", &perr);
+    (void)!wr_store_exec(store, "PRAGMA cache_size=-8192", &perr);
+    l->mapped = 1;   /* unknown: read_mode sets it */
+    read_mode(l, 0);
     wr_err kerr = {0};
     l->key_rc = lg_key_load(wr_store_dir(store), &l->key, &kerr);
     snprintf(l->key_msg, sizeof l->key_msg, "%s", kerr.msg);
@@ -743,6 +758,7 @@ static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t
         if (!l->uncached)
             return rc ? rc : alloc_proof(tmp, n, proof, nproof, err);
     }
+    read_mode(l, 0);
     if ((rc = wr_store_read_begin(l->s, err)))
         return rc;
     if (!committed)
@@ -996,10 +1012,8 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
     lg_builder_reset(b);
     /* one read snapshot for the whole walk, over a memory map: a scan of
      * every page reads faster mapped (see wr_ledger_open) */
-    wr_err merr;
-    (void)!wr_store_exec(l->s, "PRAGMA mmap_size=1099511627776", &merr);
+    read_mode(l, 1);
     if ((rc = wr_store_read_begin(l->s, err))) {
-        (void)!wr_store_exec(l->s, "PRAGMA mmap_size=0", &merr);
         free(b);
         free(v.blob);
         return rc;
@@ -1009,7 +1023,6 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
         if (v.cur[L])
             wr_stmt_done(v.cur[L]);
     wr_store_read_end(l->s);
-    (void)!wr_store_exec(l->s, "PRAGMA mmap_size=0", &merr);
     free(b);
     free(v.blob);
     if (rc)
