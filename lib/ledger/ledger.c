@@ -453,7 +453,7 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
      * proofs 18 us with the map, 9.5 us without, while appending; see
      * bench/RESULTS-ledger.md).  The page cache keeps the b-tree interior
      * pages (a few MiB at 10M entries).  Verification, a sequential scan,
-     * maps the file while it runs (wr_ledger_verify). */
+     * maps the file (read_mode). */
     wr_err perr;
     (void)!wr_store_exec(store, "PRAGMA cache_size=-8192", &perr);
     l->mapped = 1;   /* unknown: read_mode sets it */
