@@ -12,7 +12,8 @@
  *                                       size: p50/p99/mean microseconds (wall and thread
  *                                       CPU time) for random indices over the whole log
  *                                       (cold-ish), 256 indices repeated (warm), and the
- *                                       cold-ish pattern 100 proofs per read snapshot
+ *                                       cold-ish pattern 100 proofs per read snapshot,
+ *                                       and cold-ish while another connection appends
  */
 #define _GNU_SOURCE
 #include "warrant.h"
@@ -76,6 +77,11 @@ static int open_log(const char *dir, wr_store **s, wr_ledger **l)
 {
     wr_err e = {0};
     if (wr_store_open(dir, 0, s, &e) || wr_ledger_open(*s, l, &e))
+        return die(&e);
+    /* LEDGER_BENCH_SQL: statements run after the ledger's own settings,
+     * e.g. "PRAGMA mmap_size=0" to compare plain reads with mmap */
+    const char *sql = getenv("LEDGER_BENCH_SQL");
+    if (sql && *sql && wr_store_exec(*s, sql, &e))
         return die(&e);
     return 0;
 }
@@ -302,6 +308,39 @@ static int prove_pass(wr_store *s, wr_ledger *l, uint64_t n, const uint8_t root[
     return 0;
 }
 
+/* Another connection appending one entry per commit, about one commit per
+ * millisecond, until stop is set: the state of a server whose group
+ * committer (its own connection) is busy while it proves. */
+typedef struct bg_appender {
+    const char *dir;
+    volatile int stop;
+    uint64_t commits;
+} bg_appender;
+
+static void *bg_append_main(void *arg)
+{
+    bg_appender *a = arg;
+    wr_store *s;
+    wr_ledger *l;
+    wr_err e = {0};
+    if (open_log(a->dir, &s, &l))
+        return NULL;
+    for (uint64_t i = 0; !a->stop; i++) {
+        json_t *v = sample_entry((uint64_t)1 << 40 | i);
+        if (wr_store_begin(s, &e) == WR_OK) {
+            if (wr_ledger_append(l, v, NULL, &e) == WR_OK && wr_store_commit(s, &e) == WR_OK)
+                a->commits++;
+            else
+                wr_store_rollback(s);
+        }
+        json_decref(v);
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    wr_ledger_close(l);
+    wr_store_close(s);
+    return NULL;
+}
+
 /* cold-ish: random indices and old sizes over the whole log, so level-0
  * tiles are almost never in the ledger's cache (the OS page cache is warm
  * from the build or an earlier run).  The first pass runs in a fresh
@@ -309,7 +348,11 @@ static int prove_pass(wr_store *s, wr_ledger *l, uint64_t n, const uint8_t root[
  * the second pass (other indices) finds part of the file mapped already.
  * warm: 256 random indices and old sizes proved over and over (their tiles
  * are in the ledger's cache).  batch: the cold-ish pattern with one read
- * snapshot (wr_store_read_begin) per 100 proofs. */
+ * snapshot (wr_store_read_begin) per 100 proofs.  appending: the cold-ish
+ * pattern while another connection commits appends (bg_append_main; the
+ * proofs stay at the size the pass started with).  Each commit by another
+ * connection makes SQLite drop this connection's page cache and memory
+ * map of the database at its next read. */
 static int cmd_prove(const char *dir, int count)
 {
     wr_store *s;
@@ -330,9 +373,10 @@ static int cmd_prove(const char *dir, int count)
     printf("prove: size=%llu proofs=%d per pattern\n", (unsigned long long)n, count);
     struct {
         const char *name;
-        int warm, batch;
-    } pat[] = {{"cold-ish, fresh process", 0, 0}, {"cold-ish, second pass", 0, 0},
-               {"warm (256 indices)", 1, 0}, {"cold-ish, 100 per read snapshot", 0, 100}};
+        int warm, batch, appending;
+    } pat[] = {{"cold-ish, fresh process", 0, 0, 0}, {"cold-ish, second pass", 0, 0, 0},
+               {"warm (256 indices)", 1, 0, 0}, {"cold-ish, 100 per read snapshot", 0, 100, 0},
+               {"cold-ish, while appending", 0, 0, 1}};
     for (size_t p = 0; p < sizeof pat / sizeof pat[0] && rc == 0; p++) {
         srand(42 + (unsigned)p);
         uint64_t wi[256], wo[256];
@@ -346,8 +390,19 @@ static int cmd_prove(const char *dir, int count)
         }
         if (pat[p].warm)   /* one untimed round fills the cache */
             rc = prove_pass(s, l, n, root, count < 256 ? count : 256, idx, old, 0, &inc, &con);
+        bg_appender app = {dir, 0, 0};
+        pthread_t th;
+        if (pat[p].appending && pthread_create(&th, NULL, bg_append_main, &app) != 0)
+            return fprintf(stderr, "cannot start the appender\n"), 1;
+        double t0 = now();
         if (rc == 0)
             rc = prove_pass(s, l, n, root, count, idx, old, pat[p].batch, &inc, &con);
+        if (pat[p].appending) {
+            app.stop = 1;
+            pthread_join(th, NULL);
+            printf("  (another connection committed %llu appends in %.1f s meanwhile)\n",
+                   (unsigned long long)app.commits, now() - t0);
+        }
         if (rc == 0) {
             char what[96];
             snprintf(what, sizeof what, "inclusion, %s", pat[p].name);

@@ -10,10 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=$(bash scripts/build.sh release)
-B="$dir/bench/ledger/ledger_bench"
+# LEDGER_BENCH_BIN / LEDGER_BENCH_OUT: another ledger_bench binary and data
+# directory (e.g. an older build with its own log, for an A/B comparison)
+B=${LEDGER_BENCH_BIN:-"$dir/bench/ledger/ledger_bench"}
 size=${LEDGER_BENCH_SIZE:-10000000}
 secs=${LEDGER_BENCH_SECONDS:-10}
-out=bench/out/ledger
+out=${LEDGER_BENCH_OUT:-bench/out/ledger}
 mkdir -p "$out"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(openssl version)"
 if [ "${LEDGER_BENCH_KEEP:-0}" != 1 ] || [ ! -f "$out/big/warrant.db" ]; then

@@ -60,12 +60,16 @@ int wr_ledger_keygen(const char *dir, const char *origin, wr_err *err) WR_MUST_C
  * a time.  Several processes may append to the same data directory: each
  * call notices appends made elsewhere (or a rolled-back append of its own)
  * by comparing its in-memory tree edge with the stored checkpoint.
- * Caches at most 1024 full tiles (16 MiB, least recently used evicted;
- * the cache survives appends by other connections).  Opening also sets the
- * connection's mmap_size so cold tile reads are cheap.  Each proof or root
- * runs in one read snapshot of its own; a caller producing many proofs
- * against one state may hold wr_store_read_begin/end around them, which
- * saves the per-proof lock (but then sees no newer appends until read_end). */
+ * Caches at most 65536 full tiles of height 4 (1 KiB each, 64 MiB at most,
+ * allocated as used; least recently used evicted; the cache survives
+ * appends by other connections).  Opening sets the connection's
+ * mmap_size=0 and cache_size=8 MiB (plain reads suit random small rows;
+ * wr_ledger_verify maps the file while it scans).  A proof at a size its
+ * committed in-memory edge covers reads no checkpoint, and no database at
+ * all when its tiles are cached; otherwise each proof or root runs in one
+ * read snapshot of its own; a caller producing many proofs against one
+ * state may hold wr_store_read_begin/end around them, which saves the
+ * per-proof lock (but then sees no newer appends until read_end). */
 int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err) WR_MUST_CHECK;
 void wr_ledger_close(wr_ledger *l);
 
@@ -96,6 +100,14 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err) WR_MUST_CHE
  * 3-digit path segments).  Entry bundles carry 16-bit lengths, so an entry
  * over 65535 bytes makes the export fail with WR_ELIMIT. */
 int wr_ledger_export_tiles(wr_ledger *l, const char *outdir, wr_err *err) WR_MUST_CHECK;
+/* (added) The w (1..256) hashes of C2SP tlog-tiles hash tile (level, n)
+ * (level < 8) as stored now: *out receives w * 32 bytes (caller frees).
+ * Runs in the caller's transaction or read snapshot (opens none itself),
+ * so a caller serving a tile under a checkpoint reads both in one.  A
+ * stored partial tile wider than w serves any narrower w.  WR_ECORRUPT if
+ * the stored hashes are missing or damaged. */
+int wr_ledger_hash_tile(wr_ledger *l, unsigned level, uint64_t n, unsigned w, uint8_t **out,
+                        wr_err *err) WR_MUST_CHECK;
 
 /* (added) Verifies a signed checkpoint note against a verifier key
  * "name+hash+base64key" and returns its tree size and root. */

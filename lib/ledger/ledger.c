@@ -11,36 +11,41 @@
  *
  * On-disk layout (tables in ledger_schema.c, all in warrant.db):
  *   ledger_entry(idx, data)            the entries, idx = 0, 1, 2, ...
- *   ledger_tile(id, width, hashes)     C2SP tlog-tiles tiles of height 8:
- *       tile (L, N), id = L<<56 | N, holds the hashes of tree level 8L at
- *       indices N*256 ... N*256+W-1, followed by its interior: the W/2
- *       nodes of level 8L+1, the W/4 of level 8L+2, ... the W/128 of level
- *       8L+7.  Full tiles (W = 256) never change; the rightmost tile of each
- *       level is partial and is rewritten as it grows.  Storing the
- *       interior makes every complete node one lookup, so a proof costs a
- *       few tile reads (one per 8 tree levels) and no hashing.
+ *   ledger_subtile(id, width, hashes)  the tree as tiles of height 4:
+ *       tile (S, n), id = lg_tile_rowid(S, n), holds the hashes of tree
+ *       level 4S at indices n*16 ... n*16+W-1, followed by its interior:
+ *       the W/2 nodes of level 4S+1, W/4 of 4S+2, W/8 of 4S+3 (960 bytes
+ *       when full: one b-tree page).  Full tiles (W = 16) never change;
+ *       the rightmost tile of each level is partial and is rewritten as it
+ *       grows.  Storing the interior makes every complete node one lookup,
+ *       so a proof costs a few small row reads (one per 4 tree levels,
+ *       most of them cached) and no hashing.  C2SP tlog-tiles hash tiles
+ *       (height 8) are assembled from them (lg_tlog_tile).
  *   ledger_checkpoint(size, root, note) the latest signed checkpoint
  *       (note.c), rewritten by every append in the same transaction.
  *
  * In memory a wr_ledger keeps the right edge (lg_builder: one partial tile
  * per level, O(log n)), so an append hashes O(log n) nodes and writes the
  * entry, the partial tiles it touched and the checkpoint; and a bounded
- * LRU cache of full tiles (tile_cache.c, LG_CACHE_TILES x 16 KiB), which
+ * LRU cache of full tiles (tile_cache.c, LG_CACHE_TILES x 1 KiB), which
  * are immutable.  Before each operation the stored (size, root) is
  * compared with the in-memory one: if another process appended, or the
  * caller rolled back a transaction holding our append, the edge is
  * reloaded; the cache survives unless it holds a tile cached inside a
  * write transaction (which may have been rolled back).
  *
- * Proofs (cost at 10M entries: see bench/RESULTS-ledger.md).  A proof runs
- * in one read snapshot (wr_store_read_begin): the checkpoint check and the
- * tile reads share one read lock.  Upper tiles (level >= 1) are few and
- * used by every proof: they are cached.  A level-0 tile missed for the
- * first time is read in place (`held`: the row stays stepped until the
- * proof ends and the 8 or so hashes are copied straight out of it); only a
- * second miss (the doorkeeper `seen`) admits it to the cache, so random
- * one-off tiles neither pay a 16 KiB copy nor evict tiles in use.  Every
- * proof at one size folds the same right-edge ranges: they are memoised.
+ * Proofs (cost at 10M entries: see bench/RESULTS-ledger.md).  A proof at a
+ * size covered by an edge that is a committed state needs no checkpoint
+ * check, and no database access at all if its tiles are cached (see
+ * prove).  Otherwise it runs in one read snapshot (wr_store_read_begin):
+ * the checkpoint check and the tile reads share one read lock.  Tiles
+ * above level 0 are cached when first read (a long-running reader holds
+ * all of them).  A level-0 tile missed for the first time is read in
+ * place (`held`: the row stays stepped until the proof ends and the 4 or
+ * so hashes are copied straight out of it); only a second miss (the
+ * doorkeeper `seen`) admits it to the cache, so random one-off tiles do
+ * not evict tiles in use.  Every proof at one size folds the same
+ * right-edge ranges: they are memoised.
  *
  * Verification (wr_ledger_verify) trusts nothing stored: it rehashes every
  * entry, rebuilds every tile, compares them with the stored ones, checks
@@ -56,7 +61,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define LG_CACHE_TILES 1024     /* full tiles cached: 16 MiB at most */
+/* Full tiles cached: 64 MiB at most (allocated as used).  Every tile
+ * above level 0 enters the cache when first read: at 10M entries they are
+ * 42k (~41 MiB), so a long-running reader keeps the whole tree above tree
+ * level 4 and a proof reads one row. */
+#define LG_CACHE_TILES 65536
 #define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
 #define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
@@ -73,8 +82,9 @@ struct wr_ledger {
     lg_cache *cache;         /* full tiles */
     /* A cold level-0 tile is read in place: its statement stays stepped
      * (inside the operation's read snapshot) and nodes are copied straight
-     * from the row, instead of copying 16 KiB into the cache for one proof
-     * that needs 8 of its 510 hashes.  held_id = UINT64_MAX: none held. */
+     * from the row, instead of copying the tile into the cache (evicting
+     * one in use) for one proof that needs 4 of its 30 hashes.  held_id
+     * (a row id) = UINT64_MAX: none held. */
     wr_stmt *held;
     uint64_t held_id;
     const uint8_t *held_blob;
@@ -92,11 +102,19 @@ struct wr_ledger {
     /* a tile was cached inside a write transaction, which may still roll
      * back: the cache cannot outlive a reload (see sync_edge) */
     int cache_tainted;
+    /* the edge is a committed state of the log (read outside any write
+     * transaction, no append since): proofs at sizes it covers need no
+     * checkpoint read (see prove) */
+    int edge_committed;
+    /* ledger_node may not read the database (cache_only); it could not
+     * (uncached) */
+    int cache_only, uncached;
+    int mapped;   /* the connection reads through a memory map (read_mode) */
 };
 
 static uint64_t tile_id(unsigned level, uint64_t n)
 {
-    return (uint64_t)level << 56 | n;
+    return lg_tile_rowid(level, n);
 }
 
 static int no_mem(wr_err *err)
@@ -109,7 +127,7 @@ static int no_mem(wr_err *err)
 static int tile_read(wr_ledger *l, unsigned level, uint64_t n, unsigned w, lg_tile *t, wr_err *err)
 {
     wr_stmt *st;
-    int rc = wr_stmt_prepare(l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?", &st, err);
+    int rc = wr_stmt_prepare(l->s, "SELECT width, hashes FROM ledger_subtile WHERE id=?", &st, err);
     if (rc)
         return rc;
     wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, n));
@@ -138,7 +156,7 @@ static int tile_write(wr_ledger *l, unsigned level, const lg_tile *t, wr_err *er
         return no_mem(err);
     size_t len = lg_tile_encode(t, blob);
     wr_stmt *st;
-    int rc = wr_stmt_prepare(l->s, "INSERT OR REPLACE INTO ledger_tile(id, width, hashes) "
+    int rc = wr_stmt_prepare(l->s, "INSERT OR REPLACE INTO ledger_subtile(id, width, hashes) "
                              "VALUES(?,?,?)", &st, err);
     if (rc == WR_OK) {
         wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, t->n));
@@ -198,41 +216,43 @@ static void held_release(wr_ledger *l)
     }
 }
 
-/* Node (r, j) of full level-0 tile n, read in place (see `held`). */
-static int held_node(wr_ledger *l, uint64_t n, unsigned r, uint64_t j, uint8_t out[32], wr_err *err)
+/* Node (r, j) of full tile (level, n), row id `id`, read in place (see
+ * `held`). */
+static int held_node(wr_ledger *l, unsigned level, uint64_t n, uint64_t id, unsigned r, uint64_t j,
+                     uint8_t out[32], wr_err *err)
 {
-    if (l->held_id != n) {
+    if (l->held_id != id) {
         held_release(l);
         /* a statement of its own: tile_read may run while this one is held */
-        int rc = wr_stmt_prepare(l->s, "SELECT hashes FROM ledger_tile WHERE id=? AND width=256",
+        int rc = wr_stmt_prepare(l->s, "SELECT hashes FROM ledger_subtile WHERE id=? AND width=16",
                                  &l->held, err);
         if (rc)
             return rc;
-        wr_stmt_bind_int(l->held, 1, (int64_t)tile_id(0, n));
+        wr_stmt_bind_int(l->held, 1, (int64_t)id);
         rc = wr_stmt_step(l->held, err);
         size_t len = 0;
         const void *blob = rc == 1 ? wr_stmt_blob(l->held, 0, &len) : NULL;
         if (!blob || len != LG_FULL_BLOB) {
             wr_stmt_done(l->held);
-            return rc < 0 ? rc : wr_fail(err, WR_ECORRUPT, "ledger: stored tile 0/%llu is missing "
-                                         "or damaged", (unsigned long long)n);
+            return rc < 0 ? rc : wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu is missing "
+                                         "or damaged", level, (unsigned long long)n);
         }
         l->held_blob = blob;
-        l->held_id = n;
+        l->held_id = id;
     }
     /* a full tile is stored as the in-memory layout without the root */
     memcpy(out, l->held_blob + (lg_sub_off(r) + j) * 32, 32);
     return WR_OK;
 }
 
-/* Records a miss of level-0 tile n; true unless it was the last one
- * recorded in its doorkeeper slot. */
-static int first_miss(wr_ledger *l, uint64_t n)
+/* Records a miss of tile row id; true unless it was the last one recorded
+ * in its doorkeeper slot. */
+static int first_miss(wr_ledger *l, uint64_t id)
 {
-    uint64_t *seen = &l->seen[(n * 0x9e3779b97f4a7c15ull) >> 52];
-    if (*seen == n)
+    uint64_t *seen = &l->seen[(id * 0x9e3779b97f4a7c15ull) >> 52];
+    if (*seen == id)
         return 0;
-    *seen = n;
+    *seen = id;
     return 1;
 }
 
@@ -250,11 +270,15 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
         return wr_fail(err, WR_EINTERNAL, "ledger: node %u/%llu is not in the tree", h,
                        (unsigned long long)i);
     if (n < t->n) {
-        const lg_tile *hit = lg_cache_get(l->cache, tile_id(level, n));
+        uint64_t id = tile_id(level, n);
+        const lg_tile *hit = lg_cache_get(l->cache, id);
         if (hit) {
             t = hit;
-        } else if (level == 0 && (l->held_id == n || first_miss(l, n))) {
-            return held_node(l, n, r, j, out, err);
+        } else if (l->cache_only) {
+            l->uncached = 1;
+            return wr_fail(err, WR_ESTATE, "ledger: tile not cached");
+        } else if (level == 0 && (l->held_id == id || first_miss(l, id))) {
+            return held_node(l, level, n, id, r, j, out, err);
         } else {
             int rc = full_tile(l, level, n, &t, err);
             if (rc)
@@ -263,6 +287,18 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
     }
     memcpy(out, t->h[lg_sub_off(r) + j], 32);
     return WR_OK;
+}
+
+/* Reads through a memory map (map = 1: verification's scan) or plain reads
+ * (proofs; see wr_ledger_open).  The map stays until a proof needs plain
+ * reads, so repeated verifications reuse it. */
+static void read_mode(wr_ledger *l, int map)
+{
+    if (l->mapped == map)
+        return;
+    wr_err e;
+    if (wr_store_exec(l->s, map ? "PRAGMA mmap_size=1099511627776" : "PRAGMA mmap_size=0", &e) == WR_OK)
+        l->mapped = map;
 }
 
 static void memo_clear(wr_ledger *l)
@@ -329,6 +365,7 @@ static int read_checkpoint(wr_ledger *l, uint64_t *size, uint8_t root[32], char 
 static int reload(wr_ledger *l, uint64_t size, const uint8_t root[32], wr_err *err)
 {
     l->loaded = 0;
+    l->edge_committed = 0;
     l->dirty = 0;
     /* Committed full tiles never change, so tiles read outside a write
      * transaction stay valid when another connection appends.  A tile
@@ -368,9 +405,13 @@ static int sync_edge(wr_ledger *l, wr_err *err)
     int rc = read_checkpoint(l, &size, root, NULL, err);
     if (rc)
         return rc;
-    if (l->loaded && size == l->b->size && memcmp(root, l->root, 32) == 0)
-        return WR_OK;
-    return reload(l, size, root, err);
+    if (!(l->loaded && size == l->b->size && memcmp(root, l->root, 32) == 0) &&
+        (rc = reload(l, size, root, err)))
+        return rc;
+    /* inside a write transaction the store may hold uncommitted appends */
+    if (!wr_store_in_transaction(l->s))
+        l->edge_committed = 1;
+    return WR_OK;
 }
 
 /* Syncs the edge and checks that a tree of `size` entries exists. */
@@ -402,11 +443,21 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
     memo_clear(l);
     for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
         l->seen[i] = UINT64_MAX;
-    /* Proofs read one 16 KiB tile per 8 tree levels: map the database into
-     * memory so a cold tile costs page faults, not read() calls and copies.
-     * (A per-connection setting; harmless for the other modules.) */
+    /* Plain reads, not a memory map, and an 8 MiB page cache (per-connection
+     * settings; harmless for the other modules).  A proof reads one or two
+     * random 1 KiB rows: read() costs ~1.5 us per cold page, a first touch
+     * of a mapped page more (a fault mapping its neighbours too); and at
+     * its next read after any commit by another connection (e.g. the
+     * group committer) SQLite unmaps the whole file, so a mapped page
+     * rarely stays mapped in a server that appends (measured: random
+     * proofs 18 us with the map, 9.5 us without, while appending; see
+     * bench/RESULTS-ledger.md).  The page cache keeps the b-tree interior
+     * pages (a few MiB at 10M entries).  Verification, a sequential scan,
+     * maps the file (read_mode). */
     wr_err perr;
-    (void)!wr_store_exec(store, "PRAGMA mmap_size=1099511627776", &perr);
+    (void)!wr_store_exec(store, "PRAGMA cache_size=-8192", &perr);
+    l->mapped = 1;   /* unknown: read_mode sets it */
+    read_mode(l, 0);
     wr_err kerr = {0};
     l->key_rc = lg_key_load(wr_store_dir(store), &l->key, &kerr);
     snprintf(l->key_msg, sizeof l->key_msg, "%s", kerr.msg);
@@ -477,6 +528,7 @@ int lg_ledger_add(wr_ledger *l, const void *data, size_t len, uint64_t *index, w
     uint8_t leaf[32];
     wr_merkle_leaf_hash(data, len, leaf);
     l->dirty |= 1;
+    l->edge_committed = 0;
     memo_clear(l);
     if ((rc = lg_builder_push(l->b, leaf, on_full_store, l, err)))
         goto fail;
@@ -649,66 +701,87 @@ static int alloc_proof(uint8_t (*tmp)[32], size_t n, uint8_t (**proof)[32], size
     return WR_OK;
 }
 
-static int prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t leaf[32],
-                           uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+/* One proof: inclusion of index a, or consistency from old size a, in the
+ * tree of `size` entries. */
+typedef struct proof_req {
+    int consistency;
+    uint64_t a, size;
+    uint8_t *leaf;   /* inclusion: receives the leaf hash */
+} proof_req;
+
+static int prove_body(wr_ledger *l, const proof_req *q, uint8_t (*tmp)[32], size_t *n, wr_err *err)
 {
-    int rc = sync_upto(l, size, err);
-    if (rc)
-        return rc;
-    if (idx >= size)
+    if (q->consistency) {
+        if (q->a > q->size)
+            return wr_fail(err, WR_EINVAL, "ledger: old size %llu is larger than new size %llu",
+                           (unsigned long long)q->a, (unsigned long long)q->size);
+        return lg_consistency_proof_ex(ledger_node, ledger_range, l, q->a, q->size, tmp, n, err);
+    }
+    if (q->a >= q->size)
         return wr_fail(err, WR_EINVAL, "ledger: index %llu is not in a tree of size %llu",
-                       (unsigned long long)idx, (unsigned long long)size);
-    uint8_t tmp[LG_MAX_PROOF][32];
-    size_t n = 0;
-    if ((rc = ledger_node(l, 0, idx, leaf, err)) ||
-        (rc = lg_inclusion_path_ex(ledger_node, ledger_range, l, idx, size, tmp, &n, err)))
-        return rc;
-    return alloc_proof(tmp, n, proof, nproof, err);
+                       (unsigned long long)q->a, (unsigned long long)q->size);
+    /* the leaf last: the path ends in the leaf's tile, which is still held
+     * (fetched before the path, it would count as a second miss) */
+    int rc = lg_inclusion_path_ex(ledger_node, ledger_range, l, q->a, q->size, tmp, n, err);
+    return rc ? rc : ledger_node(l, 0, q->a, q->leaf, err);
 }
 
-static int prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
-                             uint8_t (**proof)[32], size_t *nproof, wr_err *err)
+/* Whether the level-0 tile a proof ends in (the leaf's, or old size - 1's)
+ * is in memory: then, most likely, the whole proof is. */
+static int proof_cached(wr_ledger *l, const proof_req *q)
 {
-    int rc = sync_upto(l, new_size, err);
-    if (rc)
-        return rc;
-    if (old_size > new_size)
-        return wr_fail(err, WR_EINVAL, "ledger: old size %llu is larger than new size %llu",
-                       (unsigned long long)old_size, (unsigned long long)new_size);
-    uint8_t tmp[LG_MAX_PROOF][32];
-    size_t n = 0;
-    if ((rc = lg_consistency_proof_ex(ledger_node, ledger_range, l, old_size, new_size, tmp, &n,
-                                       err)))
-        return rc;
-    return alloc_proof(tmp, n, proof, nproof, err);
+    if (q->consistency && (q->a == 0 || q->a >= q->size))
+        return 1;   /* no hashes needed */
+    uint64_t n = (q->consistency ? q->a - 1 : q->a) >> LG_TILE_H;
+    return n >= l->b->lv[0].n || lg_cache_get(l->cache, tile_id(0, n)) != NULL;
 }
 
-/* A proof reads the checkpoint and then the tiles under it: one read
- * snapshot makes them agree and takes the database's read lock once
- * instead of once per statement (the lock's system calls were a third of
- * a proof's cost). */
+/* A proof at a size the in-memory edge covers, with that edge a committed
+ * state (edge_committed), needs no checkpoint read: committed tree nodes
+ * never change, so whatever was appended since, the tree of `size`
+ * entries is the one the edge and the cache describe.  If its tiles are
+ * all cached, it needs no database access at all (no read snapshot, no
+ * lock system calls); otherwise, or without a committed edge, it reads the
+ * checkpoint (if needed) and the tiles in one read snapshot, which takes
+ * the database's read lock once instead of once per statement. */
+static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t *nproof,
+                 wr_err *err)
+{
+    uint8_t tmp[LG_MAX_PROOF][32];
+    size_t n = 0;
+    int rc, committed = l->loaded && l->edge_committed && q->size <= l->b->size;
+    if (committed && proof_cached(l, q)) {
+        l->cache_only = 1;
+        l->uncached = 0;
+        rc = prove_body(l, q, tmp, &n, err);
+        l->cache_only = 0;
+        if (!l->uncached)
+            return rc ? rc : alloc_proof(tmp, n, proof, nproof, err);
+    }
+    read_mode(l, 0);
+    if ((rc = wr_store_read_begin(l->s, err)))
+        return rc;
+    if (!committed)
+        rc = sync_upto(l, q->size, err);
+    if (rc == WR_OK)
+        rc = prove_body(l, q, tmp, &n, err);
+    held_release(l);
+    wr_store_read_end(l->s);
+    return rc ? rc : alloc_proof(tmp, n, proof, nproof, err);
+}
+
 int wr_ledger_prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t leaf[32],
                               uint8_t (**proof)[32], size_t *nproof, wr_err *err)
 {
-    int rc = wr_store_read_begin(l->s, err);
-    if (rc)
-        return rc;
-    rc = prove_inclusion(l, idx, size, leaf, proof, nproof, err);
-    held_release(l);
-    wr_store_read_end(l->s);
-    return rc;
+    proof_req q = {0, idx, size, leaf};
+    return prove(l, &q, proof, nproof, err);
 }
 
 int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
                                 uint8_t (**proof)[32], size_t *nproof, wr_err *err)
 {
-    int rc = wr_store_read_begin(l->s, err);
-    if (rc)
-        return rc;
-    rc = prove_consistency(l, old_size, new_size, proof, nproof, err);
-    held_release(l);
-    wr_store_read_end(l->s);
-    return rc;
+    proof_req q = {1, old_size, new_size, NULL};
+    return prove(l, &q, proof, nproof, err);
 }
 
 /* ---- verification ------------------------------------------------------------- */
@@ -719,9 +792,13 @@ typedef struct verify_ctx {
     char msg[512];
     uint8_t *blob;       /* scratch: encoded recomputed tile */
     /* child_bad[L][j]: the tile below base hash j of the current level-L
-     * tile differed at its top (sublevel 7), so a difference at that base
+     * tile differed at its top sublevel, so a difference at that base
      * hash is inherited, not where the damage is */
     uint8_t child_bad[LG_LEVELS + 1][LG_TILE_W];
+    /* verify_row: a cursor per hash-tile level; state 0 = step next,
+     * 1 = on an unread row, 2 = at the end */
+    wr_stmt *cur[LG_LEVELS / 2];
+    int cur_state[LG_LEVELS / 2];
 } verify_ctx;
 
 static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...) WR_PRINTF(3, 4);
@@ -737,26 +814,61 @@ static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...)
 }
 
 /* Compares a recomputed tile with the stored one. */
+/* The stored row `id` of a tile of `level`: 1 (and its width and hashes,
+ * valid until the next call for the same hash-tile level), 0 if missing.
+ * The builder completes the tiles of each hash-tile level L (levels 2L,
+ * 2L+1) in row-id order (lg_tile_rowid), so one cursor per L walks its rows
+ * in order: a step per tile instead of a b-tree lookup.  Rows it passes
+ * over are strays, counted by verify_run. */
+static int verify_row(verify_ctx *v, unsigned level, uint64_t id, int64_t *width,
+                      const uint8_t **blob, size_t *len, wr_err *err)
+{
+    unsigned L = level / 2;
+    int rc;
+    if (!v->cur[L]) {
+        char sql[96];   /* one statement per L: all are stepped at once */
+        snprintf(sql, sizeof sql, "SELECT id, width, hashes FROM ledger_subtile WHERE id >= ? "
+                 "ORDER BY id /* %u */", L);
+        if ((rc = wr_stmt_prepare(v->l->s, sql, &v->cur[L], err)))
+            return rc;
+        wr_stmt_bind_int(v->cur[L], 1, (int64_t)((uint64_t)L << 60));
+        v->cur_state[L] = 0;
+    }
+    for (;;) {
+        if (v->cur_state[L] == 0) {   /* step to the next row */
+            if ((rc = wr_stmt_step(v->cur[L], err)) < 0)
+                return rc;
+            v->cur_state[L] = rc == 1 ? 1 : 2;
+        }
+        if (v->cur_state[L] == 2)     /* no more rows */
+            return 0;
+        uint64_t at = (uint64_t)wr_stmt_int(v->cur[L], 0);
+        if (at > id)
+            return 0;
+        v->cur_state[L] = 0;
+        if (at == id) {
+            *width = wr_stmt_int(v->cur[L], 1);
+            *blob = wr_stmt_blob(v->cur[L], 2, len);
+            return 1;
+        }
+    }
+}
+
+/* Compares a recomputed tile with the stored one. */
 static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *err)
 {
-    wr_stmt *st;
-    int rc = wr_stmt_prepare(v->l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?", &st, err);
-    if (rc)
+    int64_t width = 0;
+    size_t len = 0;
+    const uint8_t *blob = NULL;
+    int rc = verify_row(v, level, tile_id(level, t->n), &width, &blob, &len, err);
+    if (rc < 0)
         return rc;
-    wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, t->n));
-    rc = wr_stmt_step(st, err);
-    if (rc < 0) {
-        wr_stmt_done(st);
-        return rc;
-    }
     uint64_t first = (t->n << LG_TILE_H) << (level * LG_TILE_H);
-    size_t want = lg_tile_encode(t, v->blob), len = 0;
-    const uint8_t *blob = rc == 1 ? wr_stmt_blob(st, 1, &len) : NULL;
+    size_t want = lg_tile_encode(t, v->blob);
     /* diff[r][j]: stored and recomputed node (r, j) of this tile differ */
     static const unsigned rows = LG_TILE_H;
     uint8_t diff[LG_TILE_H][LG_TILE_W];
-    memset(diff, rc == 1 && wr_stmt_int(st, 0) == (int64_t)t->w && len == want && blob ? 0 : 1,
-           sizeof diff);
+    memset(diff, rc == 1 && width == (int64_t)t->w && len == want && blob ? 0 : 1, sizeof diff);
     if (rc == 0) {
         note_bad(v, first, "tile %u/%llu is missing", level, (unsigned long long)t->n);
     } else if (diff[0][0]) {
@@ -789,7 +901,6 @@ static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *
     }
     if (t->w == LG_TILE_W && level + 1 <= LG_LEVELS)
         v->child_bad[level + 1][t->n & (LG_TILE_W - 1)] = diff[LG_TILE_H - 1][0] | diff[LG_TILE_H - 1][1];
-    wr_stmt_done(st);
     return WR_OK;
 }
 
@@ -871,7 +982,7 @@ static int verify_run(wr_ledger *l, verify_ctx *v, lg_builder *b, wr_err *err)
         uint64_t cnt = size >> (level * LG_TILE_H);
         want_tiles += (cnt + LG_TILE_W - 1) / LG_TILE_W;
     }
-    if ((rc = scalar(l->s, "SELECT count(*) FROM ledger_tile", &tiles, err)))
+    if ((rc = scalar(l->s, "SELECT count(*) FROM ledger_subtile", &tiles, err)))
         return rc;
     if ((uint64_t)tiles != want_tiles)
         note_bad(v, size, "%lld stored tiles, expected %llu", (long long)tiles,
@@ -890,7 +1001,7 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
     int rc = need_key(l, err);
     if (rc)
         return rc;
-    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}};
+    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}, {0}, {0}};
     lg_builder *b = malloc(sizeof *b);
     v.blob = malloc(LG_FULL_BLOB);
     if (!b || !v.blob) {
@@ -899,13 +1010,18 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
         return no_mem(err);
     }
     lg_builder_reset(b);
-    /* one read snapshot for the whole walk */
+    /* one read snapshot for the whole walk, over a memory map: a scan of
+     * every page reads faster mapped (see wr_ledger_open) */
+    read_mode(l, 1);
     if ((rc = wr_store_read_begin(l->s, err))) {
         free(b);
         free(v.blob);
         return rc;
     }
     rc = verify_run(l, &v, b, err);
+    for (unsigned L = 0; L < LG_LEVELS / 2; L++)
+        if (v.cur[L])
+            wr_stmt_done(v.cur[L]);
     wr_store_read_end(l->s);
     free(b);
     free(v.blob);
@@ -921,6 +1037,41 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
 }
 
 /* ---- tlog-tiles export ----------------------------------------------------------- */
+
+int lg_tlog_tile(wr_store *s, unsigned L, uint64_t N, unsigned w, uint8_t *out, wr_err *err)
+{
+    /* the lower subtiles 16N ... 16N+15 of level 2L: adjacent row ids */
+    unsigned level = 2 * L, parts = (w + LG_TILE_W - 1) / LG_TILE_W, k = 0;
+    uint64_t first = N * LG_TILE_W;
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, "SELECT id, width, hashes FROM ledger_subtile WHERE id BETWEEN ? AND ? "
+                             "ORDER BY id", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_int(st, 1, (int64_t)lg_tile_rowid(level, first));
+    wr_stmt_bind_int(st, 2, (int64_t)lg_tile_rowid(level, first + parts - 1));
+    while (k < parts && (rc = wr_stmt_step(st, err)) == 1) {
+        /* a stored partial subtile may be wider than the tile asked for:
+         * complete nodes never change, so any prefix is that tile */
+        unsigned want = k + 1 < parts || w % LG_TILE_W == 0 ? LG_TILE_W : w % LG_TILE_W;
+        int64_t have = wr_stmt_int(st, 1);
+        size_t len = 0;
+        const void *blob = wr_stmt_blob(st, 2, &len);
+        if ((uint64_t)wr_stmt_int(st, 0) != lg_tile_rowid(level, first + k) || have < (int64_t)want ||
+            have > LG_TILE_W || !blob || len != lg_tile_blob_len((unsigned)have))
+            break;
+        memcpy(out + (size_t)k * LG_TILE_W * 32, blob, (size_t)want * 32);
+        k++;
+    }
+    wr_stmt_done(st);
+    if (rc < 0)
+        return rc;
+    if (k < parts)
+        return wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu (hash tile %u/%llu) is "
+                       "missing or damaged", level, (unsigned long long)(first + k), L,
+                       (unsigned long long)N);
+    return WR_OK;
+}
 
 /* "tile/<L>/x001/x234/067[.p/<W>]" below outdir. */
 static void tile_path(char *out, size_t outlen, const char *outdir, const char *kind, uint64_t n,
@@ -965,6 +1116,24 @@ static int write_file(const char *path, const void *data, size_t len, wr_err *er
     return WR_OK;
 }
 
+int wr_ledger_hash_tile(wr_ledger *l, unsigned level, uint64_t n, unsigned w, uint8_t **out,
+                        wr_err *err)
+{
+    if (level * LG_TLOG_H >= 64 || w == 0 || w > LG_TLOG_W)
+        return wr_fail(err, WR_EINVAL, "ledger: no hash tile %u/%llu of width %u", level,
+                       (unsigned long long)n, w);
+    uint8_t *h = malloc((size_t)w * 32);
+    if (!h)
+        return no_mem(err);
+    int rc = lg_tlog_tile(l->s, level, n, w, h, err);
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    *out = h;
+    return WR_OK;
+}
+
 static int export_run(wr_ledger *l, const char *outdir, wr_err *err)
 {
     uint64_t size;
@@ -978,31 +1147,24 @@ static int export_run(wr_ledger *l, const char *outdir, wr_err *err)
             return rc;
     }
     wr_stmt *st;
-    /* hash tiles: the stored sublevel-0 hashes, full or partial */
-    for (unsigned level = 0; level < LG_LEVELS && rc == WR_OK; level++) {
-        uint64_t cnt = size >> (level * LG_TILE_H);
-        for (uint64_t n = 0; n * LG_TILE_W < cnt && rc == WR_OK; n++) {
-            unsigned w = cnt - n * LG_TILE_W >= LG_TILE_W ? LG_TILE_W
-                         : (unsigned)(cnt - n * LG_TILE_W);
-            if ((rc = wr_stmt_prepare(l->s, "SELECT width, hashes FROM ledger_tile WHERE id=?",
-                                      &st, err)))
-                break;
-            wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, n));
-            rc = wr_stmt_step(st, err);
-            size_t len = 0;
-            const void *blob = rc == 1 ? wr_stmt_blob(st, 1, &len) : NULL;
-            if (rc == 1 && wr_stmt_int(st, 0) == (int64_t)w && len == lg_tile_blob_len(w)) {
+    /* hash tiles of height 8, assembled from the stored subtiles */
+    uint8_t *hashes = malloc(LG_TLOG_W * 32);
+    if (!hashes)
+        rc = no_mem(err);
+    for (unsigned level = 0; level * LG_TLOG_H < 64 && rc == WR_OK; level++) {
+        uint64_t cnt = size >> (level * LG_TLOG_H);
+        for (uint64_t n = 0; n * LG_TLOG_W < cnt && rc == WR_OK; n++) {
+            unsigned w = cnt - n * LG_TLOG_W >= LG_TLOG_W ? LG_TLOG_W
+                         : (unsigned)(cnt - n * LG_TLOG_W);
+            if ((rc = lg_tlog_tile(l->s, level, n, w, hashes, err)) == WR_OK) {
                 char kind[8];
                 snprintf(kind, sizeof kind, "%u", level);
-                tile_path(path, sizeof path, outdir, kind, n, w == LG_TILE_W ? 0 : w);
-                rc = write_file(path, blob, (size_t)w * 32, err);
-            } else if (rc >= 0) {
-                rc = wr_fail(err, WR_ECORRUPT, "ledger: stored tile %u/%llu is missing or damaged",
-                             level, (unsigned long long)n);
+                tile_path(path, sizeof path, outdir, kind, n, w == LG_TLOG_W ? 0 : w);
+                rc = write_file(path, hashes, (size_t)w * 32, err);
             }
-            wr_stmt_done(st);
         }
     }
+    free(hashes);
     /* entry bundles: each entry as a big-endian uint16 length and its bytes */
     wr_buf bundle = WR_BUF_INIT;
     uint64_t idx = 0;
@@ -1027,9 +1189,9 @@ static int export_run(wr_ledger *l, const char *outdir, wr_err *err)
                 break;
             }
             idx++;
-            if (idx % LG_TILE_W == 0 || idx == size) {
-                unsigned w = idx % LG_TILE_W ? (unsigned)(idx % LG_TILE_W) : 0;
-                tile_path(path, sizeof path, outdir, "entries", (idx - 1) / LG_TILE_W, w);
+            if (idx % LG_TLOG_W == 0 || idx == size) {
+                unsigned w = idx % LG_TLOG_W ? (unsigned)(idx % LG_TLOG_W) : 0;
+                tile_path(path, sizeof path, outdir, "entries", (idx - 1) / LG_TLOG_W, w);
                 if ((rc = write_file(path, bundle.data, bundle.len, err)))
                     break;
                 wr_buf_reset(&bundle);

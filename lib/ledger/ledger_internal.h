@@ -4,27 +4,48 @@
  * and proof generation over an abstract node source, and the signed-note
  * helpers.
  *
- * Tiles follow C2SP tlog-tiles: a tile at tile-level L holds up to 256
- * consecutive hashes of tree level 8L.  In memory (and in the database)
- * a tile also carries its interior: sublevel r (0..8) holds the nodes of
- * tree level 8L+r that the tile covers, so any complete node is one array
- * lookup away and proofs need no rehashing.
+ * Storage tiles have height 4 ("subtiles"): a tile at tile-level S holds
+ * up to 16 consecutive hashes of tree level 4S.  In memory (and in the
+ * database) a tile also carries its interior: sublevel r (0..4) holds the
+ * nodes of tree level 4S+r that the tile covers, so any complete node is
+ * one array lookup away and proofs need no rehashing.  A stored full tile
+ * (sublevels 0..3, 30 hashes = 960 bytes) fits in one 4 KiB database page;
+ * a proof reads one such row per 4 tree levels instead of a 16 KiB
+ * overflow chain per 8.  Two levels of subtiles make one C2SP tlog-tiles
+ * tile of height 8 (tile-level L = subtile levels 2L and 2L+1), which is
+ * what the export and the tile server assemble (lg_tlog_tile).
  */
 #ifndef WARRANT_LEDGER_INTERNAL_H
 #define WARRANT_LEDGER_INTERNAL_H
 
 #include "warrant/ledger.h"
 
-#define LG_TILE_H 8
-#define LG_TILE_W 256
-#define LG_LEVELS 8                     /* 8 tile levels cover 2^64 leaves */
-#define LG_TILE_SLOTS 511               /* 256 + 128 + ... + 1 */
-#define LG_FULL_BLOB (510 * 32)         /* stored full tile: sublevels 0..7 */
+#define LG_TILE_H 4
+#define LG_TILE_W 16
+#define LG_LEVELS 16                    /* 16 tile levels cover 2^64 leaves */
+#define LG_TILE_SLOTS 31                /* 16 + 8 + 4 + 2 + 1 */
+#define LG_FULL_BLOB (30 * 32)          /* stored full tile: sublevels 0..3 */
+#define LG_TLOG_H 8                     /* C2SP tlog-tiles: height 8 */
+#define LG_TLOG_W 256
 
-/* Offset of sublevel r inside a tile's 511-hash array. */
+/* Offset of sublevel r inside a tile's 31-hash array. */
 static inline unsigned lg_sub_off(unsigned r)
 {
-    return 512u - (512u >> r);
+    return 2u * LG_TILE_W - ((2u * LG_TILE_W) >> r);
+}
+
+/* Row id of stored tile (level, n) in ledger_subtile: the tlog tile (L, N)
+ * it belongs to (L = level/2) in the high bits, then its place in it:
+ * n%16 for one of the 16 lower halves (level 2L, n = 16N + k), 16 for the
+ * upper half (level 2L+1, n = N).  A tlog tile's 17 rows are adjacent (a
+ * proof's two rows per 8 levels share b-tree pages), and rows complete in
+ * key order (the upper half completes with the last lower half), so the
+ * b-tree grows by appends and its pages stay full.  Valid for logs below
+ * 2^60 entries. */
+static inline uint64_t lg_tile_rowid(unsigned level, uint64_t n)
+{
+    uint64_t hi = (uint64_t)(level >> 1) << 60;
+    return level & 1 ? hi | n << 5 | 16 : hi | (n >> 4) << 5 | (n & 15);
 }
 
 /* One tile being filled (or a decoded full tile). */
@@ -79,6 +100,12 @@ int lg_inclusion_path_ex(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t 
                          uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
 int lg_consistency_proof_ex(lg_node_fn get, lg_range_fn range, void *ctx, uint64_t m,
                             uint64_t size, uint8_t (*proof)[32], size_t *n, wr_err *err) WR_MUST_CHECK;
+
+/* The W (1..256) hashes of C2SP tlog tile (L, N), assembled from the
+ * stored subtiles at level 2L, into out (W * 32 bytes).  Runs in the
+ * caller's transaction or read snapshot. */
+int lg_tlog_tile(wr_store *s, unsigned L, uint64_t N, unsigned w, uint8_t *out,
+                 wr_err *err) WR_MUST_CHECK;
 
 /* ---- bounded LRU cache of full tiles (tile_cache.c) ---- */
 typedef struct lg_cache lg_cache;

@@ -3,14 +3,33 @@
  * edit a step that has shipped.
  *
  * ledger_entry       one row per entry: its index and exact canonical bytes.
- * ledger_tile        one row per tlog tile, keyed id = level * 2^56 + index:
- *                    width W (1..256) and the hashes of sublevels 0..7
- *                    (W, W/2, ... W/128 hashes; see lib/ledger/ledger.c).
- *                    A rowid key keeps the 16 KiB rows out of a
- *                    WITHOUT ROWID b-tree, which suits small rows only.
+ * ledger_subtile     (since step 2) one row per stored tile of height 4,
+ *                    keyed by lg_tile_rowid (ledger_internal.h): width W
+ *                    (1..16) and the hashes of sublevels 0..3 (W, W/2,
+ *                    W/4, W/8 hashes; see lib/ledger/ledger.c).  A full
+ *                    row is 960 bytes, one b-tree page: a proof reads one
+ *                    row per 4 tree levels.
+ * ledger_tile        (step 1 only) one row per tlog tile of height 8, keyed
+ *                    id = level * 2^56 + index: width W (1..256) and the
+ *                    hashes of sublevels 0..7 (W, W/2, ... W/128) — a 16 KiB
+ *                    row, a 4-page overflow chain per proof.
  * ledger_checkpoint  the single latest signed checkpoint (size, root, note).
+ *
+ * Step 2 converts ledger_tile into ledger_subtile in SQL: tlog tile (L, N)
+ * of width W becomes its lower subtiles k = 0 ... (level 2L, index 16N+k:
+ * old sublevels 0..3 from hash k*16>>r on, width min(16, W-16k)) and its
+ * upper subtile (k = 16: level 2L+1, index N: old sublevels 4..7, width
+ * W/16, stored if W >= 16).  o_r is the byte offset of old sublevel r.
+ * Rows are produced in key order (old tiles in rowid order, k innermost:
+ * CROSS JOIN fixes the loop order), so the new b-tree is filled by appends.
+ * `||` of blobs yields text with the same bytes; CAST makes it a blob
+ * again.  The old rows are dropped (the file keeps its size; SQLite reuses
+ * the free pages for later appends).
  */
 #include "../store/store_internal.h"
+
+#define LG_O(r) "32 * (" r ")"
+#define LG_SUB(off, start, count) "substr(h, 1 + " off " + 32 * (" start "), 32 * (" count "))"
 
 static const wr_migration steps[] = {
     {1, "CREATE TABLE ledger_entry(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
@@ -18,6 +37,28 @@ static const wr_migration steps[] = {
         " hashes BLOB NOT NULL);"
         "CREATE TABLE ledger_checkpoint(id INTEGER PRIMARY KEY CHECK (id = 1),"
         " size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL);"},
+    {2, "CREATE TABLE ledger_subtile(id INTEGER PRIMARY KEY, width INTEGER NOT NULL,"
+        " hashes BLOB NOT NULL);"
+        "INSERT INTO ledger_subtile(id, width, hashes)"
+        " WITH RECURSIVE part(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM part WHERE k < 16),"
+        " t AS (SELECT id >> 56 AS lv, id & 72057594037927935 AS n, width AS w, hashes AS h FROM ledger_tile),"
+        " o AS (SELECT *, " LG_O("w") " AS o1, " LG_O("w + (w >> 1)") " AS o2,"
+        "  " LG_O("w + (w >> 1) + (w >> 2)") " AS o3,"
+        "  " LG_O("w + (w >> 1) + (w >> 2) + (w >> 3)") " AS o4,"
+        "  " LG_O("w + (w >> 1) + (w >> 2) + (w >> 3) + (w >> 4)") " AS o5,"
+        "  " LG_O("w + (w >> 1) + (w >> 2) + (w >> 3) + (w >> 4) + (w >> 5)") " AS o6,"
+        "  " LG_O("w + (w >> 1) + (w >> 2) + (w >> 3) + (w >> 4) + (w >> 5) + (w >> 6)") " AS o7"
+        "  FROM t),"
+        " p AS (SELECT o.*, k, min(16, w - 16 * k) AS wk FROM o CROSS JOIN part"
+        "  WHERE (k = 16 AND w >= 16) OR (k < 16 AND w > 16 * k))"
+        " SELECT (lv << 60) | (n << 5) | k, CASE WHEN k = 16 THEN w >> 4 ELSE wk END,"
+        "  CAST(CASE WHEN k = 16 THEN " LG_SUB("o4", "0", "w >> 4") " || "
+        LG_SUB("o5", "0", "w >> 5") " || " LG_SUB("o6", "0", "w >> 6") " || "
+        LG_SUB("o7", "0", "w >> 7") ""
+        "  ELSE " LG_SUB("0", "16 * k", "wk") " || " LG_SUB("o1", "8 * k", "wk >> 1") " || "
+        LG_SUB("o2", "4 * k", "wk >> 2") " || " LG_SUB("o3", "2 * k", "wk >> 3") " END AS BLOB)"
+        " FROM p;"
+        "DROP TABLE ledger_tile;"},
 };
 
 const wr_schema_module wr_schema_ledger = {"ledger", steps, sizeof steps / sizeof steps[0]};

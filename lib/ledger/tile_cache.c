@@ -2,7 +2,7 @@
  * tile_cache.c — a bounded least-recently-used cache of full tiles.
  *
  * Why LRU: every proof touches one tile per tile level.  The few upper
- * tiles (level 1 and above: 1/256 of the level-0 count) are touched by
+ * tiles (level 1 and above: 1/16 of the level-0 count) are touched by
  * every proof, the level-0 tiles by one proof each when the indices are
  * random.  A direct-mapped cache lets each random level-0 tile evict
  * whatever upper tile shares its slot, so a proof paid a second tile read
@@ -10,7 +10,7 @@
  * tiles only displace each other.
  *
  * Data structure: at most `cap` entries (tiles allocated on first use, so
- * memory is at most cap * sizeof(lg_tile), about 16 KiB each), a doubly
+ * memory is at most cap * sizeof(lg_tile), about 1 KiB each), a doubly
  * linked recency list through the entries (head = most recent) and a
  * chained hash table of 2^k >= 2*cap buckets keyed by tile id.  Entries are
  * addressed by 32-bit index; NIL marks the end of a list.

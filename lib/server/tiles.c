@@ -7,13 +7,12 @@
  *   tile/entries/<N>[.p/<W>]       entry bundles (uint16 length + bytes)
  * N is written as x-prefixed 3-digit segments ("x001/234").
  *
- * The ledger stores each tile with its interior (README-ledger.md:
- * ledger_tile(id = L<<56 | N, width, hashes) with the W level-8L hashes
- * first), and rewrites the right-most partial tile as the log grows.  A
- * partial tile of width W is a prefix of any wider version of the same
- * tile (complete nodes never change), so any W the checkpoint covers can
- * be served from the stored row.  Everything is read in one read
- * transaction, so the checkpoint and the tiles agree.
+ * The ledger stores the tree as tiles of height 4 with their interior
+ * (README-ledger.md) and assembles a hash tile from them
+ * (wr_ledger_hash_tile).  A partial tile of width W is a prefix of any
+ * wider version of the same tile (complete nodes never change), so any W
+ * the checkpoint covers can be served from the stored rows.  Everything
+ * is read in one read transaction, so the checkpoint and the tiles agree.
  */
 #include "server_internal.h"
 
@@ -79,33 +78,15 @@ static int parse_tile_tail(const char *s, uint64_t *n, unsigned *w)
     return 0;
 }
 
-static int hash_tile(wr_store *s, unsigned level, uint64_t n, unsigned w, char **body, size_t *len, wr_err *err)
+static int hash_tile(wr_ledger *l, unsigned level, uint64_t n, unsigned w, char **body, size_t *len,
+                     wr_err *err)
 {
-    wr_stmt *st;
-    int rc = wr_stmt_prepare(s, "SELECT width, hashes FROM ledger_tile WHERE id=?", &st, err);
-    if (rc)
-        return rc;
-    wr_stmt_bind_int(st, 1, (int64_t)((uint64_t)level << 56 | n));
-    rc = wr_stmt_step(st, err);
-    size_t bl = 0;
-    const void *blob = rc == 1 ? wr_stmt_blob(st, 1, &bl) : NULL;
-    if (rc == 1 && (wr_stmt_int(st, 0) < (int64_t)w || bl < (size_t)w * 32))
-        rc = wr_fail(err, WR_ECORRUPT, "log: stored tile %u/%llu is shorter than its checkpoint says", level,
-                     (unsigned long long)n);
-    else if (rc == 0)
-        rc = wr_fail(err, WR_ENOTFOUND, "log: tile %u/%llu not found", level, (unsigned long long)n);
-    else if (rc == 1) {
-        char *b = malloc((size_t)w * 32 + 1);
-        if (!b)
-            rc = wr_fail(err, WR_ENOMEM, "out of memory");
-        else {
-            memcpy(b, blob, (size_t)w * 32);
-            *body = b;
-            *len = (size_t)w * 32;
-            rc = WR_OK;
-        }
+    uint8_t *h = NULL;
+    int rc = wr_ledger_hash_tile(l, level, n, w, &h, err);
+    if (rc == WR_OK) {
+        *body = (char *)h;
+        *len = (size_t)w * 32;
     }
-    wr_stmt_done(st);
     return rc;
 }
 
@@ -187,7 +168,7 @@ static int read_in_tx(wr_store *s, wr_ledger *l, const char *path, char **body, 
         unsigned width = w ? w : TILE_W;
         if (n > UINT64_MAX / TILE_W || n * TILE_W + width > cnt)
             return wr_fail(err, WR_ENOTFOUND, "log: tile beyond the checkpoint (size %llu)", (unsigned long long)size);
-        return hash_tile(s, level, n, width, body, len, err);
+        return hash_tile(l, level, n, width, body, len, err);
     }
     return wr_fail(err, WR_ENOTFOUND, "log: no such tile path");
 }

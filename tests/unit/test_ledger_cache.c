@@ -45,14 +45,14 @@ static uint8_t (*leaf_hashes(wr_ledger *l, uint64_t n))[32]
 }
 
 /* Proves every step-th index (twice, so level-0 tiles enter the cache)
- * and consistency from a spread of old sizes, against the reference. */
+ * and consistency from a spread of old sizes, against the reference; then
+ * the root. */
 static void check_proofs(wr_ledger *l, uint8_t (*lh)[32], uint64_t n, uint64_t step)
 {
     wr_err e = {0};
     uint8_t want[32], root[32];
     ref_mth(lh, n, want);
-    CHECK_OK(wr_ledger_root(l, n, root, &e));
-    CHECK(memcmp(root, want, 32) == 0);
+    /* proofs first: wr_ledger_root would sync the edge */
     for (int pass = 0; pass < 2; pass++) {
         for (uint64_t m = pass; m < n; m += step) {
             uint8_t (*proof)[32] = NULL, leaf[32], oroot[32];
@@ -69,20 +69,30 @@ static void check_proofs(wr_ledger *l, uint8_t (*lh)[32], uint64_t n, uint64_t s
             free(proof);
         }
     }
+    CHECK_OK(wr_ledger_root(l, n, root, &e));
+    CHECK(memcmp(root, want, 32) == 0);
+}
+
+/* A new log and two connections to it, each with its ledger. */
+static void open_pair(const char *tag, wr_store **s, wr_ledger **reader, wr_store **s2,
+                      wr_ledger **writer)
+{
+    char dir[4096];
+    strcpy(dir, test_tmpdir(tag));
+    wr_err e = {0};
+    CHECK_OK(wr_store_open(dir, WR_STORE_CREATE, s, &e));
+    CHECK_OK(wr_ledger_keygen(dir, "test.example/log", &e));
+    CHECK_OK(wr_store_open(dir, 0, s2, &e));
+    CHECK_OK(wr_ledger_open(*s, reader, &e));
+    CHECK_OK(wr_ledger_open(*s2, writer, &e));
 }
 
 TEST(test_reader_cache_survives_foreign_appends)
 {
-    char dir[4096];
-    strcpy(dir, test_tmpdir("lg-cache"));
     wr_err e = {0};
     wr_store *s = NULL, *s2 = NULL;
-    CHECK_OK(wr_store_open(dir, WR_STORE_CREATE, &s, &e));
-    CHECK_OK(wr_ledger_keygen(dir, "test.example/log", &e));
-    CHECK_OK(wr_store_open(dir, 0, &s2, &e));
     wr_ledger *reader = NULL, *writer = NULL;
-    CHECK_OK(wr_ledger_open(s, &reader, &e));
-    CHECK_OK(wr_ledger_open(s2, &writer, &e));
+    open_pair("lg-cache", &s, &reader, &s2, &writer);
 
     /* the writer appends; the reader proves and caches the old tree */
     CHECK_OK(append_many(s2, writer, "a", 1000, 1));
@@ -98,7 +108,7 @@ TEST(test_reader_cache_survives_foreign_appends)
     check_proofs(reader, lh, 2300, 5);
     free(lh);
 
-    /* the reader appends inside a transaction, completing tile 0/8 and
+    /* the reader appends inside a transaction, completing tiles and
      * caching it, proves inside the transaction, then rolls back */
     CHECK_OK(wr_store_begin(s, &e));
     for (int i = 0; i < 100; i++) {
@@ -158,6 +168,56 @@ TEST(test_reader_cache_survives_foreign_appends)
     wr_store_close(s2);
 }
 
+/* Proofs at sizes the reader's committed edge covers skip the checkpoint
+ * (and, when cached, the database): they must stay right while another
+ * connection appends, and the shortcut must not survive the reader's own
+ * appends, committed or rolled back. */
+TEST(test_proofs_from_committed_edge)
+{
+    wr_err e = {0};
+    wr_store *s = NULL, *s2 = NULL;
+    wr_ledger *reader = NULL, *writer = NULL;
+    open_pair("lg-committed", &s, &reader, &s2, &writer);
+    CHECK_OK(append_many(s2, writer, "a", 600, 1));
+    CHECK_EQ_INT(wr_ledger_size(reader), 600);
+    uint8_t (*lh)[32] = leaf_hashes(writer, 600);
+    check_proofs(reader, lh, 600, 7);   /* twice: the tiles are cached */
+    free(lh);
+    /* the writer appends; the reader still proves the tree of 600 (from
+     * its edge and cache) and, syncing, the tree of 1000 */
+    CHECK_OK(append_many(s2, writer, "b", 400, 1));
+    lh = leaf_hashes(writer, 1000);
+    check_proofs(reader, lh, 600, 5);
+    check_proofs(reader, lh, 1000, 9);
+    CHECK_EQ_INT(wr_ledger_size(reader), 1000);
+    /* the reader's own appends, rolled back, then other entries at the
+     * same indices by the writer */
+    CHECK_OK(append_many(s, reader, "rolled-back", 70, 0));
+    CHECK_OK(append_many(s2, writer, "c", 70, 1));
+    free(lh);
+    lh = leaf_hashes(writer, 1070);
+    check_proofs(reader, lh, 1070, 3);
+    check_proofs(reader, lh, 1000, 11);
+    /* the reader's own appends, committed, inside and after the transaction */
+    CHECK_OK(wr_store_begin(s, &e));
+    for (int i = 0; i < 40; i++) {
+        json_t *v = json_pack("{s:s,s:i}", "tag", "own", "i", i);
+        CHECK_OK(wr_ledger_append(reader, v, NULL, &e));
+        json_decref(v);
+    }
+    check_proofs(reader, lh, 1070, 13);
+    CHECK_OK(wr_store_commit(s, &e));
+    free(lh);
+    lh = leaf_hashes(writer, 1110);
+    check_proofs(reader, lh, 1110, 7);
+    check_proofs(writer, lh, 1110, 7);
+    free(lh);
+    wr_ledger_close(reader);
+    wr_ledger_close(writer);
+    wr_store_close(s);
+    wr_store_close(s2);
+}
+
 TEST(test_lru_cache)
 {
     lg_cache *c = NULL;
@@ -192,4 +252,5 @@ TEST(test_lru_cache)
     lg_cache_free(c);
 }
 
-RUN_TESTS(T(test_reader_cache_survives_foreign_appends), T(test_lru_cache))
+RUN_TESTS(T(test_reader_cache_survives_foreign_appends), T(test_proofs_from_committed_edge),
+          T(test_lru_cache))

@@ -262,14 +262,62 @@ TEST(test_tamper_detection_and_large_tree)
     wr_ledger_close(l2);
     const char *ge = "SELECT data FROM ledger_entry WHERE idx=?";
     const char *se = "UPDATE ledger_entry SET data=? WHERE idx=?";
-    const char *gt = "SELECT hashes FROM ledger_tile WHERE id=?";
-    const char *st = "UPDATE ledger_tile SET hashes=? WHERE id=?";
+    const char *gt = "SELECT hashes FROM ledger_subtile WHERE id=?";
+    const char *st = "UPDATE ledger_subtile SET hashes=? WHERE id=?";
+    /* stored tiles have height 4: row lg_tile_rowid(level, n), sublevel r
+     * at byte 32 * (16 + 8 + ...) (r terms) */
     flip_and_verify(s, l, ge, se, 12345, 3, 12345);           /* an entry */
     flip_and_verify(s, l, ge, se, N - 1, 2, N - 1);           /* the newest entry */
-    flip_and_verify(s, l, gt, st, 3, 32 * 17 + 5, 3 * 256 + 17);          /* leaf hash 17 of tile 0/3 */
-    flip_and_verify(s, l, gt, st, 3, 256 * 32 + 32 * 4, 3 * 256 + 8);    /* level-1 node 4 of tile 0/3 */
-    flip_and_verify(s, l, gt, st, (int64_t)1 << 56, 32 * 9, 9 * 256);    /* level-8 node 9 */
-    flip_and_verify(s, l, gt, st, 273, 0, 273 * 256);          /* the partial level-0 tile */
+    /* leaf hash 785 = hash 1 of tile 0/49 */
+    flip_and_verify(s, l, gt, st, (int64_t)lg_tile_rowid(0, 49), 32 * 1 + 5, 785);
+    /* tree level 1 node 388 (leaves 776, 777) = sublevel 1 node 4 of tile 0/48 */
+    flip_and_verify(s, l, gt, st, (int64_t)lg_tile_rowid(0, 48), 16 * 32 + 32 * 4, 776);
+    /* tree level 7 node 6 (leaves 768...) = sublevel 3 node 0 of tile 1/3 */
+    flip_and_verify(s, l, gt, st, (int64_t)lg_tile_rowid(1, 3), 28 * 32, 768);
+    /* tree level 8 node 9 = hash 9 of tile 2/0 */
+    flip_and_verify(s, l, gt, st, (int64_t)lg_tile_rowid(2, 0), 32 * 9, 9 * 256);
+    /* the partial tile 1/273 (width 7): tree level 4 node 4368 */
+    flip_and_verify(s, l, gt, st, (int64_t)lg_tile_rowid(1, 273), 0, 273 * 256);
+    /* a deleted tile row is named by the first entry it covers, and the
+     * rows after it are still checked (verify walks the rows in order) */
+    {
+        uint8_t *saved = NULL;
+        size_t slen = 0;
+        int64_t id = (int64_t)lg_tile_rowid(0, 100);
+        CHECK(get_blob(s, gt, id, &saved, &slen) == 0);
+        wr_stmt *dst;
+        CHECK_OK(wr_stmt_prepare(s, "DELETE FROM ledger_subtile WHERE id=?", &dst, &e));
+        wr_stmt_bind_int(dst, 1, id);
+        CHECK_EQ_INT(wr_stmt_step(dst, &e), 0);
+        wr_stmt_done(dst);
+        CHECK_EQ_INT(wr_ledger_verify(l, &bad, &e), WR_ECORRUPT);
+        CHECK_EQ_INT(bad, 1600);
+        CHECK(strstr(e.msg, "missing") != NULL);
+        CHECK(set_blob(s, "INSERT INTO ledger_subtile(hashes, id, width) VALUES(?,?,16)", id, saved,
+                       slen) == 0);
+        CHECK_OK(wr_ledger_verify(l, &bad, &e));
+        /* a stray row (no tile has id 20) is passed over: damage after it
+         * is still found, and the stray itself is reported */
+        CHECK(set_blob(s, "INSERT INTO ledger_subtile(hashes, id, width) VALUES(?,?,16)", 20, saved,
+                       slen) == 0);
+        uint8_t *row = NULL;
+        size_t rlen = 0;
+        int64_t rid = (int64_t)lg_tile_rowid(0, 4000);
+        CHECK(get_blob(s, gt, rid, &row, &rlen) == 0);
+        row[8] ^= 1;
+        CHECK(set_blob(s, st, rid, row, rlen) == 0);
+        CHECK_EQ_INT(wr_ledger_verify(l, &bad, &e), WR_ECORRUPT);
+        CHECK_EQ_INT(bad, 64000);
+        row[8] ^= 1;
+        CHECK(set_blob(s, st, rid, row, rlen) == 0);
+        free(row);
+        CHECK_EQ_INT(wr_ledger_verify(l, &bad, &e), WR_ECORRUPT);
+        CHECK_EQ_INT(bad, N);
+        CHECK(strstr(e.msg, "stored tiles") != NULL);
+        CHECK_OK(wr_store_exec(s, "DELETE FROM ledger_subtile WHERE id=20", &e));
+        CHECK_OK(wr_ledger_verify(l, &bad, &e));
+        free(saved);
+    }
     /* a deleted entry is named */
     CHECK_OK(wr_store_exec(s, "DELETE FROM ledger_entry WHERE idx=500", &e));
     CHECK_EQ_INT(wr_ledger_verify(l, &bad, &e), WR_ECORRUPT);
