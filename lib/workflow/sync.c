@@ -137,8 +137,13 @@ typedef struct diff {
 
 static void diff_add(diff *d, size_t cap, const char *item)
 {
+    /* the SHA256_* context, not a one-shot EVP call per item: a first
+     * sync hashes a million items, and each EVP call fetches the
+     * algorithm (a lock and an allocation) */
     uint8_t h[WR_SHA256_LEN];
-    wr_sha256(item, strlen(item), h);
+    const void *part = item;
+    size_t len = strlen(item);
+    wr_sha256_v(&part, &len, 1, h);
     for (int i = 0; i < WR_SHA256_LEN; i++)
         d->x[i] ^= h[i];
     if (json_array_size(d->items) < cap)
