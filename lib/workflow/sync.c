@@ -584,12 +584,42 @@ static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
     return WR_OK;
 }
 
+static int mkey_cmp(const void *x, const void *y)
+{
+    const mkey *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static int mkey_key_cmp(const void *x, const void *y)
+{
+    const mkey *a = x, *b = y;
+    return (a->key > b->key) - (a->key < b->key);
+}
+
+static int push(wr_buf *b, const void *v, size_t n, const sync_run *r, wr_err *err)
+{
+    if (wr_buf_append(b, v, n))
+        return wr_fail(err, WR_ELIMIT, "sync %s: more than %zu bytes of pending drift or group members", r->system,
+                       b->max);
+    return WR_OK;
+}
+
+/* The rid of a listed member on the bulk path (0: no account of the target). */
+static int64_t fresh_rid(sync_run *r, const char *login)
+{
+    uint8_t *a = fmap_slot(&r->fresh, hash2(login, NULL), 0);
+    return a && (*a & A_TARGET) ? *fmap_rid(&r->fresh, a) : 0;
+}
+
 /* First sync: the group and its memberships go straight in.  No map of
  * grants is kept: the system had none, so a membership of a group seen
  * for the first time in this run is new unless the group names the member
- * twice (a set of the group's account rids says).  Those are queued and
- * inserted in key order; a group listed again is rare and inserted row by
- * row, the table's key turning repeats away. */
+ * twice (its members' rids, sorted, say).  Those are queued, sorted, and
+ * inserted in the grants key order; a group listed again is rare and
+ * inserted row by row, the table's key turning repeats away.  Items are
+ * reported in listing order. */
 static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name, const char *const *members,
                       size_t n, wr_err *err)
 {
@@ -603,46 +633,50 @@ static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name
     *g |= G_INV;
     if (added)
         diff_add(&r->d[D_NEW_GROUPS], r->cap, ent);
-    fmap seen = {0};
-    for (size_t i = 0; i < n && rc == WR_OK; i++) {
+    wr_buf_reset(&r->keys);
+    wr_buf_reset(&r->held);
+    if (wr_buf_reserve(&r->held, n))
+        return push(&r->held, NULL, SIZE_MAX, r, err);   /* the limit's message */
+    uint8_t *first = (uint8_t *)r->held.data;   /* 1: the first place of an account in the list */
+    memset(first, 0, n);
+    for (size_t i = 0; i < n; i++) {
         r->target_memberships++;
-        uint8_t *a = fmap_slot(&r->fresh, hash2(members[i], NULL), 0);
-        int64_t arid = a && (*a & A_TARGET) ? *fmap_rid(&r->fresh, a) : 0;
+        mkey k = {fresh_rid(r, members[i]), i};
+        if (k.key) {
+            if ((rc = push(&r->keys, &k, sizeof k, r, err)))
+                return rc;
+            continue;
+        }
         member_item(r, members[i], ent, item, sizeof item);
-        if (!arid) {
-            diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
-            continue;
-        }
-        if (again) {
-            if ((rc = wf_bulk_grant(r->bulk, arid, erid, &added, err)) == WR_OK && added)
-                diff_add(&r->d[D_UNMANAGED], r->cap, item);
-            continue;
-        }
-        uint8_t *dup = fmap_slot(&seen, (uint64_t)arid, 1);
-        if (!dup) {
-            rc = oom(err);
-        } else if (!*dup) {
-            *dup = 1;
-            diff_add(&r->d[D_UNMANAGED], r->cap, item);
-            rc = wf_bulk_grant_add(r->bulk, arid, erid, err);
-        }
+        diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
     }
-    fmap_free(&seen);
-    return rc;
-}
-
-static int mkey_cmp(const void *x, const void *y)
-{
-    const mkey *a = x, *b = y;
-    if (a->key != b->key)
-        return a->key < b->key ? -1 : 1;
-    return (a->i > b->i) - (a->i < b->i);
-}
-
-static int mkey_key_cmp(const void *x, const void *y)
-{
-    const mkey *a = x, *b = y;
-    return (a->key > b->key) - (a->key < b->key);
+    mkey *keys = (mkey *)r->keys.data;
+    size_t nk = r->keys.len / sizeof *keys, w = 0;
+    if (nk)
+        qsort(keys, nk, sizeof *keys, mkey_cmp);
+    for (size_t i = 0; i < nk; i++) {
+        if (w && keys[w - 1].key == keys[i].key)
+            continue;
+        first[keys[i].i] = 1;
+        keys[w++] = keys[i];
+    }
+    for (size_t i = 0; i < n && rc == WR_OK; i++) {
+        if (!first[i])
+            continue;
+        if (again && ((rc = wf_bulk_grant(r->bulk, fresh_rid(r, members[i]), erid, &added, err)) || !added))
+            continue;
+        member_item(r, members[i], ent, item, sizeof item);
+        diff_add(&r->d[D_UNMANAGED], r->cap, item);
+    }
+    if (rc || again)
+        return rc;
+    /* the sorted rids, packed in place (each is read before its slot is written) */
+    int64_t *rids = (int64_t *)(void *)keys;
+    for (size_t i = 0; i < w; i++) {
+        int64_t a = keys[i].key;
+        memcpy(&rids[i], &a, sizeof a);
+    }
+    return wf_bulk_group_add(r->bulk, erid, rids, w, err);
 }
 
 static int i64_cmp(const void *x, const void *y)
@@ -663,13 +697,6 @@ static int64_t member_key(sync_run *r, const char *login)
     return f && (*f & A_TARGET) ? *fmap_rid(&r->fresh, f) : 0;
 }
 
-static int push(wr_buf *b, const void *v, size_t n, const sync_run *r, wr_err *err)
-{
-    if (wr_buf_append(b, v, n))
-        return wr_fail(err, WR_ELIMIT, "sync %s: more than %zu bytes of pending drift or group members", r->system,
-                       b->max);
-    return WR_OK;
-}
 
 /* The account rids the inventory grants entitlement erid, ascending (the
  * grants_entitlement index holds them in that order). */

@@ -33,6 +33,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Rows per multi-row INSERT: one statement step for many memberships. */
+#define BULK_ROWS 64
+
+/* Memberships queued before they are inserted, as deltas between the
+ * sorted account rids of each group (1 to 2 bytes a membership when a
+ * group's members are spread over 100k accounts).  The whole queue goes
+ * in at once, merged into the grants key order, so the grants b-tree is
+ * written once, appending, instead of swept batch after batch (each sweep
+ * rewrote most of its pages, and the WAL spilled and re-read them).
+ * 4 MiB hold a directory of two to four million memberships in one pass;
+ * a bigger one goes in a pass per 4 MiB. */
+#define BULK_QUEUE ((size_t)4 << 20)
+/* Groups queued at most (the merge's heap holds one cursor per group). */
+#define BULK_QUEUE_GROUPS ((size_t)1 << 20)
+
 struct wf_bulk {
     wr_store *s;
     char system[WF_MAX_ID * 2];
@@ -42,28 +57,29 @@ struct wf_bulk {
     wr_stmt *ident, *acc, *ent, *ent_rid, *grant, *grants;
     int64_t now;
     char import_id[64];
-    /* memberships waiting to be inserted, as account rid << 32 | entitlement
-     * rid: sorted, that is the grants key order */
-    uint64_t *pend;
-    size_t npend;
+    /* memberships waiting to be inserted: whole groups (qgroup), each
+     * its members' account rids ascending as LEB128 deltas in q; they go
+     * in merged into the grants key order (bulk_flush) */
+    wr_buf q, groups;
+    uint64_t rowbuf[BULK_ROWS];   /* account rid << 32 | entitlement rid */
+    size_t nrow;
 };
 
-/* Memberships buffered before an insert in key order: enough to sweep the
- * grants b-tree leaf by leaf instead of at random (1 MiB).  Each sweep
- * rewrites most of the table's pages, so fewer, larger batches pay. */
-#define BULK_BATCH 131072
-/* Rows per multi-row INSERT: one statement step for many memberships. */
-#define BULK_ROWS 64
+/* A queued group: an entitlement and where its members' deltas start. */
+typedef struct qgroup {
+    uint32_t erid, n;
+    size_t off;
+} qgroup;
 
 enum { B_ACC, B_ENT, B_GRANT };
 
 int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **out, wr_err *err)
 {
     wf_bulk *b = calloc(1, sizeof *b);
-    if (!b || !(b->pend = malloc(BULK_BATCH * sizeof *b->pend))) {
-        free(b);
+    if (!b)
         return wr_fail(err, WR_ENOMEM, "out of memory");
-    }
+    b->q.max = BULK_QUEUE + 64;
+    b->groups.max = BULK_QUEUE_GROUPS * sizeof(qgroup);
     b->s = s;
     snprintf(b->system, sizeof b->system, "%s", system);
     snprintf(b->source, sizeof b->source, "%s", source);
@@ -109,7 +125,8 @@ void wf_bulk_free(wf_bulk *b)
     if (!b)
         return;
     /* prepared statements belong to the store's cache; done resets them */
-    free(b->pend);
+    wr_buf_free(&b->q);
+    wr_buf_free(&b->groups);
     free(b);
 }
 
@@ -179,12 +196,6 @@ int wf_bulk_entitlement(wf_bulk *b, const char *id, const char *name, int64_t *r
     return rc < 0 ? rc : WR_OK;
 }
 
-static int u64_cmp(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return (a > b) - (a < b);
-}
-
 static int grant_insert(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
 {
     wr_stmt_bind_int(b->grant, 1, account_rid);
@@ -200,18 +211,15 @@ static int grant_insert(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid
     return WR_OK;
 }
 
-/* Inserts the buffered memberships in the grants table's key order,
- * BULK_ROWS a statement. */
-static int bulk_flush(wf_bulk *b, wr_err *err)
+/* Inserts the rows of rowbuf: BULK_ROWS in one statement, fewer one by one. */
+static int rows_insert(wf_bulk *b, wr_err *err)
 {
-    qsort(b->pend, b->npend, sizeof *b->pend, u64_cmp);
     int rc = WR_OK;
-    size_t i = 0;
-    wr_stmt_bind_text(b->grants, 1, b->source);
-    for (; i + BULK_ROWS <= b->npend && rc == WR_OK; i += BULK_ROWS) {
+    if (b->nrow == BULK_ROWS) {
+        wr_stmt_bind_text(b->grants, 1, b->source);
         for (int k = 0; k < BULK_ROWS; k++) {
-            wr_stmt_bind_int(b->grants, 2 + 2 * k, (int64_t)(b->pend[i + (size_t)k] >> 32));
-            wr_stmt_bind_int(b->grants, 3 + 2 * k, (int64_t)(b->pend[i + (size_t)k] & 0xffffffffu));
+            wr_stmt_bind_int(b->grants, 2 + 2 * k, (int64_t)(b->rowbuf[k] >> 32));
+            wr_stmt_bind_int(b->grants, 3 + 2 * k, (int64_t)(b->rowbuf[k] & 0xffffffffu));
         }
         rc = wr_stmt_step(b->grants, err);
         wr_stmt_done(b->grants);
@@ -219,26 +227,132 @@ static int bulk_flush(wf_bulk *b, wr_err *err)
             b->rows[B_GRANT] += (uint64_t)wr_store_changes(b->s);
             rc = WR_OK;
         }
+    } else {
+        for (size_t i = 0; i < b->nrow && rc == WR_OK; i++) {
+            int added;
+            rc = grant_insert(b, (int64_t)(b->rowbuf[i] >> 32), (int64_t)(b->rowbuf[i] & 0xffffffffu), &added,
+                              err);
+        }
     }
-    for (; i < b->npend && rc == WR_OK; i++) {
-        int added;
-        rc = grant_insert(b, (int64_t)(b->pend[i] >> 32), (int64_t)(b->pend[i] & 0xffffffffu), &added, err);
-    }
-    b->npend = 0;
+    b->nrow = 0;
     return rc;
 }
 
-int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, wr_err *err)
+/* One queued group in the merge: its next membership's key and the rest
+ * of its deltas. */
+typedef struct cursor {
+    uint64_t key;   /* account rid << 32 | entitlement rid */
+    const uint8_t *p;
+    uint32_t left;  /* deltas after the current one */
+} cursor;
+
+static const uint8_t *leb_get(const uint8_t *p, uint64_t *v)
 {
-    int added;
-    if (account_rid <= 0 || account_rid > 0xffffffff || entitlement_rid <= 0 || entitlement_rid > 0xffffffff)
-        return grant_insert(b, account_rid, entitlement_rid, &added, err);   /* no room in a key: at once */
-    if (b->npend == BULK_BATCH) {
-        int rc = bulk_flush(b, err);
-        if (rc)
-            return rc;
+    uint64_t x = 0;
+    for (int sh = 0;; sh += 7) {
+        x |= (uint64_t)(*p & 0x7f) << sh;
+        if (!(*p++ & 0x80))
+            break;
     }
-    b->pend[b->npend++] = (uint64_t)account_rid << 32 | (uint64_t)entitlement_rid;
+    *v = x;
+    return p;
+}
+
+static void sift_down(cursor *h, size_t n, size_t i)
+{
+    cursor c = h[i];
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= n)
+            break;
+        if (k + 1 < n && h[k + 1].key < h[k].key)
+            k++;
+        if (c.key <= h[k].key)
+            break;
+        h[i] = h[k];
+        i = k;
+    }
+    h[i] = c;
+}
+
+/* Inserts the queued groups' memberships in the grants key order: a
+ * k-way merge of the groups (each sorted by account) on a binary heap,
+ * BULK_ROWS rows a statement. */
+static int bulk_flush(wf_bulk *b, wr_err *err)
+{
+    const qgroup *g = (const qgroup *)b->groups.data;
+    size_t ng = b->groups.len / sizeof *g, n = 0;
+    if (!ng)
+        return WR_OK;
+    cursor *h = malloc(ng * sizeof *h);
+    if (!h)
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ng; i++) {
+        if (!g[i].n)
+            continue;
+        uint64_t a;
+        h[n].p = leb_get((const uint8_t *)b->q.data + g[i].off, &a);
+        h[n].key = a << 32 | g[i].erid;
+        h[n++].left = g[i].n - 1;
+    }
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(h, n, i);
+    int rc = WR_OK;
+    while (n && rc == WR_OK) {
+        b->rowbuf[b->nrow++] = h[0].key;
+        if (b->nrow == BULK_ROWS)
+            rc = rows_insert(b, err);
+        if (h[0].left) {
+            uint64_t d;
+            h[0].p = leb_get(h[0].p, &d);
+            h[0].key += d << 32;
+            h[0].left--;
+        } else {
+            h[0] = h[--n];
+        }
+        sift_down(h, n, 0);
+    }
+    if (rc == WR_OK)
+        rc = rows_insert(b, err);
+    free(h);
+    wr_buf_reset(&b->q);
+    wr_buf_reset(&b->groups);
+    b->q.max = BULK_QUEUE + 64;
+    return rc;
+}
+
+int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *account_rids, size_t n, wr_err *err)
+{
+    int rc = WR_OK, added;
+    if (!n)
+        return WR_OK;
+    if (entitlement_rid <= 0 || entitlement_rid > 0xffffffff || account_rids[0] <= 0 ||
+        account_rids[n - 1] > 0xffffffff || n > 0xffffffff) {
+        for (size_t i = 0; i < n && rc == WR_OK; i++)   /* no room in a key: at once */
+            rc = grant_insert(b, account_rids[i], entitlement_rid, &added, err);
+        return rc;
+    }
+    if (b->q.len + n * 5 > BULK_QUEUE || b->groups.len + sizeof(qgroup) > b->groups.max) {
+        if ((rc = bulk_flush(b, err)))
+            return rc;
+        if (n * 5 > BULK_QUEUE)   /* one group larger than the queue: it alone */
+            b->q.max = n * 5 + 64;
+    }
+    qgroup q = {(uint32_t)entitlement_rid, (uint32_t)n, b->q.len};
+    if (wr_buf_reserve(&b->q, n * 5) || wr_buf_append(&b->groups, &q, sizeof q))
+        return wr_fail(err, WR_ENOMEM, "out of memory");
+    uint8_t *p = (uint8_t *)b->q.data + b->q.len;
+    int64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t d = (uint64_t)(account_rids[i] - prev);
+        prev = account_rids[i];
+        while (d >= 0x80) {
+            *p++ = (uint8_t)(d | 0x80);
+            d >>= 7;
+        }
+        *p++ = (uint8_t)d;
+    }
+    b->q.len = (size_t)(p - (uint8_t *)b->q.data);
     return WR_OK;
 }
 
@@ -246,7 +360,7 @@ int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int 
 {
     /* the queue first: a membership queued from an earlier listing of the
      * group must count as there, not be added (and reported) twice */
-    int rc = b->npend ? bulk_flush(b, err) : WR_OK;
+    int rc = b->groups.len ? bulk_flush(b, err) : WR_OK;
     return rc ? rc : grant_insert(b, account_rid, entitlement_rid, added, err);
 }
 

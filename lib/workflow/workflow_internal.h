@@ -145,9 +145,10 @@ int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled,
 int wf_bulk_entitlement(wf_bulk *b, const char *id, const char *name, int64_t *rid, int *added, wr_err *err);
 /* Inserts one membership now; *added 0 when it was there. */
 int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err);
-/* Queues a membership known to be new; queued ones are inserted in the
- * grants key order (a bounded batch at a time, and at finish). */
-int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, wr_err *err);
+/* Queues the memberships of a group known to be new (account_rids
+ * ascending, no repeats); queued ones are inserted in the grants key order
+ * (when the bounded queue is full, and at finish). */
+int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *account_rids, size_t n, wr_err *err);
 /* Journals one event per kind (digests: accounts, entitlements, grants as
  * in the sync.drift entry) and drops the readiness cache. */
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err);
