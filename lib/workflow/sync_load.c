@@ -53,6 +53,7 @@ struct wf_bulk {
     char system[WF_MAX_ID * 2];
     char source[WF_MAX_ID * 2 + 8];
     int64_t sys_rid;
+    int64_t next_acc;     /* the rid of the next account added */
     uint64_t rows[3];     /* accounts, entitlements, grants added */
     wr_stmt *ident, *acc, *ent, *ent_rid, *grant, *grants;
     int64_t now;
@@ -93,8 +94,18 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
     if (rc == WR_OK)
         rc = wr_stmt_prepare(s, "SELECT rid FROM identities WHERE id=?", &b->ident, err);
     if (rc == WR_OK)
-        rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO accounts(id, system_rid, login, identity_rid, status, "
-                             "source) VALUES(?,?,?,?,?,?) RETURNING rid", &b->acc, err);
+        rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO accounts(rid, id, system_rid, login, identity_rid, status, "
+                             "source) VALUES(?,?,?,?,?,?,?)", &b->acc, err);
+    /* account rids are given, not returned: the next after the largest,
+     * which is what SQLite would pick (RETURNING costs an ephemeral table
+     * per row) */
+    wr_stmt *st = NULL;
+    if (rc == WR_OK && (rc = wr_stmt_prepare(s, "SELECT coalesce(max(rid), 0) + 1 FROM accounts", &st, err)) == WR_OK) {
+        rc = wr_stmt_step(st, err);
+        b->next_acc = rc == 1 ? wr_stmt_int(st, 0) : 1;
+        wr_stmt_done(st);
+        rc = rc < 0 ? rc : WR_OK;
+    }
     if (rc == WR_OK)
         rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO entitlements(id, system_rid, name, source) "
                              "VALUES(?,?,?,?) RETURNING rid", &b->ent, err);
@@ -159,17 +170,21 @@ int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled,
     if (rc < 0)
         return rc;
     *has_identity = ident != 0;
-    wr_stmt_bind_text(b->acc, 1, id);
-    wr_stmt_bind_int(b->acc, 2, b->sys_rid);
-    wr_stmt_bind_text(b->acc, 3, login);
+    wr_stmt_bind_int(b->acc, 1, b->next_acc);
+    wr_stmt_bind_text(b->acc, 2, id);
+    wr_stmt_bind_int(b->acc, 3, b->sys_rid);
+    wr_stmt_bind_text(b->acc, 4, login);
     if (ident)
-        wr_stmt_bind_int(b->acc, 4, ident);
+        wr_stmt_bind_int(b->acc, 5, ident);
     else
-        wr_stmt_bind_null(b->acc, 4);
-    wr_stmt_bind_text(b->acc, 5, disabled ? "disabled" : "active");
-    wr_stmt_bind_text(b->acc, 6, b->source);
-    if ((rc = insert_rid(b->acc, rid, err)))
+        wr_stmt_bind_null(b->acc, 5);
+    wr_stmt_bind_text(b->acc, 6, disabled ? "disabled" : "active");
+    wr_stmt_bind_text(b->acc, 7, b->source);
+    rc = wr_stmt_step(b->acc, err);
+    wr_stmt_done(b->acc);
+    if (rc < 0)
         return rc;
+    *rid = wr_store_changes(b->s) == 1 ? b->next_acc++ : 0;   /* 0: the id was there */
     b->rows[B_ACC] += *rid != 0;
     return WR_OK;
 }
