@@ -135,20 +135,51 @@ typedef struct diff {
     json_t *items;
 } diff;
 
-static void diff_add(diff *d, size_t cap, const char *item)
+static void diff_xor(uint8_t x[WR_SHA256_LEN], const uint8_t h[WR_SHA256_LEN])
+{
+    for (int i = 0; i < WR_SHA256_LEN; i++)
+        x[i] ^= h[i];
+}
+
+static void item_sha(const char *item, uint8_t h[WR_SHA256_LEN])
 {
     /* the SHA256_* context, not a one-shot EVP call per item: a first
      * sync hashes a million items, and each EVP call fetches the
      * algorithm (a lock and an allocation) */
-    uint8_t h[WR_SHA256_LEN];
     const void *part = item;
     size_t len = strlen(item);
     wr_sha256_v(&part, &len, 1, h);
-    for (int i = 0; i < WR_SHA256_LEN; i++)
-        d->x[i] ^= h[i];
-    if (json_array_size(d->items) < cap)
+}
+
+/* Whether the list still shows its items (the first cap). */
+static int diff_shows(const diff *d, size_t cap)
+{
+    return json_array_size(d->items) < cap;
+}
+
+/* Counts an item whose hash is already in the digest. */
+static void diff_note(diff *d, size_t cap, const char *item)
+{
+    if (diff_shows(d, cap))
         json_array_append_new(d->items, json_string(item));
     d->count++;
+}
+
+/* Adds an item; h: its SHA-256 when known (the reader thread's), or NULL. */
+static void diff_add_h(diff *d, size_t cap, const char *item, const uint8_t *h)
+{
+    uint8_t own[WR_SHA256_LEN];
+    if (!h) {
+        item_sha(item, own);
+        h = own;
+    }
+    diff_xor(d->x, h);
+    diff_note(d, cap, item);
+}
+
+static void diff_add(diff *d, size_t cap, const char *item)
+{
+    diff_add_h(d, cap, item, NULL);
 }
 
 static void diff_digest(const diff *d, char hex[2 * WR_SHA256_LEN + 8])
@@ -295,6 +326,7 @@ typedef struct sync_run {
     wr_buf missing;      /* "account\0entitlement\0" pairs to revoke */
     char src[300];
     uint64_t target_accounts, target_memberships;
+    wf_sync_digests dg;  /* first sync: item hashes from the reader thread */
 } sync_run;
 
 static int oom(wr_err *err)
@@ -309,19 +341,10 @@ static const char *local(const sync_run *r, const char *id)
 }
 
 /* "<system>:<member> <entitlement id>", truncated to cap like snprintf
- * but built with memcpy: it runs for every membership of a first sync. */
+ * (the reader thread hashes the same text, sync_pipe.c). */
 static void member_item(const sync_run *r, const char *member, const char *ent, char *item, size_t cap)
 {
-    const char *part[5] = {r->system, ":", member, " ", ent};
-    size_t k = 0;
-    for (int i = 0; i < 5; i++) {
-        size_t n = strlen(part[i]);
-        if (n > cap - 1 - k)
-            n = cap - 1 - k;
-        memcpy(item + k, part[i], n);
-        k += n;
-    }
-    item[k] = 0;
+    wf_sync_join(item, cap, (const char *const[]){r->system, ":", member, " ", ent}, 5);
 }
 
 /* ---- the inventory side ------------------------------------------------------------------ */
@@ -535,9 +558,10 @@ static int bulk_account(sync_run *r, uint8_t *f, const char *id, const char *log
     if (rc)
         return rc;
     *fmap_rid(&r->fresh, f) = rid;
-    diff_add(&r->d[D_NEW_ACCOUNTS], r->cap, id);
+    const uint8_t *h = r->dg.set ? r->dg.item : NULL;
+    diff_add_h(&r->d[D_NEW_ACCOUNTS], r->cap, id, h);
     if (!has_identity)
-        diff_add(&r->d[D_ORPHANS], r->cap, id);
+        diff_add_h(&r->d[D_ORPHANS], r->cap, id, h);
     return WR_OK;
 }
 
@@ -546,7 +570,7 @@ static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
     sync_run *r = arg;
     r->target_accounts++;
     uint64_t k = hash2(login, NULL);
-    char id[1200];
+    char id[WF_SYNC_ID_CAP];
     snprintf(id, sizeof id, "%s:%s", r->system, login);
     const char *status = disabled ? "disabled" : "active";
     ptrdiff_t i = ix_find(&r->ix, k);
@@ -623,21 +647,26 @@ static int64_t fresh_rid(sync_run *r, const char *login)
 static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name, const char *const *members,
                       size_t n, wr_err *err)
 {
-    char item[2500];
+    char item[WF_SYNC_ITEM_CAP];
+    uint8_t h[WR_SHA256_LEN], off[WR_SHA256_LEN] = {0};
     int64_t erid = 0;
     int added = 0, rc, again = (*g & G_INV) != 0;
+    /* the reader hashed every member item: its sum goes in at once, less
+     * the items not counted (unknown members, repeats) */
+    int sums = r->dg.set && !again;
     if (bulk_rejects(r, "entitlement", ent))
         return WR_OK;
     if ((rc = wf_bulk_entitlement(r->bulk, ent, name, &erid, &added, err)))
         return rc;
     *g |= G_INV;
     if (added)
-        diff_add(&r->d[D_NEW_GROUPS], r->cap, ent);
+        diff_add_h(&r->d[D_NEW_GROUPS], r->cap, ent, r->dg.set ? r->dg.item : NULL);
     wr_buf_reset(&r->keys);
     wr_buf_reset(&r->held);
     if (wr_buf_reserve(&r->held, n))
         return push(&r->held, NULL, SIZE_MAX, r, err);   /* the limit's message */
-    uint8_t *first = (uint8_t *)r->held.data;   /* 1: the first place of an account in the list */
+    /* each member: 0 a repeat, 1 the first place of its account, 2 unknown */
+    uint8_t *first = (uint8_t *)r->held.data;
     memset(first, 0, n);
     for (size_t i = 0; i < n; i++) {
         r->target_memberships++;
@@ -647,8 +676,11 @@ static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name
                 return rc;
             continue;
         }
+        first[i] = 2;
         member_item(r, members[i], ent, item, sizeof item);
-        diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
+        item_sha(item, h);
+        diff_add_h(&r->d[D_UNKNOWN_MEMBERS], r->cap, item, h);
+        diff_xor(off, h);
     }
     mkey *keys = (mkey *)r->keys.data;
     size_t nk = r->keys.len / sizeof *keys, w = 0;
@@ -660,13 +692,31 @@ static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name
         first[keys[i].i] = 1;
         keys[w++] = keys[i];
     }
+    diff *u = &r->d[D_UNMANAGED];
     for (size_t i = 0; i < n && rc == WR_OK; i++) {
-        if (!first[i])
+        if (first[i] != 1) {
+            if (!first[i] && sums) {   /* a repeat: in the sum, not counted */
+                member_item(r, members[i], ent, item, sizeof item);
+                item_sha(item, h);
+                diff_xor(off, h);
+            }
             continue;
+        }
         if (again && ((rc = wf_bulk_grant(r->bulk, fresh_rid(r, members[i]), erid, &added, err)) || !added))
             continue;
+        if (sums && !diff_shows(u, r->cap)) {
+            u->count++;
+            continue;
+        }
         member_item(r, members[i], ent, item, sizeof item);
-        diff_add(&r->d[D_UNMANAGED], r->cap, item);
+        if (sums)
+            diff_note(u, r->cap, item);
+        else
+            diff_add(u, r->cap, item);
+    }
+    if (sums) {
+        diff_xor(u->x, r->dg.members);
+        diff_xor(u->x, off);
     }
     if (rc || again)
         return rc;
@@ -762,7 +812,7 @@ static void cand_seen(sync_run *r, int64_t e, const mkey *keys, size_t n)
 static int tgt_group(void *arg, const char *name, const char *const *members, size_t n, wr_err *err)
 {
     sync_run *r = arg;
-    char ent[1200], item[2500];
+    char ent[WF_SYNC_ID_CAP], item[WF_SYNC_ITEM_CAP];
     snprintf(ent, sizeof ent, "%s:%s", r->system, name);
     uint8_t *g = fmap_slot(&r->ents, hash2(name, NULL), 1);
     if (!g)
@@ -894,7 +944,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
             goto out;
     }
     wr_connector_visitor v = {tgt_account, tgt_group, &r};
-    if ((rc = wf_sync_list(conn, &v, err)))
+    r.dg.system = r.bulk ? system : NULL;
+    if ((rc = wf_sync_list(conn, &v, &r.dg, err)))
         goto out;
     wr_buf_free(&r.keys);
     wr_buf_free(&r.held);

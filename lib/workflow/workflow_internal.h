@@ -155,8 +155,21 @@ int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stat
 
 /* ---- sync_pipe.c ----
  * wr_connector_list with the listing on a reader thread and the visitor
- * called on this one, through a bounded queue of blocks (sync_pipe.c). */
-int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wr_err *err);
+ * called on this one, through a bounded queue of blocks (sync_pipe.c).
+ * With dg non-NULL and dg->system set, the reader also hashes the drift
+ * items of each listed object for the digests, and dg holds them during
+ * each visitor call (dg->set 0: not computed, e.g. no thread). */
+#define WF_SYNC_ID_CAP 1200     /* "<system>:<name>" ids, truncated like snprintf */
+#define WF_SYNC_ITEM_CAP 2500   /* "<system>:<member> <entitlement id>" items */
+typedef struct wf_sync_digests {
+    const char *system;
+    int set;
+    uint8_t item[WR_SHA256_LEN];     /* the account's or the group's id */
+    uint8_t members[WR_SHA256_LEN];  /* XOR over the group's member items, in list order, repeats too */
+} wf_sync_digests;
+/* Joins n parts into out (cap bytes), truncated like snprintf; returns the length. */
+size_t wf_sync_join(char *out, size_t cap, const char *const *parts, int n);
+int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_digests *dg, wr_err *err);
 
 /* ---- recover.c ---- */
 /* Settles in-doubt changes at context open (best effort, see recover.c). */
