@@ -45,6 +45,11 @@
  * 4 MiB hold a directory of two to four million memberships in one pass;
  * a bigger one goes in a pass per 4 MiB. */
 #define BULK_QUEUE ((size_t)4 << 20)
+/* Memberships queued before a pass while the writer waits for the
+ * listing (wf_bulk_idle): each pass sweeps the grants rows already
+ * written, so passes are few and large, but the time they take overlaps
+ * with reading the directory instead of following it. */
+#define BULK_PASS_MIN 262144
 /* Groups queued at most (the merge's heap holds one cursor per group). */
 #define BULK_QUEUE_GROUPS ((size_t)1 << 20)
 
@@ -62,6 +67,7 @@ struct wf_bulk {
      * its members' account rids ascending as LEB128 deltas in q; they go
      * in merged into the grants key order (bulk_flush) */
     wr_buf q, groups;
+    uint64_t nqueued;             /* memberships in q */
     uint64_t rowbuf[BULK_ROWS];   /* account rid << 32 | entitlement rid */
     size_t nrow;
 };
@@ -333,6 +339,7 @@ static int bulk_flush(wf_bulk *b, wr_err *err)
     wr_buf_reset(&b->q);
     wr_buf_reset(&b->groups);
     b->q.max = BULK_QUEUE + 64;
+    b->nqueued = 0;
     return rc;
 }
 
@@ -368,7 +375,16 @@ int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *accoun
         *p++ = (uint8_t)d;
     }
     b->q.len = (size_t)(p - (uint8_t *)b->q.data);
+    b->nqueued += n;
     return WR_OK;
+}
+
+int wf_bulk_idle(wf_bulk *b, wr_err *err)
+{
+    if (b->nqueued < BULK_PASS_MIN)
+        return 0;
+    int rc = bulk_flush(b, err);
+    return rc ? rc : 1;
 }
 
 int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
