@@ -68,6 +68,8 @@ struct wf_bulk {
      * in merged into the grants key order (bulk_flush) */
     wr_buf q, groups;
     uint64_t nqueued;             /* memberships in q */
+    size_t queue;                 /* BULK_QUEUE, or smaller in tests */
+    uint64_t pass_min;            /* BULK_PASS_MIN, or smaller in tests */
     uint64_t rowbuf[BULK_ROWS];   /* account rid << 32 | entitlement rid */
     size_t nrow;
 };
@@ -85,6 +87,8 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
     wf_bulk *b = calloc(1, sizeof *b);
     if (!b)
         return wr_fail(err, WR_ENOMEM, "out of memory");
+    b->queue = BULK_QUEUE;
+    b->pass_min = BULK_PASS_MIN;
     b->q.max = BULK_QUEUE + 64;
     b->groups.max = BULK_QUEUE_GROUPS * sizeof(qgroup);
     b->s = s;
@@ -338,7 +342,7 @@ static int bulk_flush(wf_bulk *b, wr_err *err)
     free(h);
     wr_buf_reset(&b->q);
     wr_buf_reset(&b->groups);
-    b->q.max = BULK_QUEUE + 64;
+    b->q.max = b->queue + 64;
     b->nqueued = 0;
     return rc;
 }
@@ -354,10 +358,10 @@ int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *accoun
             rc = grant_insert(b, account_rids[i], entitlement_rid, &added, err);
         return rc;
     }
-    if (b->q.len + n * 5 > BULK_QUEUE || b->groups.len + sizeof(qgroup) > b->groups.max) {
+    if (b->q.len + n * 5 > b->queue || b->groups.len + sizeof(qgroup) > b->groups.max) {
         if ((rc = bulk_flush(b, err)))
             return rc;
-        if (n * 5 > BULK_QUEUE)   /* one group larger than the queue: it alone */
+        if (n * 5 > b->queue)   /* one group larger than the queue: it alone */
             b->q.max = n * 5 + 64;
     }
     qgroup q = {(uint32_t)entitlement_rid, (uint32_t)n, b->q.len};
@@ -379,9 +383,16 @@ int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *accoun
     return WR_OK;
 }
 
+void wf_bulk_tune(wf_bulk *b, size_t queue, uint64_t pass_min)
+{
+    b->queue = queue;
+    b->q.max = queue + 64;
+    b->pass_min = pass_min;
+}
+
 int wf_bulk_idle(wf_bulk *b, wr_err *err)
 {
-    if (b->nqueued < BULK_PASS_MIN)
+    if (b->nqueued < b->pass_min)
         return 0;
     int rc = bulk_flush(b, err);
     return rc ? rc : 1;

@@ -152,6 +152,8 @@ int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *accoun
 /* While the listing is awaited: inserts the queued memberships when
  * there are enough for a pass (1), else nothing (0); or an error. */
 int wf_bulk_idle(wf_bulk *b, wr_err *err);
+/* Tests: a smaller queue (bytes of deltas) and pass size than the defaults. */
+void wf_bulk_tune(wf_bulk *b, size_t queue, uint64_t pass_min);
 /* Journals one event per kind (digests: accounts, entitlements, grants as
  * in the sync.drift entry) and drops the readiness cache. */
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err);

@@ -1,0 +1,129 @@
+/*
+ * test_workflow_syncload.c — the first sync's bulk loader (sync_load.c)
+ * with a queue and passes small enough to exercise every way memberships
+ * go in: passes while the listing is awaited (wf_bulk_idle), a queue that
+ * fills, a group larger than the whole queue, deltas of one and of
+ * several bytes, and a group listed again after others were queued (it
+ * must see the queued rows as there).
+ */
+#include "check.h"
+#include "workflow/workflow_internal.h"
+
+#include <stdlib.h>
+
+#define NACC 2000
+
+static int64_t count(wr_store *s, const char *sql, int64_t bind)
+{
+    wr_stmt *st;
+    wr_err e = {0};
+    CHECK_OK(wr_stmt_prepare(s, sql, &st, &e));
+    if (bind)
+        wr_stmt_bind_int(st, 1, bind);
+    int rc = wr_stmt_step(st, &e);
+    int64_t v = rc == 1 ? wr_stmt_int(st, 0) : -1;
+    wr_stmt_done(st);
+    return v;
+}
+
+TEST(test_bulk_passes_and_queue)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/data", test_tmpdir("syncload"));
+    wr_err e = {0};
+    CHECK_OK(wr_ctx_init(dir, NULL, &e));
+    wr_ctx *ctx = NULL;
+    CHECK_OK(wr_ctx_open(dir, 0, &ctx, &e));
+    wr_store *s = ctx->store;
+    CHECK_OK(wr_store_exec(s, "INSERT INTO systems(id, name) VALUES('app', 'App')", &e));
+    CHECK_OK(wr_store_begin(s, &e));
+    wf_bulk *b = NULL;
+    CHECK_OK(wf_bulk_new(s, "app", "sync:app", &b, &e));
+    /* 1000 bytes of deltas (200 to 1000 memberships), passes of 500 */
+    wf_bulk_tune(b, 1000, 500);
+
+    static int64_t acc[NACC];
+    for (int i = 0; i < NACC; i++) {
+        char id[32], login[32];
+        snprintf(login, sizeof login, "u%04d", i);
+        snprintf(id, sizeof id, "app:%s", login);
+        int has_identity = 1;
+        CHECK_OK(wf_bulk_account(b, id, login, 0, &has_identity, &acc[i], &e));
+        CHECK(acc[i] > 0);
+        CHECK_EQ_INT(has_identity, 0);
+        CHECK(i == 0 || acc[i] == acc[i - 1] + 1);   /* rids given in listing order */
+    }
+    int64_t ent[4];
+    for (int k = 0; k < 4; k++) {
+        char id[32], name[32];
+        snprintf(name, sizeof name, "g%d", k);
+        snprintf(id, sizeof id, "app:%s", name);
+        int added = 0;
+        CHECK_OK(wf_bulk_entitlement(b, id, name, &ent[k], &added, &e));
+        CHECK_EQ_INT(added, 1);
+    }
+    int64_t *rids = malloc(NACC * sizeof *rids);
+    CHECK(rids != NULL);
+    /* g0: every third account (deltas of one byte): 667 memberships, a pass */
+    size_t n = 0;
+    for (int i = 0; i < NACC; i += 3)
+        rids[n++] = acc[i];
+    CHECK_OK(wf_bulk_group_add(b, ent[0], rids, n, &e));
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants", 0), 0);   /* queued */
+    CHECK_EQ_INT(wf_bulk_idle(b, &e), 1);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants", 0), 667);
+    CHECK_EQ_INT(wf_bulk_idle(b, &e), 0);   /* nothing queued */
+    /* g1: accounts 0, 150, 300, ... (deltas of two bytes): under a pass */
+    n = 0;
+    for (int i = 0; i < NACC; i += 150)
+        rids[n++] = acc[i];
+    CHECK_OK(wf_bulk_group_add(b, ent[1], rids, n, &e));
+    CHECK_EQ_INT(wf_bulk_idle(b, &e), 0);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants", 0), 667);
+    /* g2: every account, more than the whole queue: the queued g1 goes
+     * first, then g2 alone */
+    for (int i = 0; i < NACC; i++)
+        rids[i] = acc[i];
+    CHECK_OK(wf_bulk_group_add(b, ent[2], rids, NACC, &e));
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE entitlement_rid=?", ent[1]), 14);
+    /* g3: 300 accounts from the end, queued; then g1 listed again names
+     * u0000 (stored) and g3 listed again names u1999 (still queued):
+     * neither is new */
+    n = 0;
+    for (int i = NACC - 300; i < NACC; i++)
+        rids[n++] = acc[i];
+    CHECK_OK(wf_bulk_group_add(b, ent[3], rids, n, &e));
+    int added = 1;
+    CHECK_OK(wf_bulk_grant(b, acc[0], ent[1], &added, &e));
+    CHECK_EQ_INT(added, 0);
+    CHECK_OK(wf_bulk_grant(b, acc[NACC - 1], ent[3], &added, &e));
+    CHECK_EQ_INT(added, 0);
+    CHECK_OK(wf_bulk_grant(b, acc[1], ent[1], &added, &e));
+    CHECK_EQ_INT(added, 1);
+    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
+    wf_bulk_stats st;
+    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
+    wf_bulk_free(b);
+    CHECK_OK(wr_store_commit(s, &e));
+    CHECK_EQ_INT((int64_t)st.accounts, NACC);
+    CHECK_EQ_INT((int64_t)st.entitlements, 4);
+    CHECK_EQ_INT((int64_t)st.grants, 667 + 14 + NACC + 300 + 1);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants", 0), 667 + 14 + NACC + 300 + 1);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE entitlement_rid=?", ent[0]), 667);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE entitlement_rid=?", ent[1]), 15);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE entitlement_rid=?", ent[2]), NACC);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE entitlement_rid=?", ent[3]), 300);
+    /* the right accounts: g0 every third, g1 every 150th and u0001 */
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants g JOIN accounts a ON a.rid=g.account_rid WHERE "
+                          "g.entitlement_rid=? AND CAST(substr(a.login, 2) AS INTEGER) % 3 = 0", ent[0]), 667);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants g JOIN accounts a ON a.rid=g.account_rid WHERE "
+                          "g.entitlement_rid=? AND (CAST(substr(a.login, 2) AS INTEGER) % 150 = 0 OR "
+                          "a.login = 'u0001')", ent[1]), 15);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants g JOIN accounts a ON a.rid=g.account_rid WHERE "
+                          "g.entitlement_rid=? AND CAST(substr(a.login, 2) AS INTEGER) >= 1700", ent[3]), 300);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM inventory_events WHERE object_id='*'", 0), 3);
+    free(rids);
+    wr_ctx_close(ctx);
+}
+
+RUN_TESTS(T(test_bulk_passes_and_queue))
