@@ -4,8 +4,9 @@
 #   BENCH_ACCOUNTS (default 100000)  BENCH_MEMBERSHIPS (default 1000000)
 # Generates an LDIF (gen.py), loads it with slapadd into a throwaway slapd
 # on a loopback port, then measures wall time and peak RSS (/usr/bin/time)
-# of: the paged ldapsearch export of people and groups to a file; the
-# first `warrant sync` (imports every account, group and membership, through
+# of: the paged ldapsearch export of people and groups to a file; a
+# first `warrant sync --dry-run` (reading and comparing, nothing written);
+# the first `warrant sync` (imports every account, group and membership, through
 # the bulk-load path), run twice from an empty inventory (once timed, once
 # sampling the heap); a later `warrant sync` (steady state: nothing
 # changed).  Heap is the peak RssAnon sampled from /proc every 50 ms: maxrss
@@ -72,8 +73,13 @@ for run in time heap; do
   "$WARRANT" import "$T/identities.csv" --kind identities >/dev/null
   "$WARRANT" import "$T/systems.csv" --kind systems >/dev/null
   "$WARRANT" system set-connector dir ldap --config "$CONFIG" >/dev/null
-  if [ $run = time ]; then measure "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
-  else anon_peak "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10; fi
+  if [ $run = time ]; then
+    measure "warrant sync (first, dry run)" "$WARRANT" --json sync dir --list 10 --dry-run
+    measure "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
+  else
+    anon_peak "warrant sync (first, dry run)" "$WARRANT" --json sync dir --list 10 --dry-run
+    anon_peak "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
+  fi
 done
 measure "warrant sync (steady state)" "$WARRANT" --json sync dir --list 10
 anon_peak "warrant sync (steady state)" "$WARRANT" --json sync dir --list 10

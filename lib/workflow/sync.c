@@ -870,10 +870,12 @@ static int tgt_group(void *arg, const char *name, const char *const *members, si
             pair p = {e, a};
             if ((rc = push(&r->added, &p, sizeof p, r, err)))
                 return rc;
-            char acc[1200];
-            snprintf(acc, sizeof acc, "%s:%s", r->system, m);
             member_item(r, m, ent, item, sizeof item);
             diff_add(&r->d[D_UNMANAGED], r->cap, item);
+            if (r->dry_run)   /* no row to build (a first sync's dry run: a million) */
+                continue;
+            char acc[WF_SYNC_ID_CAP];
+            snprintf(acc, sizeof acc, "%s:%s", r->system, m);
             if ((rc = import(r, "grants", json_pack("{s:s,s:s,s:s,s:s}", "account", acc, "entitlement", ent,
                                                     "granted_by", r->src, "source", r->src), err)))
                 return rc;
