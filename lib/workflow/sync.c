@@ -552,17 +552,20 @@ static int bulk_account(sync_run *r, uint8_t *f, const char *id, const char *log
 {
     if (bulk_rejects(r, "account", id))
         return WR_OK;
-    int has_identity = 0;
     int64_t rid = 0;
-    int rc = wf_bulk_account(r->bulk, id, login, disabled, &has_identity, &rid, err);
+    int rc = wf_bulk_account(r->bulk, id, login, disabled, &rid, err);
     if (rc)
         return rc;
     *fmap_rid(&r->fresh, f) = rid;
-    const uint8_t *h = r->dg.set ? r->dg.item : NULL;
-    diff_add_h(&r->d[D_NEW_ACCOUNTS], r->cap, id, h);
-    if (!has_identity)
-        diff_add_h(&r->d[D_ORPHANS], r->cap, id, h);
-    return WR_OK;
+    diff_add_h(&r->d[D_NEW_ACCOUNTS], r->cap, id, r->dg.set ? r->dg.item : NULL);
+    return WR_OK;   /* orphans: after the listing (bulk_orphan) */
+}
+
+/* First sync: an account added without an identity. */
+static void bulk_orphan(void *arg, const char *id)
+{
+    sync_run *r = arg;
+    diff_add(&r->d[D_ORPHANS], r->cap, id);
 }
 
 static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
@@ -975,6 +978,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
             goto out;
     }
     if (r.bulk) {
+        if ((rc = wf_bulk_orphans(r.bulk, bulk_orphan, &r, err)))
+            goto out;
         char dg[3][2 * WR_SHA256_LEN + 8];
         diff_digest(&r.d[D_NEW_ACCOUNTS], dg[0]);
         diff_digest(&r.d[D_NEW_GROUPS], dg[1]);

@@ -58,9 +58,13 @@ struct wf_bulk {
     char system[WF_MAX_ID * 2];
     char source[WF_MAX_ID * 2 + 8];
     int64_t sys_rid;
-    int64_t next_acc;     /* the rid of the next account added */
+    int64_t first_acc, next_acc;   /* the rids of the accounts added: [first_acc, next_acc) */
     uint64_t rows[3];     /* accounts, entitlements, grants added */
-    wr_stmt *ident, *acc, *ent, *ent_rid, *grant, *grants;
+    wr_stmt *acc, *accs, *ent, *ent_rid, *grant, *grants;
+    /* accounts waiting for a BULK_ROWS-row INSERT: rid(int64) status\0
+     * id\0 login\0 each; only when no listed id can be turned away */
+    wr_buf accq;
+    int naccq, acc_rows;
     int64_t now;
     char import_id[64];
     /* memberships waiting to be inserted: whole groups (qgroup), each
@@ -82,6 +86,35 @@ typedef struct qgroup {
 
 enum { B_ACC, B_ENT, B_GRANT };
 
+/* The first column of the first row of sql (bound with text unless NULL). */
+static int scalar_int(wr_store *s, const char *sql, const char *text, int64_t *v, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, sql, &st, err);
+    if (rc)
+        return rc;
+    if (text)
+        wr_stmt_bind_text(st, 1, text);
+    rc = wr_stmt_step(st, err);
+    *v = rc == 1 ? wr_stmt_int(st, 0) : 0;
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
+}
+
+/* An INSERT of rows accounts: ?1 the system's rid, ?2 the source, then
+ * (rid, id, login, status) a row; the identity is the one whose id is the
+ * login, looked up in the statement. */
+static int acc_prepare(wr_store *s, int rows, wr_stmt **st, wr_err *err)
+{
+    char sql[160 + BULK_ROWS * 80];
+    int k = snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO accounts(rid, id, system_rid, login, identity_rid, "
+                     "status, source) VALUES");
+    for (int i = 0, p = 3; i < rows; i++, p += 4)
+        k += snprintf(sql + k, sizeof sql - (size_t)k, "%s(?%d,?%d,?1,?%d,(SELECT rid FROM identities WHERE id=?%d),"
+                      "?%d,?2)", i ? "," : "", p, p + 1, p + 2, p + 2, p + 3);
+    return wr_stmt_prepare(s, sql, st, err);
+}
+
 int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **out, wr_err *err)
 {
     wf_bulk *b = calloc(1, sizeof *b);
@@ -102,20 +135,26 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
     /* Statements stay prepared for the whole load: the store's cache
      * hashes the SQL text on every prepare, which shows at a million rows. */
     if (rc == WR_OK)
-        rc = wr_stmt_prepare(s, "SELECT rid FROM identities WHERE id=?", &b->ident, err);
+        rc = acc_prepare(s, 1, &b->acc, err);
     if (rc == WR_OK)
-        rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO accounts(rid, id, system_rid, login, identity_rid, status, "
-                             "source) VALUES(?,?,?,?,?,?,?)", &b->acc, err);
+        rc = acc_prepare(s, BULK_ROWS, &b->accs, err);
     /* account rids are given, not returned: the next after the largest,
      * which is what SQLite would pick (RETURNING costs an ephemeral table
-     * per row) */
-    wr_stmt *st = NULL;
-    if (rc == WR_OK && (rc = wr_stmt_prepare(s, "SELECT coalesce(max(rid), 0) + 1 FROM accounts", &st, err)) == WR_OK) {
-        rc = wr_stmt_step(st, err);
-        b->next_acc = rc == 1 ? wr_stmt_int(st, 0) : 1;
-        wr_stmt_done(st);
-        rc = rc < 0 ? rc : WR_OK;
-    }
+     * per row), so they are known before the row goes in */
+    int64_t taken = 0;
+    if (rc == WR_OK)
+        rc = scalar_int(s, "SELECT coalesce(max(rid), 0) + 1 FROM accounts", NULL, &b->next_acc, err);
+    b->first_acc = b->next_acc;
+    /* Rows may wait for a multi-row INSERT only if none can be turned
+     * away by the unique id: no account id has the system's prefix yet
+     * (then each listed id is new; ones listed twice never get here),
+     * and ids of WF_SYNC_ID_CAP - 1 bytes, maybe truncated, go alone. */
+    char prefix[WF_MAX_ID * 2 + 2];
+    snprintf(prefix, sizeof prefix, "%s:", system);
+    if (rc == WR_OK)
+        rc = scalar_int(s, "SELECT count(*) FROM (SELECT 1 FROM accounts WHERE id >= ?1 AND "
+                        "id < substr(?1, 1, length(?1) - 1) || ';' LIMIT 1)", prefix, &taken, err);
+    b->acc_rows = !taken;
     if (rc == WR_OK)
         rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO entitlements(id, system_rid, name, source) "
                              "VALUES(?,?,?,?) RETURNING rid", &b->ent, err);
@@ -148,6 +187,7 @@ void wf_bulk_free(wf_bulk *b)
     /* prepared statements belong to the store's cache; done resets them */
     wr_buf_free(&b->q);
     wr_buf_free(&b->groups);
+    wr_buf_free(&b->accq);
     free(b);
 }
 
@@ -170,26 +210,63 @@ const char *wf_bulk_invalid(const char *text)
     return inv_utf8_valid(text, n) ? NULL : "not valid UTF-8 text";
 }
 
-int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int *has_identity,
-                    int64_t *rid, wr_err *err)
+/* Inserts the waiting accounts, BULK_ROWS in one statement or one. */
+static int acc_flush(wf_bulk *b, wr_err *err)
 {
-    wr_stmt_bind_text(b->ident, 1, login);
-    int rc = wr_stmt_step(b->ident, err);
-    int64_t ident = rc == 1 ? wr_stmt_int(b->ident, 0) : 0;
-    wr_stmt_done(b->ident);
-    if (rc < 0)
+    if (!b->naccq)
+        return WR_OK;
+    wr_stmt *st = b->naccq == BULK_ROWS ? b->accs : b->acc;
+    const char *p = b->accq.data;
+    int rc = WR_OK, n = 0;
+    for (int i = 0; i < b->naccq && rc == WR_OK; i++) {
+        int64_t rid;
+        memcpy(&rid, p, sizeof rid);
+        const char *status = p + sizeof rid, *id = status + strlen(status) + 1, *login = id + strlen(id) + 1;
+        p = login + strlen(login) + 1;
+        int k = st == b->accs ? 3 + 4 * i : 3;
+        wr_stmt_bind_int(st, 1, b->sys_rid);
+        wr_stmt_bind_text(st, 2, b->source);
+        wr_stmt_bind_int(st, k, rid);
+        wr_stmt_bind_text(st, k + 1, id);
+        wr_stmt_bind_text(st, k + 2, login);
+        wr_stmt_bind_text(st, k + 3, status);
+        if (st == b->acc || i == b->naccq - 1) {
+            rc = wr_stmt_step(st, err);
+            wr_stmt_done(st);
+            n += rc < 0 ? 0 : (int)wr_store_changes(b->s);
+            rc = rc < 0 ? rc : WR_OK;
+        }
+    }
+    /* no waiting row can be turned away (see acc_rows) */
+    if (rc == WR_OK && n != b->naccq)
+        rc = wr_fail(err, WR_EINTERNAL, "sync %s: %d of %d accounts stored", b->system, n, b->naccq);
+    b->rows[B_ACC] += (uint64_t)n;
+    b->naccq = 0;
+    wr_buf_reset(&b->accq);
+    return rc;
+}
+
+int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int64_t *rid, wr_err *err)
+{
+    const char *status = disabled ? "disabled" : "active";
+    if (b->acc_rows && strlen(id) < WF_SYNC_ID_CAP - 1) {
+        int64_t r = b->next_acc;
+        if (wr_buf_append(&b->accq, &r, sizeof r) || wr_buf_append(&b->accq, status, strlen(status) + 1) ||
+            wr_buf_append(&b->accq, id, strlen(id) + 1) || wr_buf_append(&b->accq, login, strlen(login) + 1))
+            return wr_fail(err, WR_ENOMEM, "out of memory");
+        *rid = b->next_acc++;
+        return ++b->naccq == BULK_ROWS ? acc_flush(b, err) : WR_OK;
+    }
+    /* alone, now: the unique id may turn it away */
+    int rc = acc_flush(b, err);
+    if (rc)
         return rc;
-    *has_identity = ident != 0;
-    wr_stmt_bind_int(b->acc, 1, b->next_acc);
-    wr_stmt_bind_text(b->acc, 2, id);
-    wr_stmt_bind_int(b->acc, 3, b->sys_rid);
-    wr_stmt_bind_text(b->acc, 4, login);
-    if (ident)
-        wr_stmt_bind_int(b->acc, 5, ident);
-    else
-        wr_stmt_bind_null(b->acc, 5);
-    wr_stmt_bind_text(b->acc, 6, disabled ? "disabled" : "active");
-    wr_stmt_bind_text(b->acc, 7, b->source);
+    wr_stmt_bind_int(b->acc, 1, b->sys_rid);
+    wr_stmt_bind_text(b->acc, 2, b->source);
+    wr_stmt_bind_int(b->acc, 3, b->next_acc);
+    wr_stmt_bind_text(b->acc, 4, id);
+    wr_stmt_bind_text(b->acc, 5, login);
+    wr_stmt_bind_text(b->acc, 6, status);
     rc = wr_stmt_step(b->acc, err);
     wr_stmt_done(b->acc);
     if (rc < 0)
@@ -199,13 +276,34 @@ int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled,
     return WR_OK;
 }
 
+int wf_bulk_orphans(wf_bulk *b, void (*fn)(void *arg, const char *id), void *arg, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = acc_flush(b, err);
+    if (rc == WR_OK)
+        rc = wr_stmt_prepare(b->s, "SELECT id FROM accounts WHERE rid >= ?1 AND rid < ?2 AND identity_rid IS NULL "
+                             "ORDER BY rid", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_int(st, 1, b->first_acc);
+    wr_stmt_bind_int(st, 2, b->next_acc);
+    while ((rc = wr_stmt_step(st, err)) == 1)
+        fn(arg, wr_stmt_text(st, 0));
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
+}
+
 int wf_bulk_entitlement(wf_bulk *b, const char *id, const char *name, int64_t *rid, int *added, wr_err *err)
 {
+    /* the accounts before any membership names them */
+    int rc = acc_flush(b, err);
+    if (rc)
+        return rc;
     wr_stmt_bind_text(b->ent, 1, id);
     wr_stmt_bind_int(b->ent, 2, b->sys_rid);
     wr_stmt_bind_text(b->ent, 3, name);
     wr_stmt_bind_text(b->ent, 4, b->source);
-    int rc = insert_rid(b->ent, rid, err);
+    rc = insert_rid(b->ent, rid, err);
     if (rc)
         return rc;
     *added = *rid != 0;
@@ -409,7 +507,9 @@ int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int 
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err)
 {
     static const char *const kinds[3] = {"account", "entitlement", "grant"};
-    int rc = bulk_flush(b, err);
+    int rc = acc_flush(b, err);
+    if (rc == WR_OK)
+        rc = bulk_flush(b, err);
     for (int k = 0; k < 3 && rc == WR_OK; k++) {
         if (!b->rows[k])
             continue;

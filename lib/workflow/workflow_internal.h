@@ -137,10 +137,14 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
 void wf_bulk_free(wf_bulk *b);
 /* NULL when text can be stored, else why not. */
 const char *wf_bulk_invalid(const char *text);
-/* *rid 0: the id was already there (nothing added).  *has_identity: an
- * identity whose id is the login exists (and now holds the account). */
-int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int *has_identity,
-                    int64_t *rid, wr_err *err);
+/* *rid: the account's rid; 0 when the id was already there (nothing
+ * added).  The row may wait to go in with others (at most BULK_ROWS, and
+ * always before wf_bulk_orphans and wf_bulk_finish return); its identity
+ * is the one whose id is the login, if any. */
+int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int64_t *rid, wr_err *err);
+/* Calls fn with the id of each account this load added without an
+ * identity, in the order they were added. */
+int wf_bulk_orphans(wf_bulk *b, void (*fn)(void *arg, const char *id), void *arg, wr_err *err);
 /* *rid of the entitlement (added or already loaded); *added 1 if new. */
 int wf_bulk_entitlement(wf_bulk *b, const char *id, const char *name, int64_t *rid, int *added, wr_err *err);
 /* Inserts one membership now; *added 0 when it was there. */

@@ -13,6 +13,17 @@
 
 #define NACC 2000
 
+static char orphans[4][32];
+static int norphans;
+
+static void orphan(void *arg, const char *id)
+{
+    (void)arg;
+    if (norphans < 4)
+        snprintf(orphans[norphans], sizeof orphans[0], "%s", id);
+    norphans++;
+}
+
 static int64_t count(wr_store *s, const char *sql, int64_t bind)
 {
     wr_stmt *st;
@@ -47,10 +58,8 @@ TEST(test_bulk_passes_and_queue)
         char id[32], login[32];
         snprintf(login, sizeof login, "u%04d", i);
         snprintf(id, sizeof id, "app:%s", login);
-        int has_identity = 1;
-        CHECK_OK(wf_bulk_account(b, id, login, 0, &has_identity, &acc[i], &e));
+        CHECK_OK(wf_bulk_account(b, id, login, i == 7, &acc[i], &e));
         CHECK(acc[i] > 0);
-        CHECK_EQ_INT(has_identity, 0);
         CHECK(i == 0 || acc[i] == acc[i - 1] + 1);   /* rids given in listing order */
     }
     int64_t ent[4];
@@ -100,6 +109,11 @@ TEST(test_bulk_passes_and_queue)
     CHECK_EQ_INT(added, 0);
     CHECK_OK(wf_bulk_grant(b, acc[1], ent[1], &added, &e));
     CHECK_EQ_INT(added, 1);
+    norphans = 0;
+    CHECK_OK(wf_bulk_orphans(b, orphan, NULL, &e));
+    CHECK_EQ_INT(norphans, NACC);   /* no identities at all */
+    CHECK_EQ_STR(orphans[0], "app:u0000");
+    CHECK_EQ_STR(orphans[2], "app:u0002");
     const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
     wf_bulk_stats st;
     CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
@@ -122,8 +136,57 @@ TEST(test_bulk_passes_and_queue)
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants g JOIN accounts a ON a.rid=g.account_rid WHERE "
                           "g.entitlement_rid=? AND CAST(substr(a.login, 2) AS INTEGER) >= 1700", ent[3]), 300);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM inventory_events WHERE object_id='*'", 0), 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM accounts WHERE status='disabled'", 0), 1);
+    CHECK_EQ_INT(count(s, "SELECT rid FROM accounts WHERE id='app:u0007' AND status='disabled'", 0), acc[7]);
     free(rids);
     wr_ctx_close(ctx);
 }
 
-RUN_TESTS(T(test_bulk_passes_and_queue))
+/* An id of the system already held (by another system's account): rows
+ * go in one at a time, the taken one is turned away (rid 0), and only
+ * the accounts added count as orphans; the one with an identity is not. */
+TEST(test_bulk_accounts_taken_id)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/data", test_tmpdir("syncload-taken"));
+    wr_err e = {0};
+    CHECK_OK(wr_ctx_init(dir, NULL, &e));
+    wr_ctx *ctx = NULL;
+    CHECK_OK(wr_ctx_open(dir, 0, &ctx, &e));
+    wr_store *s = ctx->store;
+    CHECK_OK(wr_store_exec(s, "INSERT INTO systems(id, name) VALUES('app', 'App'), ('other', 'Other');"
+                              "INSERT INTO identities(id, kind, name) VALUES('u2', 'human', 'U2');"
+                              "INSERT INTO accounts(id, system_rid, login) SELECT 'app:u1', rid, 'u1' FROM systems "
+                              "WHERE id='other'", &e));
+    CHECK_OK(wr_store_begin(s, &e));
+    wf_bulk *b = NULL;
+    CHECK_OK(wf_bulk_new(s, "app", "sync:app", &b, &e));
+    int64_t rid[4];
+    const char *logins[4] = {"u0", "u1", "u2", "u3"};
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "app:%s", logins[i]);
+        CHECK_OK(wf_bulk_account(b, id, logins[i], 0, &rid[i], &e));
+    }
+    CHECK(rid[0] > 0);
+    CHECK_EQ_INT(rid[1], 0);
+    CHECK_EQ_INT(rid[2], rid[0] + 1);
+    CHECK_EQ_INT(rid[3], rid[0] + 2);
+    norphans = 0;
+    CHECK_OK(wf_bulk_orphans(b, orphan, NULL, &e));
+    CHECK_EQ_INT(norphans, 2);
+    CHECK_EQ_STR(orphans[0], "app:u0");
+    CHECK_EQ_STR(orphans[1], "app:u3");
+    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
+    wf_bulk_stats st;
+    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
+    wf_bulk_free(b);
+    CHECK_OK(wr_store_commit(s, &e));
+    CHECK_EQ_INT((int64_t)st.accounts, 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM accounts a JOIN systems y ON y.rid=a.system_rid WHERE y.id='app'", 0),
+                 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM accounts WHERE id='app:u2' AND identity_rid IS NOT NULL", 0), 1);
+    wr_ctx_close(ctx);
+}
+
+RUN_TESTS(T(test_bulk_passes_and_queue), T(test_bulk_accounts_taken_id))
