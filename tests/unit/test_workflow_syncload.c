@@ -37,14 +37,22 @@ static int64_t count(wr_store *s, const char *sql, int64_t bind)
     return v;
 }
 
-TEST(test_bulk_passes_and_queue)
+/* A fresh data directory, its context open. */
+static wr_ctx *open_ctx(const char *tag)
 {
     char dir[4200];
-    snprintf(dir, sizeof dir, "%s/data", test_tmpdir("syncload"));
+    snprintf(dir, sizeof dir, "%s/data", test_tmpdir(tag));
     wr_err e = {0};
     CHECK_OK(wr_ctx_init(dir, NULL, &e));
     wr_ctx *ctx = NULL;
     CHECK_OK(wr_ctx_open(dir, 0, &ctx, &e));
+    return ctx;
+}
+
+TEST(test_bulk_passes_and_queue)
+{
+    wr_err e = {0};
+    wr_ctx *ctx = open_ctx("syncload");
     wr_store *s = ctx->store;
     CHECK_OK(wr_store_exec(s, "INSERT INTO systems(id, name) VALUES('app', 'App')", &e));
     CHECK_OK(wr_store_begin(s, &e));
@@ -147,12 +155,8 @@ TEST(test_bulk_passes_and_queue)
  * the accounts added count as orphans; the one with an identity is not. */
 TEST(test_bulk_accounts_taken_id)
 {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/data", test_tmpdir("syncload-taken"));
     wr_err e = {0};
-    CHECK_OK(wr_ctx_init(dir, NULL, &e));
-    wr_ctx *ctx = NULL;
-    CHECK_OK(wr_ctx_open(dir, 0, &ctx, &e));
+    wr_ctx *ctx = open_ctx("syncload-taken");
     wr_store *s = ctx->store;
     CHECK_OK(wr_store_exec(s, "INSERT INTO systems(id, name) VALUES('app', 'App'), ('other', 'Other');"
                               "INSERT INTO identities(id, kind, name) VALUES('u2', 'human', 'U2');"
