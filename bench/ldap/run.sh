@@ -2,6 +2,8 @@
 # bench/ldap/run.sh — `warrant sync` of a large directory against the raw
 # ldapsearch export of the same data (the floor), in the same run.
 #   BENCH_ACCOUNTS (default 100000)  BENCH_MEMBERSHIPS (default 1000000)
+#   BENCH_WARRANT (default build/warrant): the binary measured, e.g. an
+#   older build for an A/B in the same session
 # Generates an LDIF (gen.py), loads it with slapadd into a throwaway slapd
 # on a loopback port, then measures wall time and peak RSS (/usr/bin/time)
 # of: the paged ldapsearch export of people and groups to a file; a
@@ -17,7 +19,7 @@ SRC=$PWD
 N=${BENCH_ACCOUNTS:-100000}
 M=${BENCH_MEMBERSHIPS:-1000000}
 [ -x build/warrant ] || { cmake -S . -B build -G Ninja >/dev/null && ninja -C build -j2 warrant >&2; }
-WARRANT=$SRC/build/warrant
+WARRANT=${BENCH_WARRANT:-$SRC/build/warrant}
 T=$(mktemp -d "${TMPDIR:-/tmp}/bench-ldap.XXXXXX")
 source "$SRC/scripts/lib/slapd.sh"
 cleanup() { stop_slapd; rm -rf "$T"; }

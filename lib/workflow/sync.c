@@ -895,13 +895,6 @@ static int tgt_group(void *arg, const char *name, const char *const *members, si
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
-/* Waiting for the listing: the first sync's queued memberships go in. */
-static int sync_idle(void *arg, wr_err *err)
-{
-    sync_run *r = arg;
-    return wf_bulk_idle(r->bulk, err);
-}
-
 int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_sync_opts *opts, json_t **out,
             wr_err *err)
 {
@@ -957,7 +950,7 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     }
     wr_connector_visitor v = {tgt_account, tgt_group, &r};
     r.dg.system = r.bulk ? system : NULL;
-    if ((rc = wf_sync_list(conn, &v, &r.dg, r.bulk ? sync_idle : NULL, err)))
+    if ((rc = wf_sync_list(conn, &v, &r.dg, err)))
         goto out;
     wr_buf_free(&r.keys);
     wr_buf_free(&r.held);

@@ -45,11 +45,6 @@
  * 4 MiB hold a directory of two to four million memberships in one pass;
  * a bigger one goes in a pass per 4 MiB. */
 #define BULK_QUEUE ((size_t)4 << 20)
-/* Memberships queued before a pass while the writer waits for the
- * listing (wf_bulk_idle): each pass sweeps the grants rows already
- * written, so passes are few and large, but the time they take overlaps
- * with reading the directory instead of following it. */
-#define BULK_PASS_MIN 262144
 /* Groups queued at most (the merge's heap holds one cursor per group). */
 #define BULK_QUEUE_GROUPS ((size_t)1 << 20)
 
@@ -71,9 +66,7 @@ struct wf_bulk {
      * its members' account rids ascending as LEB128 deltas in q; they go
      * in merged into the grants key order (bulk_flush) */
     wr_buf q, groups;
-    uint64_t nqueued;             /* memberships in q */
     size_t queue;                 /* BULK_QUEUE, or smaller in tests */
-    uint64_t pass_min;            /* BULK_PASS_MIN, or smaller in tests */
     uint64_t rowbuf[BULK_ROWS];   /* account rid << 32 | entitlement rid */
     size_t nrow;
 };
@@ -121,7 +114,6 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
     if (!b)
         return wr_fail(err, WR_ENOMEM, "out of memory");
     b->queue = BULK_QUEUE;
-    b->pass_min = BULK_PASS_MIN;
     b->q.max = BULK_QUEUE + 64;
     b->groups.max = BULK_QUEUE_GROUPS * sizeof(qgroup);
     b->s = s;
@@ -441,7 +433,6 @@ static int bulk_flush(wf_bulk *b, wr_err *err)
     wr_buf_reset(&b->q);
     wr_buf_reset(&b->groups);
     b->q.max = b->queue + 64;
-    b->nqueued = 0;
     return rc;
 }
 
@@ -477,23 +468,13 @@ int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *accoun
         *p++ = (uint8_t)d;
     }
     b->q.len = (size_t)(p - (uint8_t *)b->q.data);
-    b->nqueued += n;
     return WR_OK;
 }
 
-void wf_bulk_tune(wf_bulk *b, size_t queue, uint64_t pass_min)
+void wf_bulk_tune(wf_bulk *b, size_t queue)
 {
     b->queue = queue;
     b->q.max = queue + 64;
-    b->pass_min = pass_min;
-}
-
-int wf_bulk_idle(wf_bulk *b, wr_err *err)
-{
-    if (b->nqueued < b->pass_min)
-        return 0;
-    int rc = bulk_flush(b, err);
-    return rc ? rc : 1;
 }
 
 int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)

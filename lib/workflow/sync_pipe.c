@@ -14,10 +14,6 @@
  * block of its own size).  The store is only ever touched on the calling
  * thread; the connector only on the reader thread.
  *
- * While no block is ready the calling thread does its own deferred work
- * (the idle callback: a first sync inserts queued memberships), so the
- * time it would spend waiting for the directory is not lost.
- *
  * On a first sync the reader also hashes the drift items for the digests
  * (the SHA-256 of each account id and of each "<system>:<member> <group
  * id>" membership, a million at a directory of a million memberships), so
@@ -215,8 +211,7 @@ static int replay(const wr_buf *b, const wr_connector_visitor *v, wf_sync_digest
     return rc;
 }
 
-int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_digests *dg,
-                 int (*idle)(void *arg, wr_err *err), wr_err *err)
+int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_digests *dg, wr_err *err)
 {
     pipe_q *q = calloc(1, sizeof *q);
     if (!q)
@@ -241,25 +236,8 @@ int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_dige
         dg->set = q->system != NULL;
     for (;;) {
         pthread_mutex_lock(&q->mu);
-        int tried = 0;
-        while (!q->n && !q->done && rc == WR_OK) {
-            if (idle && !tried) {
-                /* nothing to replay yet: the consumer's deferred work */
-                pthread_mutex_unlock(&q->mu);
-                int k = idle(v->arg, err);
-                pthread_mutex_lock(&q->mu);
-                rc = k < 0 ? k : WR_OK;
-                tried = k == 0;
-                continue;
-            }
+        while (!q->n && !q->done)
             pthread_cond_wait(&q->cv, &q->mu);
-        }
-        if (rc) {
-            atomic_store(&q->stop, 1);
-            pthread_cond_broadcast(&q->cv);
-            pthread_mutex_unlock(&q->mu);
-            break;
-        }
         if (!q->n) {   /* done, and everything replayed */
             pthread_mutex_unlock(&q->mu);
             break;

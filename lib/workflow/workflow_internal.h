@@ -153,11 +153,8 @@ int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int 
  * ascending, no repeats); queued ones are inserted in the grants key order
  * (when the bounded queue is full, and at finish). */
 int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *account_rids, size_t n, wr_err *err);
-/* While the listing is awaited: inserts the queued memberships when
- * there are enough for a pass (1), else nothing (0); or an error. */
-int wf_bulk_idle(wf_bulk *b, wr_err *err);
-/* Tests: a smaller queue (bytes of deltas) and pass size than the defaults. */
-void wf_bulk_tune(wf_bulk *b, size_t queue, uint64_t pass_min);
+/* Tests: a smaller queue (bytes of deltas) than the default. */
+void wf_bulk_tune(wf_bulk *b, size_t queue);
 /* Journals one event per kind (digests: accounts, entitlements, grants as
  * in the sync.drift entry) and drops the readiness cache. */
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err);
@@ -178,10 +175,7 @@ typedef struct wf_sync_digests {
 } wf_sync_digests;
 /* Joins n parts into out (cap bytes), truncated like snprintf; returns the length. */
 size_t wf_sync_join(char *out, size_t cap, const char *const *parts, int n);
-/* idle (may be NULL): called with v->arg while no listed object is ready;
- * returns 1 when it did some work, 0 when it has none, or an error. */
-int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_digests *dg,
-                 int (*idle)(void *arg, wr_err *err), wr_err *err);
+int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_digests *dg, wr_err *err);
 
 /* ---- recover.c ---- */
 /* Settles in-doubt changes at context open (best effort, see recover.c). */
