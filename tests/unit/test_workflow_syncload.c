@@ -126,6 +126,11 @@ TEST(test_bulk_passes_and_queue)
     CHECK_EQ_INT((int64_t)st.entitlements, 4);
     CHECK_EQ_INT((int64_t)st.grants, 667 + 14 + NACC + 300 + 1);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants", 0), 667 + 14 + NACC + 300 + 1);
+    /* every row carries its source, whatever statement it went in by
+     * (main's flush lost it after a batch's first statement) */
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE source='sync:app' AND granted_by='sync:app'", 0),
+                 667 + 14 + NACC + 300 + 1);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM accounts WHERE source='sync:app'", 0), NACC);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE entitlement_rid=?", ent[0]), 667);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE entitlement_rid=?", ent[1]), 15);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE entitlement_rid=?", ent[2]), NACC);
