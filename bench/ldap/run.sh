@@ -2,10 +2,13 @@
 # bench/ldap/run.sh — `warrant sync` of a large directory against the raw
 # ldapsearch export of the same data (the floor), in the same run.
 #   BENCH_ACCOUNTS (default 100000)  BENCH_MEMBERSHIPS (default 1000000)
+#   BENCH_WARRANT (default build/warrant): the binary measured, e.g. an
+#   older build for an A/B in the same session
 # Generates an LDIF (gen.py), loads it with slapadd into a throwaway slapd
 # on a loopback port, then measures wall time and peak RSS (/usr/bin/time)
-# of: the paged ldapsearch export of people and groups to a file; the
-# first `warrant sync` (imports every account, group and membership, through
+# of: the paged ldapsearch export of people and groups to a file; a
+# first `warrant sync --dry-run` (reading and comparing, nothing written);
+# the first `warrant sync` (imports every account, group and membership, through
 # the bulk-load path), run twice from an empty inventory (once timed, once
 # sampling the heap); a later `warrant sync` (steady state: nothing
 # changed).  Heap is the peak RssAnon sampled from /proc every 50 ms: maxrss
@@ -16,7 +19,7 @@ SRC=$PWD
 N=${BENCH_ACCOUNTS:-100000}
 M=${BENCH_MEMBERSHIPS:-1000000}
 [ -x build/warrant ] || { cmake -S . -B build -G Ninja >/dev/null && ninja -C build -j2 warrant >&2; }
-WARRANT=$SRC/build/warrant
+WARRANT=${BENCH_WARRANT:-$SRC/build/warrant}
 T=$(mktemp -d "${TMPDIR:-/tmp}/bench-ldap.XXXXXX")
 source "$SRC/scripts/lib/slapd.sh"
 cleanup() { stop_slapd; rm -rf "$T"; }
@@ -72,8 +75,13 @@ for run in time heap; do
   "$WARRANT" import "$T/identities.csv" --kind identities >/dev/null
   "$WARRANT" import "$T/systems.csv" --kind systems >/dev/null
   "$WARRANT" system set-connector dir ldap --config "$CONFIG" >/dev/null
-  if [ $run = time ]; then measure "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
-  else anon_peak "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10; fi
+  if [ $run = time ]; then
+    measure "warrant sync (first, dry run)" "$WARRANT" --json sync dir --list 10 --dry-run
+    measure "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
+  else
+    anon_peak "warrant sync (first, dry run)" "$WARRANT" --json sync dir --list 10 --dry-run
+    anon_peak "warrant sync (first: import)" "$WARRANT" --json sync dir --list 10
+  fi
 done
 measure "warrant sync (steady state)" "$WARRANT" --json sync dir --list 10
 anon_peak "warrant sync (steady state)" "$WARRANT" --json sync dir --list 10

@@ -135,15 +135,51 @@ typedef struct diff {
     json_t *items;
 } diff;
 
-static void diff_add(diff *d, size_t cap, const char *item)
+static void diff_xor(uint8_t x[WR_SHA256_LEN], const uint8_t h[WR_SHA256_LEN])
 {
-    uint8_t h[WR_SHA256_LEN];
-    wr_sha256(item, strlen(item), h);
     for (int i = 0; i < WR_SHA256_LEN; i++)
-        d->x[i] ^= h[i];
-    if (json_array_size(d->items) < cap)
+        x[i] ^= h[i];
+}
+
+static void item_sha(const char *item, uint8_t h[WR_SHA256_LEN])
+{
+    /* the SHA256_* context, not a one-shot EVP call per item: a first
+     * sync hashes a million items, and each EVP call fetches the
+     * algorithm (a lock and an allocation) */
+    const void *part = item;
+    size_t len = strlen(item);
+    wr_sha256_v(&part, &len, 1, h);
+}
+
+/* Whether the list still shows its items (the first cap). */
+static int diff_shows(const diff *d, size_t cap)
+{
+    return json_array_size(d->items) < cap;
+}
+
+/* Counts an item whose hash is already in the digest. */
+static void diff_note(diff *d, size_t cap, const char *item)
+{
+    if (diff_shows(d, cap))
         json_array_append_new(d->items, json_string(item));
     d->count++;
+}
+
+/* Adds an item; h: its SHA-256 when known (the reader thread's), or NULL. */
+static void diff_add_h(diff *d, size_t cap, const char *item, const uint8_t *h)
+{
+    uint8_t own[WR_SHA256_LEN];
+    if (!h) {
+        item_sha(item, own);
+        h = own;
+    }
+    diff_xor(d->x, h);
+    diff_note(d, cap, item);
+}
+
+static void diff_add(diff *d, size_t cap, const char *item)
+{
+    diff_add_h(d, cap, item, NULL);
 }
 
 static void diff_digest(const diff *d, char hex[2 * WR_SHA256_LEN + 8])
@@ -290,6 +326,7 @@ typedef struct sync_run {
     wr_buf missing;      /* "account\0entitlement\0" pairs to revoke */
     char src[300];
     uint64_t target_accounts, target_memberships;
+    wf_sync_digests dg;  /* first sync: item hashes from the reader thread */
 } sync_run;
 
 static int oom(wr_err *err)
@@ -304,19 +341,10 @@ static const char *local(const sync_run *r, const char *id)
 }
 
 /* "<system>:<member> <entitlement id>", truncated to cap like snprintf
- * but built with memcpy: it runs for every membership of a first sync. */
+ * (the reader thread hashes the same text, sync_pipe.c). */
 static void member_item(const sync_run *r, const char *member, const char *ent, char *item, size_t cap)
 {
-    const char *part[5] = {r->system, ":", member, " ", ent};
-    size_t k = 0;
-    for (int i = 0; i < 5; i++) {
-        size_t n = strlen(part[i]);
-        if (n > cap - 1 - k)
-            n = cap - 1 - k;
-        memcpy(item + k, part[i], n);
-        k += n;
-    }
-    item[k] = 0;
+    wf_sync_join(item, cap, (const char *const[]){r->system, ":", member, " ", ent}, 5);
 }
 
 /* ---- the inventory side ------------------------------------------------------------------ */
@@ -524,16 +552,20 @@ static int bulk_account(sync_run *r, uint8_t *f, const char *id, const char *log
 {
     if (bulk_rejects(r, "account", id))
         return WR_OK;
-    int has_identity = 0;
     int64_t rid = 0;
-    int rc = wf_bulk_account(r->bulk, id, login, disabled, &has_identity, &rid, err);
+    int rc = wf_bulk_account(r->bulk, id, login, disabled, &rid, err);
     if (rc)
         return rc;
     *fmap_rid(&r->fresh, f) = rid;
-    diff_add(&r->d[D_NEW_ACCOUNTS], r->cap, id);
-    if (!has_identity)
-        diff_add(&r->d[D_ORPHANS], r->cap, id);
-    return WR_OK;
+    diff_add_h(&r->d[D_NEW_ACCOUNTS], r->cap, id, r->dg.set ? r->dg.item : NULL);
+    return WR_OK;   /* orphans: after the listing (bulk_orphan) */
+}
+
+/* First sync: an account added without an identity. */
+static void bulk_orphan(void *arg, const char *id)
+{
+    sync_run *r = arg;
+    diff_add(&r->d[D_ORPHANS], r->cap, id);
 }
 
 static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
@@ -541,7 +573,7 @@ static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
     sync_run *r = arg;
     r->target_accounts++;
     uint64_t k = hash2(login, NULL);
-    char id[1200];
+    char id[WF_SYNC_ID_CAP];
     snprintf(id, sizeof id, "%s:%s", r->system, login);
     const char *status = disabled ? "disabled" : "active";
     ptrdiff_t i = ix_find(&r->ix, k);
@@ -579,53 +611,6 @@ static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
     return WR_OK;
 }
 
-/* First sync: the group and its memberships go straight in.  No map of
- * grants is kept: the system had none, so a membership of a group seen
- * for the first time in this run is new unless the group names the member
- * twice (a set of the group's account rids says).  Those are queued and
- * inserted in key order; a group listed again is rare and inserted row by
- * row, the table's key turning repeats away. */
-static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name, const char *const *members,
-                      size_t n, wr_err *err)
-{
-    char item[2500];
-    int64_t erid = 0;
-    int added = 0, rc, again = (*g & G_INV) != 0;
-    if (bulk_rejects(r, "entitlement", ent))
-        return WR_OK;
-    if ((rc = wf_bulk_entitlement(r->bulk, ent, name, &erid, &added, err)))
-        return rc;
-    *g |= G_INV;
-    if (added)
-        diff_add(&r->d[D_NEW_GROUPS], r->cap, ent);
-    fmap seen = {0};
-    for (size_t i = 0; i < n && rc == WR_OK; i++) {
-        r->target_memberships++;
-        uint8_t *a = fmap_slot(&r->fresh, hash2(members[i], NULL), 0);
-        int64_t arid = a && (*a & A_TARGET) ? *fmap_rid(&r->fresh, a) : 0;
-        member_item(r, members[i], ent, item, sizeof item);
-        if (!arid) {
-            diff_add(&r->d[D_UNKNOWN_MEMBERS], r->cap, item);
-            continue;
-        }
-        if (again) {
-            if ((rc = wf_bulk_grant(r->bulk, arid, erid, &added, err)) == WR_OK && added)
-                diff_add(&r->d[D_UNMANAGED], r->cap, item);
-            continue;
-        }
-        uint8_t *dup = fmap_slot(&seen, (uint64_t)arid, 1);
-        if (!dup) {
-            rc = oom(err);
-        } else if (!*dup) {
-            *dup = 1;
-            diff_add(&r->d[D_UNMANAGED], r->cap, item);
-            rc = wf_bulk_grant_add(r->bulk, arid, erid, err);
-        }
-    }
-    fmap_free(&seen);
-    return rc;
-}
-
 static int mkey_cmp(const void *x, const void *y)
 {
     const mkey *a = x, *b = y;
@@ -638,6 +623,113 @@ static int mkey_key_cmp(const void *x, const void *y)
 {
     const mkey *a = x, *b = y;
     return (a->key > b->key) - (a->key < b->key);
+}
+
+static int push(wr_buf *b, const void *v, size_t n, const sync_run *r, wr_err *err)
+{
+    if (wr_buf_append(b, v, n))
+        return wr_fail(err, WR_ELIMIT, "sync %s: more than %zu bytes of pending drift or group members", r->system,
+                       b->max);
+    return WR_OK;
+}
+
+/* The rid of a listed member on the bulk path (0: no account of the target). */
+static int64_t fresh_rid(sync_run *r, const char *login)
+{
+    uint8_t *a = fmap_slot(&r->fresh, hash2(login, NULL), 0);
+    return a && (*a & A_TARGET) ? *fmap_rid(&r->fresh, a) : 0;
+}
+
+/* First sync: the group and its memberships go straight in.  No map of
+ * grants is kept: the system had none, so a membership of a group seen
+ * for the first time in this run is new unless the group names the member
+ * twice (its members' rids, sorted, say).  Those are queued, sorted, and
+ * inserted in the grants key order; a group listed again is rare and
+ * inserted row by row, the table's key turning repeats away.  Items are
+ * reported in listing order. */
+static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name, const char *const *members,
+                      size_t n, wr_err *err)
+{
+    char item[WF_SYNC_ITEM_CAP];
+    uint8_t h[WR_SHA256_LEN], off[WR_SHA256_LEN] = {0};
+    int64_t erid = 0;
+    int added = 0, rc, again = (*g & G_INV) != 0;
+    /* the reader hashed every member item: its sum goes in at once, less
+     * the items not counted (unknown members, repeats) */
+    int sums = r->dg.set && !again;
+    if (bulk_rejects(r, "entitlement", ent))
+        return WR_OK;
+    if ((rc = wf_bulk_entitlement(r->bulk, ent, name, &erid, &added, err)))
+        return rc;
+    *g |= G_INV;
+    if (added)
+        diff_add_h(&r->d[D_NEW_GROUPS], r->cap, ent, r->dg.set ? r->dg.item : NULL);
+    wr_buf_reset(&r->keys);
+    wr_buf_reset(&r->held);
+    if (wr_buf_reserve(&r->held, n))
+        return push(&r->held, NULL, SIZE_MAX, r, err);   /* the limit's message */
+    /* each member: 0 a repeat, 1 the first place of its account, 2 unknown */
+    uint8_t *first = (uint8_t *)r->held.data;
+    memset(first, 0, n);
+    for (size_t i = 0; i < n; i++) {
+        r->target_memberships++;
+        mkey k = {fresh_rid(r, members[i]), i};
+        if (k.key) {
+            if ((rc = push(&r->keys, &k, sizeof k, r, err)))
+                return rc;
+            continue;
+        }
+        first[i] = 2;
+        member_item(r, members[i], ent, item, sizeof item);
+        item_sha(item, h);
+        diff_add_h(&r->d[D_UNKNOWN_MEMBERS], r->cap, item, h);
+        diff_xor(off, h);
+    }
+    mkey *keys = (mkey *)r->keys.data;
+    size_t nk = r->keys.len / sizeof *keys, w = 0;
+    if (nk)
+        qsort(keys, nk, sizeof *keys, mkey_cmp);
+    for (size_t i = 0; i < nk; i++) {
+        if (w && keys[w - 1].key == keys[i].key)
+            continue;
+        first[keys[i].i] = 1;
+        keys[w++] = keys[i];
+    }
+    diff *u = &r->d[D_UNMANAGED];
+    for (size_t i = 0; i < n && rc == WR_OK; i++) {
+        if (first[i] != 1) {
+            if (!first[i] && sums) {   /* a repeat: in the sum, not counted */
+                member_item(r, members[i], ent, item, sizeof item);
+                item_sha(item, h);
+                diff_xor(off, h);
+            }
+            continue;
+        }
+        if (again && ((rc = wf_bulk_grant(r->bulk, fresh_rid(r, members[i]), erid, &added, err)) || !added))
+            continue;
+        if (sums && !diff_shows(u, r->cap)) {
+            u->count++;
+            continue;
+        }
+        member_item(r, members[i], ent, item, sizeof item);
+        if (sums)
+            diff_note(u, r->cap, item);
+        else
+            diff_add(u, r->cap, item);
+    }
+    if (sums) {
+        diff_xor(u->x, r->dg.members);
+        diff_xor(u->x, off);
+    }
+    if (rc || again)
+        return rc;
+    /* the sorted rids, packed in place (each is read before its slot is written) */
+    int64_t *rids = (int64_t *)(void *)keys;
+    for (size_t i = 0; i < w; i++) {
+        int64_t a = keys[i].key;
+        memcpy(&rids[i], &a, sizeof a);
+    }
+    return wf_bulk_group_add(r->bulk, erid, rids, w, err);
 }
 
 static int i64_cmp(const void *x, const void *y)
@@ -658,13 +750,6 @@ static int64_t member_key(sync_run *r, const char *login)
     return f && (*f & A_TARGET) ? *fmap_rid(&r->fresh, f) : 0;
 }
 
-static int push(wr_buf *b, const void *v, size_t n, const sync_run *r, wr_err *err)
-{
-    if (wr_buf_append(b, v, n))
-        return wr_fail(err, WR_ELIMIT, "sync %s: more than %zu bytes of pending drift or group members", r->system,
-                       b->max);
-    return WR_OK;
-}
 
 /* The account rids the inventory grants entitlement erid, ascending (the
  * grants_entitlement index holds them in that order). */
@@ -730,7 +815,7 @@ static void cand_seen(sync_run *r, int64_t e, const mkey *keys, size_t n)
 static int tgt_group(void *arg, const char *name, const char *const *members, size_t n, wr_err *err)
 {
     sync_run *r = arg;
-    char ent[1200], item[2500];
+    char ent[WF_SYNC_ID_CAP], item[WF_SYNC_ITEM_CAP];
     snprintf(ent, sizeof ent, "%s:%s", r->system, name);
     uint8_t *g = fmap_slot(&r->ents, hash2(name, NULL), 1);
     if (!g)
@@ -788,10 +873,12 @@ static int tgt_group(void *arg, const char *name, const char *const *members, si
             pair p = {e, a};
             if ((rc = push(&r->added, &p, sizeof p, r, err)))
                 return rc;
-            char acc[1200];
-            snprintf(acc, sizeof acc, "%s:%s", r->system, m);
             member_item(r, m, ent, item, sizeof item);
             diff_add(&r->d[D_UNMANAGED], r->cap, item);
+            if (r->dry_run)   /* no row to build (a first sync's dry run: a million) */
+                continue;
+            char acc[WF_SYNC_ID_CAP];
+            snprintf(acc, sizeof acc, "%s:%s", r->system, m);
             if ((rc = import(r, "grants", json_pack("{s:s,s:s,s:s,s:s}", "account", acc, "entitlement", ent,
                                                     "granted_by", r->src, "source", r->src), err)))
                 return rc;
@@ -862,7 +949,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
             goto out;
     }
     wr_connector_visitor v = {tgt_account, tgt_group, &r};
-    if ((rc = wf_sync_list(conn, &v, err)))
+    r.dg.system = r.bulk ? system : NULL;
+    if ((rc = wf_sync_list(conn, &v, &r.dg, err)))
         goto out;
     wr_buf_free(&r.keys);
     wr_buf_free(&r.held);
@@ -883,6 +971,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
             goto out;
     }
     if (r.bulk) {
+        if ((rc = wf_bulk_orphans(r.bulk, bulk_orphan, &r, err)))
+            goto out;
         char dg[3][2 * WR_SHA256_LEN + 8];
         diff_digest(&r.d[D_NEW_ACCOUNTS], dg[0]);
         diff_digest(&r.d[D_NEW_GROUPS], dg[1]);

@@ -14,9 +14,15 @@
  * block of its own size).  The store is only ever touched on the calling
  * thread; the connector only on the reader thread.
  *
+ * On a first sync the reader also hashes the drift items for the digests
+ * (the SHA-256 of each account id and of each "<system>:<member> <group
+ * id>" membership, a million at a directory of a million memberships), so
+ * the writing thread, the bottleneck, only XORs the sums in.
+ *
  * Block records (native byte order, never leave the process):
- *   'a' disabled(1 byte) login\0
- *   'g' n(uint64) name\0 member\0 ... (n members)
+ *   'a' disabled(1 byte) [sha(32)] login\0
+ *   'g' n(uint64) [sha(32) members_xor(32)] name\0 member\0 ... (n members)
+ * (the hashes only when digests are asked for).
  */
 #include "workflow_internal.h"
 
@@ -43,7 +49,28 @@ typedef struct pipe_q {
     int rc;                        /* the reader's result */
     wr_err err;
     wr_connector *conn;
+    const char *system;            /* digests asked for: the system of the ids */
 } pipe_q;
+
+size_t wf_sync_join(char *out, size_t cap, const char *const *parts, int n)
+{
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(parts[i]);
+        if (len > cap - 1 - k)
+            len = cap - 1 - k;
+        memcpy(out + k, parts[i], len);
+        k += len;
+    }
+    out[k] = 0;
+    return k;
+}
+
+static void sha(const char *text, size_t len, uint8_t out[WR_SHA256_LEN])
+{
+    const void *part = text;
+    wr_sha256_v(&part, &len, 1, out);
+}
 
 static int stopped(pipe_q *q, wr_err *err)
 {
@@ -86,6 +113,12 @@ static int put_account(void *arg, const char *login, int disabled, wr_err *err)
     int rc = stopped(q, err);
     if (rc == WR_OK)
         rc = put(q, t, sizeof t, err);
+    if (rc == WR_OK && q->system) {
+        char id[WF_SYNC_ID_CAP];
+        uint8_t h[WR_SHA256_LEN];
+        sha(id, wf_sync_join(id, sizeof id, (const char *const[]){q->system, ":", login}, 3), h);
+        rc = put(q, h, sizeof h, err);
+    }
     if (rc == WR_OK)
         rc = put(q, login, strlen(login) + 1, err);
     return rc == WR_OK && q->cur.len >= PIPE_BLOCK ? submit(q, err) : rc;
@@ -100,6 +133,19 @@ static int put_group(void *arg, const char *name, const char *const *members, si
         rc = put(q, "g", 1, err);
     if (rc == WR_OK)
         rc = put(q, &n64, sizeof n64, err);
+    if (rc == WR_OK && q->system) {
+        char ent[WF_SYNC_ID_CAP], item[WF_SYNC_ITEM_CAP];
+        uint8_t h[2][WR_SHA256_LEN], m[WR_SHA256_LEN];
+        sha(ent, wf_sync_join(ent, sizeof ent, (const char *const[]){q->system, ":", name}, 3), h[0]);
+        memset(h[1], 0, sizeof h[1]);
+        for (size_t i = 0; i < n; i++) {
+            sha(item, wf_sync_join(item, sizeof item, (const char *const[]){q->system, ":", members[i], " ", ent}, 5),
+                m);
+            for (int k = 0; k < WR_SHA256_LEN; k++)
+                h[1][k] ^= m[k];
+        }
+        rc = put(q, h, sizeof h, err);
+    }
     if (rc == WR_OK)
         rc = put(q, name, strlen(name) + 1, err);
     for (size_t i = 0; i < n && rc == WR_OK; i++)
@@ -123,13 +169,18 @@ static void *reader(void *arg)
 }
 
 /* Replays one block into v; *ptrs (cap *nptrs) holds a group's members. */
-static int replay(const wr_buf *b, const wr_connector_visitor *v, const char ***ptrs, size_t *nptrs, wr_err *err)
+static int replay(const wr_buf *b, const wr_connector_visitor *v, wf_sync_digests *dg, const char ***ptrs,
+                  size_t *nptrs, wr_err *err)
 {
     const char *p = b->data, *end = b->data + b->len;
     int rc = WR_OK;
     while (p < end && rc == WR_OK) {
         if (*p++ == 'a') {
             int disabled = *p++;
+            if (dg && dg->set) {
+                memcpy(dg->item, p, WR_SHA256_LEN);
+                p += WR_SHA256_LEN;
+            }
             rc = v->account(v->arg, p, disabled, err);
             p += strlen(p) + 1;
             continue;
@@ -137,6 +188,11 @@ static int replay(const wr_buf *b, const wr_connector_visitor *v, const char ***
         uint64_t n;
         memcpy(&n, p, sizeof n);
         p += sizeof n;
+        if (dg && dg->set) {
+            memcpy(dg->item, p, WR_SHA256_LEN);
+            memcpy(dg->members, p + WR_SHA256_LEN, WR_SHA256_LEN);
+            p += 2 * WR_SHA256_LEN;
+        }
         const char *name = p;
         p += strlen(p) + 1;
         if (n > *nptrs) {
@@ -155,7 +211,7 @@ static int replay(const wr_buf *b, const wr_connector_visitor *v, const char ***
     return rc;
 }
 
-int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wr_err *err)
+int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_digests *dg, wr_err *err)
 {
     pipe_q *q = calloc(1, sizeof *q);
     if (!q)
@@ -164,6 +220,9 @@ int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wr_err *err)
     pthread_cond_init(&q->cv, NULL);
     q->conn = conn;
     q->cur.max = PIPE_RECORD_MAX;
+    q->system = dg ? dg->system : NULL;
+    if (dg)
+        dg->set = 0;
     pthread_t th;
     int rc = WR_OK;
     if (pthread_create(&th, NULL, reader, q) != 0) {
@@ -173,6 +232,8 @@ int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wr_err *err)
     }
     const char **ptrs = NULL;
     size_t nptrs = 0;
+    if (dg)
+        dg->set = q->system != NULL;
     for (;;) {
         pthread_mutex_lock(&q->mu);
         while (!q->n && !q->done)
@@ -186,7 +247,7 @@ int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wr_err *err)
         q->n--;
         pthread_cond_broadcast(&q->cv);
         pthread_mutex_unlock(&q->mu);
-        rc = replay(&b, v, &ptrs, &nptrs, err);
+        rc = replay(&b, v, dg, &ptrs, &nptrs, err);
         wr_buf_reset(&b);
         pthread_mutex_lock(&q->mu);
         if (q->nspare < PIPE_BLOCKS + 2 && b.cap <= 2 * PIPE_BLOCK)

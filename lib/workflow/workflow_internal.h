@@ -137,25 +137,45 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
 void wf_bulk_free(wf_bulk *b);
 /* NULL when text can be stored, else why not. */
 const char *wf_bulk_invalid(const char *text);
-/* *rid 0: the id was already there (nothing added).  *has_identity: an
- * identity whose id is the login exists (and now holds the account). */
-int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int *has_identity,
-                    int64_t *rid, wr_err *err);
+/* *rid: the account's rid; 0 when the id was already there (nothing
+ * added).  The row may wait to go in with others (at most BULK_ROWS, and
+ * always before wf_bulk_orphans and wf_bulk_finish return); its identity
+ * is the one whose id is the login, if any. */
+int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int64_t *rid, wr_err *err);
+/* Calls fn with the id of each account this load added without an
+ * identity, in the order they were added. */
+int wf_bulk_orphans(wf_bulk *b, void (*fn)(void *arg, const char *id), void *arg, wr_err *err);
 /* *rid of the entitlement (added or already loaded); *added 1 if new. */
 int wf_bulk_entitlement(wf_bulk *b, const char *id, const char *name, int64_t *rid, int *added, wr_err *err);
 /* Inserts one membership now; *added 0 when it was there. */
 int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err);
-/* Queues a membership known to be new; queued ones are inserted in the
- * grants key order (a bounded batch at a time, and at finish). */
-int wf_bulk_grant_add(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, wr_err *err);
+/* Queues the memberships of a group known to be new (account_rids
+ * ascending, no repeats); queued ones are inserted in the grants key order
+ * (when the bounded queue is full, and at finish). */
+int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *account_rids, size_t n, wr_err *err);
+/* Tests: a smaller queue (bytes of deltas) than the default. */
+void wf_bulk_tune(wf_bulk *b, size_t queue);
 /* Journals one event per kind (digests: accounts, entitlements, grants as
  * in the sync.drift entry) and drops the readiness cache. */
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err);
 
 /* ---- sync_pipe.c ----
  * wr_connector_list with the listing on a reader thread and the visitor
- * called on this one, through a bounded queue of blocks (sync_pipe.c). */
-int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wr_err *err);
+ * called on this one, through a bounded queue of blocks (sync_pipe.c).
+ * With dg non-NULL and dg->system set, the reader also hashes the drift
+ * items of each listed object for the digests, and dg holds them during
+ * each visitor call (dg->set 0: not computed, e.g. no thread). */
+#define WF_SYNC_ID_CAP 1200     /* "<system>:<name>" ids, truncated like snprintf */
+#define WF_SYNC_ITEM_CAP 2500   /* "<system>:<member> <entitlement id>" items */
+typedef struct wf_sync_digests {
+    const char *system;
+    int set;
+    uint8_t item[WR_SHA256_LEN];     /* the account's or the group's id */
+    uint8_t members[WR_SHA256_LEN];  /* XOR over the group's member items, in list order, repeats too */
+} wf_sync_digests;
+/* Joins n parts into out (cap bytes), truncated like snprintf; returns the length. */
+size_t wf_sync_join(char *out, size_t cap, const char *const *parts, int n);
+int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_digests *dg, wr_err *err);
 
 /* ---- recover.c ---- */
 /* Settles in-doubt changes at context open (best effort, see recover.c). */

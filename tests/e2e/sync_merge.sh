@@ -23,7 +23,7 @@ u = lambda i: "u%05d" % i
 accounts = [{"login": u(i), "disabled": False} for i in range(n)]
 groups = [
     {"name": "big", "members": [u(i) for i in range(n)]},
-    {"name": "small", "members": [u(i) for i in range(10)]},
+    {"name": "small", "members": [u(i) for i in range(10)] + [u(3)]},
     {"name": "dup", "members": [u(0), u(1), u(2)]},
     {"name": "dup", "members": [u(2), u(3)]},
     {"name": "oldgroup", "members": [u(5)]},
@@ -61,7 +61,13 @@ grants() { w --json inventory search --kind grants --system app --limit 1 | jq -
 summary() { jq -c '.drift | to_entries | map({(.key): [.value.count, .value.digest]}) | add' <<<"$1"; }
 
 use first-fwd
+expect_ok "first sync, dry run (the streaming path)" w --json sync app --dry-run --list 5
+DRY=$(summary "$OUT")
 expect_ok "first sync" w --json sync app --list 5
+expect_eq "first: the bulk path's counts and digests are the dry run's (item hashes summed on the reader thread)" \
+  "$(summary "$OUT")" "$DRY"
+expect_eq "first: items in listing order, as the dry run's" "$(jget "$OUT" '.drift.unmanaged.items | join(",")')" \
+  "app:u00000 app:big,app:u00001 app:big,app:u00002 app:big,app:u00003 app:big,app:u00004 app:big"
 expect_eq "first: unmanaged (70000 + 10 + dup's 4 + 1 + 1)" "$(jget "$OUT" .drift.unmanaged.count)" 70016
 expect_eq "first: new groups (dup once)" "$(jget "$OUT" .drift.new_groups.count)" 5
 expect_eq "first: unknown member" "$(jget "$OUT" '.drift.unknown_members.items | join(",")')" "app:nobody app:misc"
@@ -73,7 +79,7 @@ expect_ok "steady state, everything listed in reverse" w --json sync app
 expect_eq "steady: nothing unmanaged" "$(jget "$OUT" .drift.unmanaged.count)" 0
 expect_eq "steady: nothing missing (dup's grants named by its two entries)" "$(jget "$OUT" .drift.missing.count)" 0
 expect_eq "steady: no account gone" "$(jget "$OUT" .drift.accounts_missing.count)" 0
-expect_eq "steady: memberships read" "$(jget "$OUT" .target_memberships)" 70018
+expect_eq "steady: memberships read (small names u3 twice)" "$(jget "$OUT" .target_memberships)" 70019
 use first-fwd
 expect_ok "steady state, forward" w --json sync app
 STEADY=$(summary "$OUT")
