@@ -110,6 +110,7 @@ struct wr_ledger {
      * (uncached) */
     int cache_only, uncached;
     int mapped;   /* the connection reads through a memory map (read_mode) */
+    int proof_cache;   /* the 8 MiB page cache for proofs is set (proof_mode) */
 };
 
 static uint64_t tile_id(unsigned level, uint64_t n)
@@ -301,6 +302,27 @@ static void read_mode(wr_ledger *l, int map)
         l->mapped = map;
 }
 
+/* Proofs: plain reads, not a memory map, and an 8 MiB page cache
+ * (per-connection settings, made at the first proof so that a connection
+ * that never proves keeps the map and the store's small cache).  A proof
+ * reads one or two random 1 KiB rows: read() costs ~1.5 us per cold page,
+ * a first touch of a mapped page more (a fault mapping its neighbours too);
+ * and at its next read after any commit by another connection (e.g. the
+ * group committer) SQLite unmaps the whole file, so a mapped page rarely
+ * stays mapped in a server that appends (measured: random proofs 18 us
+ * with the map, 9.5 us without, while appending; see
+ * bench/RESULTS-ledger.md).  The page cache keeps the b-tree interior pages
+ * (a few MiB at 10M entries).  Verification, a sequential scan, maps the
+ * file again (read_mode). */
+static void proof_mode(wr_ledger *l)
+{
+    if (!l->proof_cache) {
+        wr_err e;
+        l->proof_cache = wr_store_exec(l->s, "PRAGMA cache_size=-8192", &e) == WR_OK;
+    }
+    read_mode(l, 0);
+}
+
 static void memo_clear(wr_ledger *l)
 {
     for (size_t i = 0; i < LG_MEMO_SLOTS; i++)
@@ -443,21 +465,11 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
     memo_clear(l);
     for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
         l->seen[i] = UINT64_MAX;
-    /* Plain reads, not a memory map, and an 8 MiB page cache (per-connection
-     * settings; harmless for the other modules).  A proof reads one or two
-     * random 1 KiB rows: read() costs ~1.5 us per cold page, a first touch
-     * of a mapped page more (a fault mapping its neighbours too); and at
-     * its next read after any commit by another connection (e.g. the
-     * group committer) SQLite unmaps the whole file, so a mapped page
-     * rarely stays mapped in a server that appends (measured: random
-     * proofs 18 us with the map, 9.5 us without, while appending; see
-     * bench/RESULTS-ledger.md).  The page cache keeps the b-tree interior
-     * pages (a few MiB at 10M entries).  Verification, a sequential scan,
-     * maps the file (read_mode). */
-    wr_err perr;
-    (void)!wr_store_exec(store, "PRAGMA cache_size=-8192", &perr);
-    l->mapped = 1;   /* unknown: read_mode sets it */
-    read_mode(l, 0);
+    /* The connection reads through a memory map until the first proof
+     * (proof_mode): the other modules' scans (sync, readiness, imports)
+     * then keep their pages file-backed instead of in the heap. */
+    l->mapped = 0;   /* unknown: read_mode sets it */
+    read_mode(l, 1);
     wr_err kerr = {0};
     l->key_rc = lg_key_load(wr_store_dir(store), &l->key, &kerr);
     snprintf(l->key_msg, sizeof l->key_msg, "%s", kerr.msg);
@@ -758,7 +770,7 @@ static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t
         if (!l->uncached)
             return rc ? rc : alloc_proof(tmp, n, proof, nproof, err);
     }
-    read_mode(l, 0);
+    proof_mode(l);
     if ((rc = wr_store_read_begin(l->s, err)))
         return rc;
     if (!committed)
