@@ -130,6 +130,10 @@ int wr_file_write_atomic(const char *path, const void *data, size_t len,
                          unsigned mode, wr_err *err) WR_MUST_CHECK;
 /* mkdir -p with mode. */
 int wr_mkdirs(const char *path, unsigned mode, wr_err *err) WR_MUST_CHECK;
+/* Takes an exclusive flock on dir/name (dir created 0700, file 0600)
+ * without waiting: *fd holds it until closed, and the kernel drops it if
+ * the process dies.  WR_ESTATE when another holder has it. */
+int wr_lock_try(const char *dir, const char *name, int *fd, wr_err *err) WR_MUST_CHECK;
 
 /* Securely zero memory that held a secret. */
 void wr_wipe(void *p, size_t len);

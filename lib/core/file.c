@@ -1,7 +1,7 @@
 /*
  * file.c — whole-file reads with a size cap, crash-safe writes
  * (temporary file + fsync + rename + fsync of the directory), mkdir -p,
- * and identifiers.
+ * try-locks on lock files, and identifiers.
  */
 #define _GNU_SOURCE
 #include "warrant/core.h"
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,6 +121,25 @@ int wr_mkdirs(const char *path, unsigned mode, wr_err *err)
     }
     if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
         return wr_fail(err, WR_EIO, "%s: %s", buf, strerror(errno));
+    return WR_OK;
+}
+
+int wr_lock_try(const char *dir, const char *name, int *fd, wr_err *err)
+{
+    int rc = wr_mkdirs(dir, 0700, err);
+    if (rc)
+        return rc;
+    char path[4608];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+        return wr_fail(err, WR_ELIMIT, "%s/%s: path too long", dir, name);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (f < 0)
+        return wr_fail(err, WR_EIO, "%s: %s", path, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        close(f);
+        return wr_fail(err, WR_ESTATE, "%s: held by another process", path);
+    }
+    *fd = f;
     return WR_OK;
 }
 

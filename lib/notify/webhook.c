@@ -16,19 +16,17 @@
  * (harmless for at-least-once receivers, but noisy).  flock is dropped by
  * the kernel if the process dies, so a crash never wedges a webhook.
  */
-#define _DEFAULT_SOURCE   /* flock, realpath */
+#define _DEFAULT_SOURCE   /* realpath */
 #include "warrant/notify.h"
 #include "warrant/ledger.h"
 #include "warrant/store.h"
 #include "../core/http_client.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #define SECRET_PREFIX "whsec_"
@@ -199,7 +197,7 @@ static int url_valid(const char *url)
     for (const unsigned char *p = (const unsigned char *)url; *p; p++)
         if (*p <= ' ' || *p == 0x7f)
             return 0;
-    return url[strlen(url) - 1] != '/' || strlen(url) > 8;
+    return url[strlen(url) - 1] != '/' || strlen(url) > 8;   /* not a bare "http://" or "https://" */
 }
 
 static json_t *ts_or_null(wr_stmt *st, int col)
@@ -398,7 +396,7 @@ static void save(wr_ctx *ctx, const hook *h, int delivered, const char *error)
     wr_err ignored = {0};
     wr_stmt *st;
     int64_t now = wr_now();
-    int64_t backoff = h->failures >= 12 ? MAX_BACKOFF : (int64_t)1 << h->failures;
+    int64_t backoff = h->failures >= 12 ? MAX_BACKOFF : (int64_t)1 << h->failures;   /* 2^11 < MAX_BACKOFF */
     if (wr_stmt_prepare(wr_ctx_store(ctx),
                         "UPDATE webhooks SET cursor=?2, delivered=delivered+?3, failures=?4, last_error=?5,"
                         " next_attempt_at=?6, last_delivered_at=CASE WHEN ?3>0 THEN ?7 ELSE last_delivered_at END,"
@@ -410,7 +408,7 @@ static void save(wr_ctx *ctx, const hook *h, int delivered, const char *error)
     wr_stmt_bind_int(st, 3, delivered);
     wr_stmt_bind_int(st, 4, h->failures);
     wr_stmt_bind_text(st, 5, error);
-    wr_stmt_bind_int(st, 6, h->failures ? now + (backoff < MAX_BACKOFF ? backoff : MAX_BACKOFF) : 0);
+    wr_stmt_bind_int(st, 6, h->failures ? now + backoff : 0);
     wr_stmt_bind_int(st, 7, now);
     wr_stmt_bind_int(st, 8, WR_WEBHOOK_MAX_FAILURES);
     int rc = wr_stmt_step(st, &ignored);
@@ -485,18 +483,12 @@ static json_t *hook_row(wr_stmt *st, void *arg)
 /* Takes <data>/run/webhook-<id>.lock without waiting; -1 if busy. */
 static int hook_lock(wr_ctx *ctx, const char *id)
 {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/run", wr_ctx_dir(ctx));
+    char dir[4300], name[96];
+    snprintf(dir, sizeof dir, "%s/run", wr_ctx_dir(ctx));
+    snprintf(name, sizeof name, "webhook-%s.lock", id);
+    int fd = -1;
     wr_err ignored = {0};
-    if (wr_mkdirs(path, 0700, &ignored) != WR_OK)
-        return -1;
-    snprintf(path, sizeof path, "%s/run/webhook-%s.lock", wr_ctx_dir(ctx), id);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
+    return wr_lock_try(dir, name, &fd, &ignored) == WR_OK ? fd : -1;
 }
 
 int wr_webhook_deliver(wr_ctx *ctx, json_t **report, wr_err *err)

@@ -23,11 +23,9 @@
 #include "workflow_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 int wf_change_create(wr_ctx *ctx, const wr_actor *actor, const json_t *principal, const json_t *req,
@@ -109,21 +107,13 @@ int wf_mark_rolled_back(wr_ctx *ctx, const json_t *p, const wr_actor *actor, con
  * by a live process (lock held) without guessing from timestamps. */
 int wf_exec_lock(wr_ctx *ctx, const char *id, int *fd_out, wr_err *err)
 {
-    char path[4300];
-    snprintf(path, sizeof path, "%s/run", ctx->dir);
-    int rc = wr_mkdirs(path, 0700, err);
-    if (rc)
-        return rc;
-    snprintf(path, sizeof path, "%s/run/%s.lock", ctx->dir, id);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return wr_fail(err, WR_EIO, "%s: %s", path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
+    char dir[4300], name[160];
+    snprintf(dir, sizeof dir, "%s/run", ctx->dir);
+    snprintf(name, sizeof name, "%s.lock", id);
+    int rc = wr_lock_try(dir, name, fd_out, err);
+    if (rc == WR_ESTATE)
         return wr_fail(err, WR_ESTATE, "change %s is being executed by another process", id);
-    }
-    *fd_out = fd;
-    return WR_OK;
+    return rc;
 }
 
 void wf_exec_unlock(wr_ctx *ctx, const char *id, int fd)
