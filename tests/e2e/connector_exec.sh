@@ -17,12 +17,6 @@ cat > "$S" <<'JSON'
 JSON
 members() { jq -r --arg g "$1" '.groups[$g] | join(",")' "$S"; }
 # prep OPS...: propose as hank, approve as olivia; $C is the change
-prep() {
-  C=$(w --json propose --as hank "$@" --recommendation r --rationale r | jq -r .id)
-  w approve "$C" --as olivia --reason ok >/dev/null
-  w approve "$C" --as sam --reason ok >/dev/null 2>&1 || true   # privileged: security too
-}
-ex() { w --json execute "$C" --as hank; }
 
 expect_fail "relative argv[0] refused" 2 w system set-connector payroll exec --config '{"argv":["python3"]}'
 expect_fail "secrets refused in config" 2 w system set-connector payroll exec \

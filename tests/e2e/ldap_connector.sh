@@ -17,12 +17,6 @@ cfg() { # cfg URL PWFILE [TIMEOUT_MS]
   printf '{"url":"%s","bind_dn":"%s","bind_password_file":"%s","base_dn":"%s","timeout_ms":%s,"network_timeout_ms":%s}' \
     "$1" "$LDAP_ADMIN" "$2" "$LDAP_BASE" "${3:-3000}" "${3:-3000}"
 }
-prep() {
-  C=$(w --json propose --as hank "$@" --recommendation r --rationale r | jq -r .id)
-  w approve "$C" --as olivia --reason ok >/dev/null
-  w approve "$C" --as sam --reason ok >/dev/null 2>&1 || true   # privileged: security too
-}
-ex() { w --json execute "$C" --as hank; }
 
 expect_fail "password in config refused" 2 w system set-connector payroll ldap \
   --config "{\"url\":\"$LDAP_URL\",\"base_dn\":\"$LDAP_BASE\",\"bind_password\":\"x\"}"

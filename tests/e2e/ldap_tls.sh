@@ -20,12 +20,6 @@ cfg() { # cfg URL STARTTLS CA [EXTRA_JSON]
   printf '{"url":"%s","starttls":%s,"tls_ca_file":"%s","tls_require_cert":"demand","bind_dn":"%s","bind_password_file":"%s","base_dn":"%s","timeout_ms":3000,"network_timeout_ms":3000%s}' \
     "$1" "$2" "$3" "$LDAP_ADMIN" "$LDAP_PWFILE" "$LDAP_BASE" "${4:-}"
 }
-prep() {
-  C=$(w --json propose --as hank "$@" --recommendation r --rationale r | jq -r .id)
-  w approve "$C" --as olivia --reason ok >/dev/null
-  w approve "$C" --as sam --reason ok >/dev/null 2>&1 || true
-}
-ex() { w --json execute "$C" --as hank; }
 state() { w --json change show "$C" | jq -r .state; }
 
 # ---- StartTLS on ldap:// ----

@@ -33,12 +33,6 @@ BASE="http://127.0.0.1:$(cat "$S/port")/scim/v2"
 members() { jq -r --arg g "$1" '. as $s | [.Groups[] | select(.displayName==$g) | .members[].value | $s.Users[.].userName] | sort | join(",")' "$S/state.json"; }
 active() { jq -r --arg u "$1" '[.Users[] | select(.userName==$u) | .active][0]' "$S/state.json"; }
 cfg() { printf '{"base_url":"%s","token_file":"%s","timeout_ms":%s,"network_timeout_ms":%s,"page_size":4}' "$1" "$2" "${3:-3000}" "${3:-3000}"; }
-prep() {
-  C=$(w --json propose --as hank "$@" --recommendation r --rationale r | jq -r .id)
-  w approve "$C" --as olivia --reason ok >/dev/null
-  w approve "$C" --as sam --reason ok >/dev/null 2>&1 || true   # privileged: security too
-}
-ex() { w --json execute "$C" --as hank; }
 
 # ---- configuration: checked before it is stored --------------------------------
 expect_fail "token in config refused" 2 w system set-connector payroll scim --config "{\"base_url\":\"$BASE\",\"token\":\"x\"}"

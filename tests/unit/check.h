@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static int check_failures, check_assertions;
@@ -64,6 +65,15 @@ static inline const char *test_tmpdir(const char *tag)
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
     if (system(cmd) != 0) { perror("mkdir"); exit(2); }
     return path;
+}
+
+/* Sets Warrant's clock (WARRANT_NOW, read by wr_now) to t; unsetenv
+ * ("WARRANT_NOW") gives the real clock back. */
+static inline void test_set_clock(time_t t)
+{
+    char iso[32];
+    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    setenv("WARRANT_NOW", iso, 1);
 }
 
 #define RUN_TESTS(...) int main(void) { \

@@ -109,13 +109,6 @@ static void append(wr_ctx *ctx, const char *json)
     json_decref(e);
 }
 
-static void set_clock(time_t t)
-{
-    char iso[32];
-    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    setenv("WARRANT_NOW", iso, 1);
-}
-
 static json_t *the_hook(wr_ctx *ctx)
 {
     json_t *list = NULL;
@@ -278,7 +271,7 @@ TEST(delivery)
     /* failure: 500 -> not advanced, retried later with the same webhook-id */
     forget();
     time_t t0 = time(NULL);
-    set_clock(t0);
+    test_set_clock(t0);
     append(ctx, "{\"kind\":\"change.executed\",\"n\":5}");
     answer = 500;
     json_int_t failed = 0;
@@ -293,7 +286,7 @@ TEST(delivery)
     answer = 200;
     CHECK_EQ_INT(deliver(ctx, &failed), 0);   /* not due yet: backoff */
     CHECK_EQ_INT(failed, 0);
-    set_clock(t0 + 3);
+    test_set_clock(t0 + 3);
     CHECK_EQ_INT(deliver(ctx, NULL), 1);
     char want[96];
     snprintf(want, sizeof want, "%s.5", id);
@@ -314,7 +307,7 @@ TEST(delivery)
     CHECK_EQ_STR(json_string_value(json_object_get(h, "state")), "disabled");
     json_decref(h);
     answer = 200;
-    set_clock(t0 + 100000);
+    test_set_clock(t0 + 100000);
     CHECK_EQ_INT(deliver(ctx, NULL), 0);   /* disabled: nothing */
     CHECK_OK(wr_webhook_enable(ctx, id, &err));
     CHECK_EQ_INT(deliver(ctx, NULL), 1);

@@ -138,13 +138,6 @@ static json_t *listed(wr_ctx *ctx, const char *field)
     return v;
 }
 
-static void set_clock(time_t t)
-{
-    char iso[32];
-    strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    setenv("WARRANT_NOW", iso, 1);
-}
-
 /* last_used_at: null until first use, stamped by verify, refreshed only
  * after WR_TOKEN_USE_STAMP seconds, never by a failed verification. */
 TEST(last_used)
@@ -152,7 +145,7 @@ TEST(last_used)
     wr_ctx *ctx = org();
     wr_store *s = wr_ctx_store(ctx);
     time_t t0 = time(NULL);
-    set_clock(t0);
+    test_set_clock(t0);
     char *tok = mint(ctx, "hank", NULL, WR_OK);
     json_t *v = listed(ctx, "last_used_at");
     CHECK(json_is_null(v));
@@ -165,16 +158,16 @@ TEST(last_used)
     v = listed(ctx, "last_used_at");
     CHECK(json_is_null(v));   /* a wrong secret is not a use */
     json_decref(v);
-    set_clock(t0 + 5);
+    test_set_clock(t0 + 5);
     CHECK_OK(wr_token_verify(s, tok, &who, &err));
     json_t *first = listed(ctx, "last_used_at");
     CHECK(json_is_string(first));
-    set_clock(t0 + 5 + WR_TOKEN_USE_STAMP - 1);   /* within the granularity: unchanged */
+    test_set_clock(t0 + 5 + WR_TOKEN_USE_STAMP - 1);   /* within the granularity: unchanged */
     CHECK_OK(wr_token_verify(s, tok, &who, &err));
     v = listed(ctx, "last_used_at");
     CHECK(json_equal(v, first));
     json_decref(v);
-    set_clock(t0 + 5 + WR_TOKEN_USE_STAMP);   /* due: refreshed */
+    test_set_clock(t0 + 5 + WR_TOKEN_USE_STAMP);   /* due: refreshed */
     CHECK_OK(wr_token_verify(s, tok, &who, &err));
     v = listed(ctx, "last_used_at");
     CHECK(json_is_string(v) && !json_equal(v, first));

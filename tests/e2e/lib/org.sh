@@ -23,6 +23,15 @@ setup_org() {
   w principal add bot --kind agent --owner ethan >/dev/null
   w principal add svc --kind service --owner hank >/dev/null
 }
+# prep OP ARGS... — hank proposes the operation; olivia (the owner) approves,
+# and sam (security) too where the policy asks for it (privileged); C is the
+# change.  ex — hank executes change C (--json; output in OUT via expect_*).
+prep() {
+  C=$(w --json propose --as hank "$@" --recommendation r --rationale r | jq -r .id)
+  w approve "$C" --as olivia --reason ok >/dev/null
+  w approve "$C" --as sam --reason ok >/dev/null 2>&1 || true
+}
+ex() { w --json execute "$C" --as hank; }
 # jget JSON FILTER — jq -r on a string
 jget() { printf '%s' "$1" | jq -r "$2"; }
 # log_size — the number of entries in the lineage log
