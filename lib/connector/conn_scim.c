@@ -34,8 +34,9 @@
  * HTTP 401/403 says the token was refused (never what it was).
  *
  * Data structure: the state holds the base URL, the ready-made
- * "authorization: Bearer ..." header line (wiped at close) and the options;
- * every request is one wr_http_call (lib/core/http_client.c).
+ * "authorization: Bearer ..." header line (wiped at close), the options and
+ * an HTTP session (lib/core/http_client.c), so the lookups, reads and PATCH
+ * of one operation share a connection.
  */
 #include "connector_internal.h"
 #include "../core/http_client.h"
@@ -54,6 +55,7 @@ typedef struct scim_state {
     char system[256];
     char ca_file[URL_MAX];
     char *auth;   /* "authorization: Bearer <token>" */
+    wr_http_session *http;
     int timeout_ms, connect_ms, page_size;
 } scim_state;
 
@@ -96,6 +98,7 @@ static void scim_close(void *state)
     if (!x)
         return;
     conn_secret_free(x->auth);
+    wr_http_session_free(x->http);
     free(x);
 }
 
@@ -128,6 +131,8 @@ static int scim_open(const json_t *cfg, const char *system, void **state, wr_err
             snprintf(x->auth, len, "authorization: Bearer %s", token);
     }
     conn_secret_free(token);
+    if (rc == WR_OK)
+        rc = wr_http_session_new(&x->http, err);
     if (rc) {
         scim_close(x);
         return rc;
@@ -155,7 +160,7 @@ static int scim_call(scim_state *x, const char *method, const char *path, const 
     wr_buf answer = WR_BUF_INIT;
     answer.max = ANSWER_MAX;
     long status = 0;
-    int rc = wr_http_call(&req, &status, &answer, err);
+    int rc = wr_http_call(x->http, &req, &status, &answer, err);
     free(text);
     if (rc) {
         wr_buf_free(&answer);

@@ -1,15 +1,17 @@
 /*
  * http_client.c — outbound HTTP over libcurl (contract in http_client.h).
  *
- * A fresh easy handle per call keeps calls independent (no cookie or
- * header state leaking from one target to the next); the connection cost
- * is small next to the SCIM and webhook round trips it serves.
- * curl_global_init is not thread-safe, hence pthread_once.
+ * A session is one easy handle reset before every call: curl_easy_reset
+ * drops every option (no header or credential leaks from one call to the
+ * next) but keeps the connection cache, so a run of calls to one host
+ * pays one TCP and TLS handshake.  Without a session a call uses a handle
+ * of its own.  curl_global_init is not thread-safe, hence pthread_once.
  */
 #include "http_client.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_TIMEOUT_MS 10000L
@@ -38,12 +40,38 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
-int wr_http_call(const wr_http_req *req, long *status, wr_buf *response, wr_err *err)
+struct wr_http_session {
+    CURL *c;
+};
+
+int wr_http_session_new(wr_http_session **out, wr_err *err)
 {
     pthread_once(&once, init_once);
-    CURL *c = curl_easy_init();
+    wr_http_session *s = calloc(1, sizeof *s);
+    if (!s || !(s->c = curl_easy_init())) {
+        free(s);
+        return wr_fail(err, WR_ENOMEM, "cannot start libcurl");
+    }
+    *out = s;
+    return WR_OK;
+}
+
+void wr_http_session_free(wr_http_session *s)
+{
+    if (s) {
+        curl_easy_cleanup(s->c);
+        free(s);
+    }
+}
+
+int wr_http_call(wr_http_session *sess, const wr_http_req *req, long *status, wr_buf *response, wr_err *err)
+{
+    pthread_once(&once, init_once);
+    CURL *c = sess ? sess->c : curl_easy_init();
     if (!c)
         return wr_fail(err, WR_ENOMEM, "%s: cannot start libcurl", req->url);
+    if (sess)
+        curl_easy_reset(c);
     struct curl_slist *hdr = NULL;
     for (const char *const *h = req->headers; h && *h; h++)
         hdr = curl_slist_append(hdr, *h);
@@ -74,7 +102,8 @@ int wr_http_call(const wr_http_req *req, long *status, wr_buf *response, wr_err 
     CURLcode cc = curl_easy_perform(c);
     *status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(c);
+    if (!sess)
+        curl_easy_cleanup(c);
     curl_slist_free_all(hdr);
     if (s.over)
         return wr_fail(err, WR_ELIMIT, "%s %s: answer over %zu bytes", req->method, req->url,

@@ -24,12 +24,20 @@ typedef struct wr_http_req {
     const char *ca_file;           /* NULL: the system's CAs */
 } wr_http_req;
 
-/* Performs req.  *status receives the HTTP status (any status is WR_OK:
+/* A session reuses its connections (keep-alive, TLS session) from one call
+ * to the next: a webhook run or a connector makes many requests to one
+ * host.  Options never carry over (each call sets its own). */
+typedef struct wr_http_session wr_http_session;
+int wr_http_session_new(wr_http_session **out, wr_err *err) WR_MUST_CHECK;
+void wr_http_session_free(wr_http_session *s);
+
+/* Performs req on session s (NULL: a one-off connection).  *status receives the HTTP status (any status is WR_OK:
  * the caller decides what a 4xx means); a transport failure (DNS,
  * connection, TLS, timeout) is WR_EIO with libcurl's reason.  The body of
  * the answer is appended to response (may be NULL: read and dropped); a
  * body beyond response->max fails with WR_ELIMIT. */
-int wr_http_call(const wr_http_req *req, long *status, wr_buf *response, wr_err *err) WR_MUST_CHECK;
+int wr_http_call(wr_http_session *s, const wr_http_req *req, long *status, wr_buf *response,
+                 wr_err *err) WR_MUST_CHECK;
 
 /* URL-encodes s (RFC 3986 unreserved characters kept) into b. */
 int wr_http_escape(wr_buf *b, const char *s) WR_MUST_CHECK;

@@ -342,7 +342,8 @@ typedef struct hook {
 } hook;
 
 /* One POST; WR_OK on a 2xx answer, WR_EIO with the reason otherwise. */
-static int post(const char *url, const char *msg_id, const char *secret, const char *body, size_t len, wr_err *err)
+static int post(wr_http_session *http, const char *url, const char *msg_id, const char *secret, const char *body,
+                size_t len, wr_err *err)
 {
     int64_t now = wr_now();
     char *sig = NULL;
@@ -357,7 +358,7 @@ static int post(const char *url, const char *msg_id, const char *secret, const c
     wr_http_req req = {.method = "POST", .url = url, .headers = headers, .body = body, .body_len = len,
                        .connect_timeout_ms = CONNECT_TIMEOUT_MS, .timeout_ms = TOTAL_TIMEOUT_MS};
     long status = 0;
-    int rc = wr_http_call(&req, &status, NULL, err);
+    int rc = wr_http_call(http, &req, &status, NULL, err);
     if (rc)
         return rc;
     if (status < 200 || status > 299)
@@ -417,7 +418,7 @@ static void save(wr_ctx *ctx, const hook *h, int delivered, const char *error)
 }
 
 /* Delivers up to WR_WEBHOOK_BATCH entries to one webhook. */
-static void deliver_one(wr_ctx *ctx, hook *h, json_t *rep, size_t *ok, size_t *failed)
+static void deliver_one(wr_ctx *ctx, wr_http_session *http, hook *h, json_t *rep, size_t *ok, size_t *failed)
 {
     char *secret = NULL;
     wr_err err = {0};
@@ -451,7 +452,7 @@ static void deliver_one(wr_ctx *ctx, hook *h, json_t *rep, size_t *ok, size_t *f
              : strlen(body) > WR_WEBHOOK_MAX_PAYLOAD
                  ? wr_fail(&err, WR_ELIMIT, "entry %lld: payload over %u bytes", (long long)idx,
                            WR_WEBHOOK_MAX_PAYLOAD)
-                 : post(h->url, msg_id, secret, body, strlen(body), &err);
+                 : post(http, h->url, msg_id, secret, body, strlen(body), &err);
         free(body);
         if (rc)
             goto done;
@@ -504,6 +505,13 @@ int wr_webhook_deliver(wr_ctx *ctx, json_t **report, wr_err *err)
     json_t *due = NULL;
     if ((rc = wr_stmt_collect(st, hook_row, NULL, 0, &due, err)))
         return rc;
+    /* one session for the run: a batch of entries to one endpoint reuses
+     * its connection */
+    wr_http_session *http = NULL;
+    if (json_array_size(due) && (rc = wr_http_session_new(&http, err))) {
+        json_decref(due);
+        return rc;
+    }
     json_t *list = json_array();
     size_t ok = 0, failed = 0, i;
     json_t *v;
@@ -520,9 +528,10 @@ int wr_webhook_deliver(wr_ctx *ctx, json_t **report, wr_err *err)
                                                   "another deliverer holds it"));
             continue;
         }
-        deliver_one(ctx, &h, list, &ok, &failed);
+        deliver_one(ctx, http, &h, list, &ok, &failed);
         close(fd);
     }
+    wr_http_session_free(http);
     json_decref(due);
     if (report)
         *report = json_pack("{s:I,s:I,s:o}", "delivered", (json_int_t)ok, "failed", (json_int_t)failed, "webhooks",
