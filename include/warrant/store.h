@@ -89,6 +89,12 @@ int64_t wr_store_changes(wr_store *s);
 typedef struct wr_migration {
     int version;        /* 1, 2, 3 ... within its module */
     const char *sql;    /* applied in one transaction */
+    /* 1: the step rebuilds a table other tables reference (create the new
+     * table, copy, drop the old one, rename the new one: SQLite's way to
+     * change what ALTER TABLE cannot).  It then runs with foreign keys off,
+     * so that the drop fires no ON DELETE action and the rename rewrites
+     * no REFERENCES, and commits only if foreign_key_check finds nothing. */
+    int rebuilds_parent;
 } wr_migration;
 
 typedef struct wr_schema_module {

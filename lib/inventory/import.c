@@ -213,6 +213,7 @@ struct inv_import {
      * the exact set of ids this file has inserted, and turns a repeated id
      * away instead. */
     unsigned char keycheck[K_COUNT];
+    uint64_t rows_hint;          /* rows the file probably holds (0: unknown) */
     /* Statements prepared once per file: the store's cache hashes the SQL
      * text on every prepare, which shows at a million rows. */
     wr_stmt *stmts[8 + 4 * K_COUNT];
@@ -229,6 +230,11 @@ static int prep(inv_import *im, int slot, const char *sql, wr_stmt **st, wr_err 
     }
     *st = im->stmts[slot];
     return WR_OK;
+}
+
+void inv_import_rows_hint(inv_import *im, uint64_t rows)
+{
+    im->rows_hint = rows;
 }
 
 const wr_import_opts *inv_import_opts(const inv_import *im)
@@ -530,6 +536,7 @@ static int bulk_keycheck(inv_import *im, int kind, wr_err *err)
         return rc;
     if (m >= 0 && im->refs[m]) {
         im->keycheck[kind] = 1;
+        inv_refmap_reserve(im->refs[m], im->rows_hint);
         return WR_OK;
     }
     /* no map (cannot happen for an empty table): the index comes back */

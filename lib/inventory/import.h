@@ -117,6 +117,10 @@ void inv_import_reject(inv_import *im, const char *where, const char *fmt, ...) 
 /* Progress of the current file. */
 void inv_import_progress(inv_import *im, uint64_t done, uint64_t total);
 const wr_import_opts *inv_import_opts(const inv_import *im);
+/* How many rows the file probably holds, from its front end (CSV: its
+ * size over the length of its first lines); sizes the maps of a first
+ * load.  Only a hint: rows beyond it merely cost a map growth. */
+void inv_import_rows_hint(inv_import *im, uint64_t rows);
 
 /* In-memory text id -> (rid, system rid) of one table (refmap.c), for
  * imports that resolve many references.  type: 'A' accounts,
@@ -134,6 +138,9 @@ int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys) WR_M
 /* Adds id unless it is there: 1 added, 0 it was there (nothing changed),
  * WR_ELIMIT / WR_ENOMEM as add. */
 int inv_refmap_claim(inv_refmap *m, const char *id, int64_t rid, int64_t sys) WR_MUST_CHECK;
+/* Sizes the table for n ids at once (a hint: over the cap or out of
+ * memory it does nothing, and the map grows as it fills). */
+void inv_refmap_reserve(inv_refmap *m, uint64_t n);
 void inv_refmap_free(inv_refmap *m);
 
 /* Bulk loads (bulkidx.c): drops the secondary indexes of table, keeping

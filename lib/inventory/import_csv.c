@@ -121,6 +121,19 @@ static int csv_records(void *arg, inv_pipe *pipe)
     return 0;
 }
 
+/* Rows of the file, estimated from the length of its first lines (a
+ * generated or exported file's rows are alike); a little over, since a
+ * map sized too small grows by a rehash of everything in it. */
+static uint64_t rows_estimate(const char *data, size_t len)
+{
+    size_t sample = len < 65536 ? len : 65536, lines = 0;
+    for (const char *p = data, *end = data + sample; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        lines++;
+    if (!lines)
+        return 0;
+    return (uint64_t)((double)len / (double)sample * (double)lines * 1.1) + 1;
+}
+
 int inv_import_csv(inv_import *im, const char *name, const char *data, size_t len, wr_err *err)
 {
     inv_csv c;
@@ -158,6 +171,7 @@ int inv_import_csv(inv_import *im, const char *name, const char *data, size_t le
         rc = wr_fail(err, WR_ENOMEM, "out of memory");
         goto out;
     }
+    inv_import_rows_hint(im, rows_estimate(data, len));
     j->im = im;
     j->c = c;
     j->data = data;

@@ -30,18 +30,22 @@
     " certified_at INTEGER, source TEXT," \
     " PRIMARY KEY(account_rid, entitlement_rid)) WITHOUT ROWID;"
 
+/* The identities of steps 1 and 4 (step 4 makes the id unique through a
+ * named index): the columns after rid and id, and the secondary indexes. */
+#define IDENTITY_COLUMNS \
+    " kind TEXT NOT NULL CHECK(kind IN ('human','service_account','api_key','bot','ai_agent'))," \
+    " name TEXT, email TEXT, department TEXT, title TEXT, manager TEXT," \
+    " status TEXT NOT NULL DEFAULT 'active' CHECK(status IN ('active','leave','terminated'))," \
+    " owner TEXT," \
+    " source TEXT, created_at INTEGER, terminated_at INTEGER"
+#define IDENTITY_INDEXES \
+    "CREATE INDEX identities_owner ON identities(owner) WHERE owner IS NOT NULL;" \
+    "CREATE INDEX identities_source ON identities(source);"
+
 static const wr_migration steps[] = {
     {1,
-     "CREATE TABLE identities("
-     " rid INTEGER PRIMARY KEY,"
-     " id TEXT NOT NULL UNIQUE,"
-     " kind TEXT NOT NULL CHECK(kind IN ('human','service_account','api_key','bot','ai_agent')),"
-     " name TEXT, email TEXT, department TEXT, title TEXT, manager TEXT,"
-     " status TEXT NOT NULL DEFAULT 'active' CHECK(status IN ('active','leave','terminated')),"
-     " owner TEXT,"
-     " source TEXT, created_at INTEGER, terminated_at INTEGER);"
-     "CREATE INDEX identities_owner ON identities(owner) WHERE owner IS NOT NULL;"
-     "CREATE INDEX identities_source ON identities(source);"
+     "CREATE TABLE identities(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE," IDENTITY_COLUMNS ");"
+     IDENTITY_INDEXES
 
      "CREATE TABLE systems("
      " rid INTEGER PRIMARY KEY,"
@@ -121,7 +125,7 @@ static const wr_migration steps[] = {
      " system_rid INTEGER PRIMARY KEY REFERENCES systems(rid) ON DELETE CASCADE,"
      " computed_at INTEGER NOT NULL,"
      " params TEXT NOT NULL,"
-     " counts TEXT NOT NULL);"},
+     " counts TEXT NOT NULL);", 0},
     /* Non-human identity counts of every scope (overall, each domain, each
      * system), kept together: they are not sums of systems.  The overall
      * row marks the set complete; any change that can move them deletes
@@ -131,7 +135,7 @@ static const wr_migration steps[] = {
      " scope_kind TEXT NOT NULL CHECK(scope_kind IN ('overall','domain','system')),"
      " scope TEXT NOT NULL,"
      " nhi INTEGER NOT NULL, nhi_owned INTEGER NOT NULL,"
-     " PRIMARY KEY(scope_kind, scope)) WITHOUT ROWID;"},
+     " PRIMARY KEY(scope_kind, scope)) WITHOUT ROWID;", 0},
     /* An account's text id is unique through a named index instead of an
      * inline UNIQUE: a first load into the empty table can then set it
      * aside with the other secondary indexes (bulkidx.c; the importer
@@ -163,7 +167,22 @@ static const wr_migration steps[] = {
      "CREATE INDEX accounts_identity ON accounts(identity_rid);"
      "CREATE INDEX accounts_source ON accounts(source);"
      "CREATE INDEX grants_entitlement ON grants(entitlement_rid);"
-     "CREATE INDEX grants_expires ON grants(expires_at) WHERE expires_at IS NOT NULL;"},
+     "CREATE INDEX grants_expires ON grants(expires_at) WHERE expires_at IS NOT NULL;", 0},
+    /* Identities get the same named unique id index as accounts (step 3),
+     * for the same reason: a first load of a million identities inserted
+     * their ids at random places of the inline index's B-tree.  Accounts
+     * and credentials reference identities, so the table is rebuilt the
+     * way SQLite prescribes for a referenced table — new table, copy,
+     * drop, rename — with foreign keys off (rebuilds_parent), which keeps
+     * their REFERENCES and fires no ON DELETE SET NULL. */
+    {4,
+     "CREATE TABLE identities_v4(rid INTEGER PRIMARY KEY, id TEXT NOT NULL," IDENTITY_COLUMNS ");"
+     "INSERT INTO identities_v4 SELECT * FROM identities ORDER BY rid;"
+     "DROP TABLE identities;"
+     "ALTER TABLE identities_v4 RENAME TO identities;"
+     "CREATE UNIQUE INDEX identities_id ON identities(id);"
+     IDENTITY_INDEXES,
+     1},
 };
 
 const wr_schema_module wr_schema_inventory = {"inventory", steps, sizeof steps / sizeof steps[0]};

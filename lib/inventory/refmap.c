@@ -16,6 +16,7 @@
  */
 #include "import.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,9 +55,9 @@ static int arena_put(inv_refmap *m, const char *id, size_t len, uint64_t *off)
     return WR_OK;
 }
 
-static int grow(inv_refmap *m)
+/* Rehashes into a table of ncap slots (a power of two, > 2 * m->n). */
+static int rehash(inv_refmap *m, size_t ncap)
 {
-    size_t ncap = m->cap ? m->cap * 2 : 4096;
     if (ncap * sizeof(refslot) > inv_refmap_max_bytes)
         return WR_ELIMIT;
     refslot *ns = calloc(ncap, sizeof *ns);
@@ -74,6 +75,21 @@ static int grow(inv_refmap *m)
     m->slots = ns;
     m->cap = ncap;
     return WR_OK;
+}
+
+static int grow(inv_refmap *m)
+{
+    return rehash(m, m->cap ? m->cap * 2 : 4096);
+}
+
+void inv_refmap_reserve(inv_refmap *m, uint64_t n)
+{
+    size_t ncap = m->cap ? m->cap : 4096;
+    while (ncap < n * 2 && ncap * sizeof(refslot) < inv_refmap_max_bytes)
+        ncap *= 2;
+    /* too big, or no memory: the map grows as it fills, as without */
+    if (ncap > m->cap && rehash(m, ncap) != WR_OK)
+        return;
 }
 
 static uint64_t id_hash(const char *id, size_t len)
@@ -124,6 +140,8 @@ void inv_refmap_free(inv_refmap *m)
 
 int inv_refmap_load(wr_store *s, char type, inv_refmap **out, wr_err *err)
 {
+    const char *table = type == 'A' ? "accounts" : type == 'E' ? "entitlements"
+                      : type == 'S' ? "systems" : "identities";
     const char *sql = type == 'A' ? "SELECT id, rid, system_rid FROM accounts"
                     : type == 'E' ? "SELECT id, rid, system_rid FROM entitlements"
                     : type == 'S' ? "SELECT id, rid, rid FROM systems"
@@ -132,8 +150,20 @@ int inv_refmap_load(wr_store *s, char type, inv_refmap **out, wr_err *err)
     inv_refmap *m = calloc(1, sizeof *m);
     if (!m)
         return wr_fail(err, WR_ENOMEM, "out of memory");
+    /* rids are dense in practice, so the largest bounds the count without
+     * a scan; the table is then sized once instead of doubled ~20 times
+     * (each a rehash of every slot so far) */
+    char q[64];
+    int64_t maxrid = 0;
+    snprintf(q, sizeof q, "SELECT ifnull(max(rid), 0) FROM %s", table);
+    int rc = inv_query_ints(s, q, NULL, &maxrid, NULL, err);
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    inv_refmap_reserve(m, (uint64_t)maxrid);
     wr_stmt *st;
-    int rc = wr_stmt_prepare(s, sql, &st, err);
+    rc = wr_stmt_prepare(s, sql, &st, err);
     if (rc) {
         free(m);
         return rc;

@@ -36,7 +36,7 @@ static const wr_migration steps[] = {
         "CREATE TABLE ledger_tile(id INTEGER PRIMARY KEY, width INTEGER NOT NULL,"
         " hashes BLOB NOT NULL);"
         "CREATE TABLE ledger_checkpoint(id INTEGER PRIMARY KEY CHECK (id = 1),"
-        " size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL);"},
+        " size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL);", 0},
     {2, "CREATE TABLE ledger_subtile(id INTEGER PRIMARY KEY, width INTEGER NOT NULL,"
         " hashes BLOB NOT NULL);"
         "INSERT INTO ledger_subtile(id, width, hashes)"
@@ -58,7 +58,7 @@ static const wr_migration steps[] = {
         "  ELSE " LG_SUB("0", "16 * k", "wk") " || " LG_SUB("o1", "8 * k", "wk >> 1") " || "
         LG_SUB("o2", "4 * k", "wk >> 2") " || " LG_SUB("o3", "2 * k", "wk >> 3") " END AS BLOB)"
         " FROM p;"
-        "DROP TABLE ledger_tile;"},
+        "DROP TABLE ledger_tile;", 0},
 };
 
 const wr_schema_module wr_schema_ledger = {"ledger", steps, sizeof steps / sizeof steps[0]};

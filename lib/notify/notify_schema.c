@@ -27,7 +27,7 @@ static const wr_migration steps[] = {
         " next_attempt_at INTEGER NOT NULL DEFAULT 0,"
         " last_error TEXT,"
         " last_delivered_at INTEGER,"
-        " disabled_at INTEGER);"},
+        " disabled_at INTEGER);", 0},
 };
 
 const wr_schema_module wr_schema_notify = {"notify", steps, sizeof steps / sizeof steps[0]};

@@ -28,7 +28,7 @@ static const wr_migration steps[] = {
      " created_at INTEGER NOT NULL,"
      " expires_at INTEGER NOT NULL,"
      " revoked_at INTEGER);"
-     "CREATE INDEX server_tokens_principal ON server_tokens(principal);"},
+     "CREATE INDEX server_tokens_principal ON server_tokens(principal);", 0},
     {2,
      "CREATE TABLE server_sessions("
      " id TEXT PRIMARY KEY,"
@@ -38,8 +38,8 @@ static const wr_migration steps[] = {
      " created_at INTEGER NOT NULL,"
      " expires_at INTEGER NOT NULL,"
      " ended_at INTEGER);"
-     "CREATE INDEX server_sessions_expiry ON server_sessions(expires_at);"},
-    {3, "ALTER TABLE server_tokens ADD COLUMN last_used_at INTEGER;"},
+     "CREATE INDEX server_sessions_expiry ON server_sessions(expires_at);", 0},
+    {3, "ALTER TABLE server_tokens ADD COLUMN last_used_at INTEGER;", 0},
 };
 
 const wr_schema_module wr_schema_server = {"server", steps, sizeof steps / sizeof steps[0]};

@@ -98,10 +98,24 @@ static int migrate(wr_store *s, wr_err *err)
             if (s->readonly)
                 return wr_fail(err, WR_ESTATE, "store: schema of '%s' is at version %d, "
                                "needs %d: open it once read-write", mod->name, have, step->version);
-            if ((rc = wr_store_begin(s, err)))
+            /* foreign_keys is a no-op inside a transaction: set it first */
+            if (step->rebuilds_parent && (rc = wr_store_exec(s, "PRAGMA foreign_keys=OFF", err)))
                 return rc;
+            if ((rc = wr_store_begin(s, err)))
+                goto keys_on;
             if ((rc = wr_store_exec(s, step->sql, err)))
                 goto fail;
+            if (step->rebuilds_parent) {
+                if ((rc = wr_stmt_prepare(s, "PRAGMA foreign_key_check", &st, err)))
+                    goto fail;
+                rc = wr_stmt_step(st, err);
+                if (rc == 1)
+                    rc = wr_fail(err, WR_ECORRUPT, "a row of %s refers to a missing row",
+                                 wr_stmt_text(st, 0));
+                wr_stmt_done(st);
+                if (rc)
+                    goto fail;
+            }
             if ((rc = wr_stmt_prepare(s, "INSERT INTO schema_version(module, version) VALUES(?,?) "
                                       "ON CONFLICT(module) DO UPDATE SET version=excluded.version",
                                       &st, err)))
@@ -113,11 +127,22 @@ static int migrate(wr_store *s, wr_err *err)
             if (rc < 0)
                 goto fail;
             if ((rc = wr_store_commit(s, err)))
+                goto keys_on;
+            if (step->rebuilds_parent && (rc = wr_store_exec(s, "PRAGMA foreign_keys=ON", err)))
                 return rc;
             continue;
         fail:
             wr_store_rollback(s);
-            return wr_fail_wrap(err, "migration %s/%d", mod->name, step->version);
+            rc = wr_fail_wrap(err, "migration %s/%d", mod->name, step->version);
+        keys_on:
+            /* the caller closes the store after a failed migration; the
+             * first error is the one to report */
+            if (step->rebuilds_parent) {
+                wr_err ignored = {0};
+                if (wr_store_exec(s, "PRAGMA foreign_keys=ON", &ignored) != WR_OK)
+                    return rc;
+            }
+            return rc;
         }
     }
     return WR_OK;
@@ -155,10 +180,15 @@ int wr_store_open(const char *dir, int flags, wr_store **out, wr_err *err)
     free(path);
     sqlite3_busy_timeout(s->db, 10000);
     sqlite3_extended_result_codes(s->db, 1);
+    /* temp_store stays SQLite's default (files): with temp_store=MEMORY
+     * SQLite's sorter never writes a sorted run, so every large sort (a
+     * CREATE INDEX, an ORDER BY over millions of rows) is one linked list
+     * in memory — unbounded, and several times slower than sorting in
+     * runs (lib/inventory/bulkidx.c).  Small temporary structures stay in
+     * the page cache either way. */
     rc = wr_store_exec(s,
         "PRAGMA foreign_keys=ON;"
-        "PRAGMA synchronous=FULL;"
-        "PRAGMA temp_store=MEMORY;", err);
+        "PRAGMA synchronous=FULL;", err);
     if (!rc && !s->readonly)
         rc = wr_store_exec(s, "PRAGMA journal_mode=WAL;", err);
     if (!rc)

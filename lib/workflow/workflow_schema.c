@@ -71,7 +71,7 @@ static const wr_migration steps[] = {
      " BEGIN SELECT RAISE(ABORT, 'approval history is append-only'); END;"
      "CREATE TABLE change_entries("
      " change TEXT NOT NULL, ledger_index INTEGER NOT NULL, kind TEXT NOT NULL,"
-     " PRIMARY KEY(change, ledger_index));"},
+     " PRIMARY KEY(change, ledger_index));", 0},
 };
 
 const wr_schema_module wr_schema_workflow = {"workflow", steps, sizeof steps / sizeof steps[0]};
