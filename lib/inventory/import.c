@@ -522,6 +522,15 @@ static int table_empty(inv_import *im, int kind, int64_t *empty, wr_err *err)
     return inv_query_ints(im->s, sql, NULL, empty, NULL, err);
 }
 
+void inv_import_prefetch(inv_import *im, int kind, const inv_checked *ck)
+{
+    if (im->keycheck[kind] && !ck->v[0].null) {
+        const inv_refmap *m = im->refs[ref_slot(own_type(kind))];
+        if (m)
+            inv_refmap_prefetch(m, ck->v[0].s);
+    }
+}
+
 /* After the indexes of an empty table were set aside: if no unique index
  * is left, ids are checked in the table's reference map (keycheck). */
 static int bulk_keycheck(inv_import *im, int kind, wr_err *err)

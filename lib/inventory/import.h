@@ -114,6 +114,9 @@ extern size_t inv_pipe_min_bytes;
 void inv_put_line(char *out, uint64_t n);
 /* Counts and describes one rejected row. */
 void inv_import_reject(inv_import *im, const char *where, const char *fmt, ...) WR_PRINTF(3, 4);
+/* Before merging a row some rows ahead of ck: prefetches what its merge
+ * will touch first at random (the slot of its id in a first load's map). */
+void inv_import_prefetch(inv_import *im, int kind, const inv_checked *ck);
 /* Progress of the current file. */
 void inv_import_progress(inv_import *im, uint64_t done, uint64_t total);
 const wr_import_opts *inv_import_opts(const inv_import *im);
@@ -138,6 +141,9 @@ int inv_refmap_add(inv_refmap *m, const char *id, int64_t rid, int64_t sys) WR_M
 /* Adds id unless it is there: 1 added, 0 it was there (nothing changed),
  * WR_ELIMIT / WR_ENOMEM as add. */
 int inv_refmap_claim(inv_refmap *m, const char *id, int64_t rid, int64_t sys) WR_MUST_CHECK;
+/* Starts loading the slot where a claim or get of id will look first
+ * (a cache miss of its own otherwise): call it some rows ahead. */
+void inv_refmap_prefetch(const inv_refmap *m, const char *id);
 /* Sizes the table for n ids at once (a hint: over the cap or out of
  * memory it does nothing, and the map grows as it fills). */
 void inv_refmap_reserve(inv_refmap *m, uint64_t n);

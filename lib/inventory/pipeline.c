@@ -35,6 +35,7 @@ size_t inv_pipe_min_bytes = INV_PIPE_MIN_BYTES;
 #define PIPE_SLOTS 8
 #define PIPE_ROWS 1024
 #define PIPE_WHY 1024
+#define PREFETCH_AHEAD 8
 /* Room for the largest row: its texts are at most a record of
  * WR_INV_ROW_MAX bytes, a derived id and the --source text (each at most
  * WR_INV_FIELD_MAX, inv_import_pipe_ok) and short constants; or a
@@ -180,8 +181,15 @@ static int consume(inv_pipe *p, pipe_batch *b, const char *name, wr_err *err)
     char where[512 + 24];
     int plen = snprintf(where, 512, "%s:", name);
     plen = plen < 0 ? 0 : plen > 511 ? 511 : plen;
+    /* the rows' first random accesses are started PREFETCH_AHEAD rows
+     * early, so that they overlap instead of stalling one by one */
+    for (size_t i = 0; i < b->n && i < PREFETCH_AHEAD; i++)
+        if (!b->rows[i].why)
+            inv_import_prefetch(p->im, p->kind, &b->rows[i].c);
     for (size_t i = 0; i < b->n; i++) {
         pipe_row *r = &b->rows[i];
+        if (i + PREFETCH_AHEAD < b->n && !b->rows[i + PREFETCH_AHEAD].why)
+            inv_import_prefetch(p->im, p->kind, &b->rows[i + PREFETCH_AHEAD].c);
         inv_put_line(where + plen, r->line);
         if (r->why) {
             inv_import_reject(p->im, where, "%s", r->why);

@@ -176,6 +176,12 @@ int inv_refmap_claim(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
     return put(m, id, rid, sys, 1);
 }
 
+void inv_refmap_prefetch(const inv_refmap *m, const char *id)
+{
+    if (m->cap)
+        __builtin_prefetch(&m->slots[id_hash(id, strlen(id)) & (m->cap - 1)], 1);
+}
+
 void inv_refmap_free(inv_refmap *m)
 {
     if (!m)
