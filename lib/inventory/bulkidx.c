@@ -69,32 +69,26 @@ int inv_bulkidx_drop(wr_store *s, const char *table, char **saved, wr_err *err)
  * temp_store on files for this).  The import's page cache is 256 MiB
  * (import.c): one run then holds every key of the index, and sorting it
  * is a walk of one linked list, a cache miss per step — 7 s of user time
- * for the 4.3M ids of the accounts benchmark, against 2.2 s in 2 MiB runs
- * (bench/RESULTS-inventory.md, round 6).  So the rebuild runs with a
- * SORT_RUN_KIB page cache, and a worker thread that sorts and merges runs
- * on the second core (the import's reader is done by then).  Shrinking
- * the cache drops its clean pages, so the table pages the load already
- * spilled to the WAL are read back from there — far cheaper than the
- * one-list sort.  Both settings are put back afterwards. */
+ * for the 4.3M ids of the accounts benchmark, against 1.9 s in runs of
+ * 1 to 4 MiB (bench/RESULTS-inventory.md, round 6; a sorter worker
+ * thread, PRAGMA threads, gained nothing).  So the rebuild runs with a
+ * SORT_RUN_KIB page cache, put back afterwards.  Shrinking the cache
+ * drops its clean pages, so the table pages the load already spilled to
+ * the WAL are read back from there — far cheaper than the one-list sort. */
 #define SORT_RUN_KIB 2048
-#define SORT_THREADS 2
 
 int inv_bulkidx_restore(wr_store *s, char **saved, wr_err *err)
 {
     if (!*saved)
         return WR_OK;
-    int64_t cache_size = 0, threads = 0;
+    int64_t cache_size = 0;
     int rc = inv_query_ints(s, "PRAGMA cache_size", NULL, &cache_size, NULL, err);
-    rc = rc ? rc : inv_query_ints(s, "PRAGMA threads", NULL, &threads, NULL, err);
-    char fast[96], restore[96];
-    snprintf(fast, sizeof fast, "PRAGMA cache_size=-%d; PRAGMA threads=%d", SORT_RUN_KIB,
-             SORT_THREADS);
-    snprintf(restore, sizeof restore, "PRAGMA cache_size=%lld; PRAGMA threads=%lld",
-             (long long)cache_size, (long long)threads);
+    char fast[48], restore[48];
+    snprintf(fast, sizeof fast, "PRAGMA cache_size=-%d", SORT_RUN_KIB);
+    snprintf(restore, sizeof restore, "PRAGMA cache_size=%lld", (long long)cache_size);
     if (rc == WR_OK && (rc = wr_store_exec(s, fast, err)) == WR_OK) {
         rc = wr_store_exec(s, *saved, err);
-        /* neither setting touches the file: putting them back cannot fail
-         * on values SQLite itself reported */
+        /* touches no file: putting back a value SQLite reported cannot fail */
         wr_err ignored = {0};
         if (wr_store_exec(s, restore, &ignored) != WR_OK && rc == WR_OK)
             rc = wr_fail(err, WR_EINTERNAL, "bulkidx: cannot restore %s", restore);
