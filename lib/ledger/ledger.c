@@ -56,6 +56,7 @@
 #include "ledger_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,11 @@
  * level 4 and a proof reads one row. */
 #define LG_CACHE_TILES 65536
 #define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
+/* Preload (preload_upper): after this many upper tiles read one at a time
+ * since the cache was empty, and at most this many tiles (3/4 of the
+ * cache: room stays for level-0 tiles in use). */
+#define LG_PRELOAD_AFTER 1024
+#define LG_PRELOAD_MAX (LG_CACHE_TILES / 4 * 3)
 #define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
 
@@ -110,6 +116,12 @@ struct wr_ledger {
      * (uncached) */
     int cache_only, uncached;
     int mapped;   /* the connection reads through a memory map (read_mode) */
+    /* preload_upper: upper tiles read one at a time since the cache was
+     * last empty; whether the preload ran since; its settings */
+    unsigned upper_misses;
+    int preloaded;
+    unsigned preload_after;
+    size_t preload_max;
     int proof_cache;   /* the 8 MiB page cache for proofs is set (proof_mode) */
 };
 
@@ -175,6 +187,8 @@ static void cache_drop(wr_ledger *l)
 {
     lg_cache_clear(l->cache);
     l->cache_tainted = 0;
+    l->upper_misses = 0;   /* a new preload has to be earned again */
+    l->preloaded = 0;
 }
 
 static void cache_put(wr_ledger *l, unsigned level, const lg_tile *t)
@@ -203,6 +217,8 @@ static int full_tile(wr_ledger *l, unsigned level, uint64_t n, const lg_tile **o
         lg_cache_remove(l->cache, id);
         return rc;
     }
+    if (level > 0 && l->upper_misses < UINT_MAX)
+        l->upper_misses++;
     l->cache_tainted |= wr_store_in_transaction(l->s);
     *out = c;
     return WR_OK;
@@ -288,6 +304,63 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
     }
     memcpy(out, t->h[lg_sub_off(r) + j], 32);
     return WR_OK;
+}
+
+/* Reads the full tiles above level 0 into the cache with one range scan
+ * per level, top level first, at most preload_max tiles: at 10M entries
+ * 42k rows (~40 MiB) in ~10k sequential page reads instead of one random
+ * read per tile as proofs first need them (which a fresh process pays for
+ * most of its first tens of thousands of proofs: the level-1 tile of a
+ * random index is rarely cached yet).  Run in a proof's read snapshot,
+ * once a connection has read preload_after upper tiles one at a time, so
+ * that a process making a few proofs (the CLI) does not pay for reading
+ * the whole upper tree.  Only tiles the edge covers (n < edge n, so full
+ * and committed: the caller is outside any write transaction) are read. */
+static int preload_upper(wr_ledger *l, wr_err *err)
+{
+    l->preloaded = 1;
+    size_t room = l->preload_max;
+    int rc = WR_OK;
+    for (unsigned level = LG_LEVELS - 1; level > 0 && room > 0 && rc == WR_OK; level--) {
+        uint64_t end = l->b->lv[level].n;
+        if (end == 0)
+            continue;
+        wr_stmt *st;
+        if ((rc = wr_stmt_prepare(l->s, "SELECT id, hashes FROM ledger_subtile WHERE id >= ? AND id < ? "
+                                  "ORDER BY id", &st, err)))
+            return rc;
+        wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, 0));
+        wr_stmt_bind_int(st, 2, (int64_t)tile_id(level, end));
+        while (room > 0 && (rc = wr_stmt_step(st, err)) == 1) {
+            uint64_t id = (uint64_t)wr_stmt_int(st, 0);
+            size_t len = 0;
+            const void *blob = wr_stmt_blob(st, 1, &len);
+            lg_tile *c = lg_cache_claim(l->cache, id);   /* or the cached one: same bytes */
+            if (!c)
+                break;   /* out of memory: caching is optional */
+            /* a damaged row is left to the proof that needs it to report */
+            if (!blob || lg_tile_decode(blob, len, LG_TILE_W, c) != WR_OK) {
+                lg_cache_remove(l->cache, id);
+                continue;
+            }
+            c->n = id - tile_id(level, 0);
+            room--;
+        }
+        wr_stmt_done(st);
+        rc = rc < 0 ? rc : WR_OK;
+    }
+    return rc;
+}
+
+void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles)
+{
+    l->preload_after = after;
+    l->preload_max = max_tiles;
+}
+
+size_t lg_ledger_cached(const wr_ledger *l)
+{
+    return lg_cache_count(l->cache);
 }
 
 /* Reads through a memory map (map = 1: verification's scan) or plain reads
@@ -462,6 +535,8 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
         return no_mem(err);
     }
     l->held_id = UINT64_MAX;
+    l->preload_after = LG_PRELOAD_AFTER;
+    l->preload_max = LG_PRELOAD_MAX;
     memo_clear(l);
     for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
         l->seen[i] = UINT64_MAX;
@@ -775,6 +850,9 @@ static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t
         return rc;
     if (!committed)
         rc = sync_upto(l, q->size, err);
+    if (rc == WR_OK && !l->preloaded && l->upper_misses >= l->preload_after &&
+        !wr_store_in_transaction(l->s))
+        rc = preload_upper(l, err);
     if (rc == WR_OK)
         rc = prove_body(l, q, tmp, &n, err);
     held_release(l);
@@ -807,10 +885,10 @@ typedef struct verify_ctx {
      * tile differed at its top sublevel, so a difference at that base
      * hash is inherited, not where the damage is */
     uint8_t child_bad[LG_LEVELS + 1][LG_TILE_W];
-    /* verify_row: a cursor per hash-tile level; state 0 = step next,
+    /* verify_row: a cursor per tile level; state 0 = step next,
      * 1 = on an unread row, 2 = at the end */
-    wr_stmt *cur[LG_LEVELS / 2];
-    int cur_state[LG_LEVELS / 2];
+    wr_stmt *cur[LG_LEVELS];
+    int cur_state[LG_LEVELS];
 } verify_ctx;
 
 static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...) WR_PRINTF(3, 4);
@@ -825,25 +903,24 @@ static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Compares a recomputed tile with the stored one. */
 /* The stored row `id` of a tile of `level`: 1 (and its width and hashes,
- * valid until the next call for the same hash-tile level), 0 if missing.
- * The builder completes the tiles of each hash-tile level L (levels 2L,
- * 2L+1) in row-id order (lg_tile_rowid), so one cursor per L walks its rows
- * in order: a step per tile instead of a b-tree lookup.  Rows it passes
- * over are strays, counted by verify_run. */
+ * valid until the next call for the same level), 0 if missing.  The
+ * builder completes the tiles of each level in index order, which is
+ * row-id order within the level's range (lg_tile_rowid), so one cursor per
+ * level walks its rows in order: a step per tile instead of a b-tree
+ * lookup.  Rows it passes over are strays, counted by verify_run. */
 static int verify_row(verify_ctx *v, unsigned level, uint64_t id, int64_t *width,
                       const uint8_t **blob, size_t *len, wr_err *err)
 {
-    unsigned L = level / 2;
+    unsigned L = level;
     int rc;
     if (!v->cur[L]) {
-        char sql[96];   /* one statement per L: all are stepped at once */
+        char sql[96];   /* one statement per level: all are stepped at once */
         snprintf(sql, sizeof sql, "SELECT id, width, hashes FROM ledger_subtile WHERE id >= ? "
                  "ORDER BY id /* %u */", L);
         if ((rc = wr_stmt_prepare(v->l->s, sql, &v->cur[L], err)))
             return rc;
-        wr_stmt_bind_int(v->cur[L], 1, (int64_t)((uint64_t)L << 60));
+        wr_stmt_bind_int(v->cur[L], 1, (int64_t)lg_tile_rowid(level, 0));
         v->cur_state[L] = 0;
     }
     for (;;) {
@@ -1031,7 +1108,7 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
         return rc;
     }
     rc = verify_run(l, &v, b, err);
-    for (unsigned L = 0; L < LG_LEVELS / 2; L++)
+    for (unsigned L = 0; L < LG_LEVELS; L++)
         if (v.cur[L])
             wr_stmt_done(v.cur[L]);
     wr_store_read_end(l->s);

@@ -217,24 +217,27 @@ TEST(test_migration_from_height_8_tiles)
         migrate_at(sizes[i]);
 }
 
-/* Row ids: a tlog tile's 17 rows are adjacent, upper half last. */
+/* Row ids: a range per tile level, level 0 last; the upper levels form
+ * one range; a tlog tile's 16 lower subtiles are adjacent. */
 TEST(test_tile_rowid_layout)
 {
-    CHECK(lg_tile_rowid(0, 0) == 0);
-    CHECK(lg_tile_rowid(0, 15) == 15);
-    CHECK(lg_tile_rowid(1, 0) == 16);
-    CHECK(lg_tile_rowid(0, 16) == 32);
-    CHECK(lg_tile_rowid(1, 1) == 48);
-    CHECK(lg_tile_rowid(2, 0) == (uint64_t)1 << 60);
-    CHECK(lg_tile_rowid(3, 5) == ((uint64_t)1 << 60 | 5 << 5 | 16));
-    CHECK(lg_tile_rowid(15, 0) == ((uint64_t)7 << 60 | 16));
-    /* distinct and in completion order within a tlog tile */
-    for (uint64_t N = 0; N < 4; N++) {
+    const uint64_t top = (uint64_t)1 << 56;
+    CHECK(lg_tile_rowid(1, 0) == top);
+    CHECK(lg_tile_rowid(1, 5) == top + 5);
+    CHECK(lg_tile_rowid(2, 0) == 2 * top);
+    CHECK(lg_tile_rowid(15, 7) == 15 * top + 7);
+    CHECK(lg_tile_rowid(0, 0) == 16 * top);
+    CHECK(lg_tile_rowid(0, 12345) == 16 * top + 12345);
+    CHECK(LG_UPPER_LO == lg_tile_rowid(1, 0) && LG_UPPER_HI == lg_tile_rowid(0, 0));
+    for (unsigned level = 1; level < LG_LEVELS; level++) {
+        /* inside the upper range, below the next level's first row */
+        CHECK(lg_tile_rowid(level, 0) >= LG_UPPER_LO);
+        CHECK(lg_tile_rowid(level, top - 1) < LG_UPPER_HI);
+        CHECK(lg_tile_rowid(level, top - 1) < lg_tile_rowid(level + 1 < LG_LEVELS ? level + 1 : 0, 0));
+    }
+    for (uint64_t N = 0; N < 4; N++)
         for (uint64_t k = 0; k + 1 < 16; k++)
             CHECK(lg_tile_rowid(0, 16 * N + k) + 1 == lg_tile_rowid(0, 16 * N + k + 1));
-        CHECK(lg_tile_rowid(0, 16 * N + 15) + 1 == lg_tile_rowid(1, N));
-        CHECK(lg_tile_rowid(1, N) < lg_tile_rowid(0, 16 * N + 16));
-    }
     CHECK_EQ_INT((int)lg_tile_blob_len(16), 960);
     CHECK_EQ_INT((int)lg_tile_blob_len(7), (7 + 3 + 1) * 32);
 }
