@@ -62,17 +62,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Full tiles cached: 64 MiB at most (allocated as used).  Every tile
- * above level 0 enters the cache when first read: at 10M entries they are
- * 42k (~41 MiB), so a long-running reader keeps the whole tree above tree
- * level 4 and a proof reads one row. */
-#define LG_CACHE_TILES 65536
-#define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
-/* Preload (preload_upper): after this many upper tiles read one at a time
- * since the cache was empty, and at most this many tiles (3/4 of the
- * cache: room stays for level-0 tiles in use). */
+/* Full tiles in memory: 64 MiB at most (backed as used), in two parts.
+ * The upper tier (preload_upper) holds up to 48k tiles above level 0 read
+ * in bulk: at 10M entries there are 42k (~41 MiB), so a long-running
+ * prover keeps the whole tree above tree level 4 and a proof reads one
+ * row.  The LRU cache (16k tiles) holds the tiles read one at a time: upper
+ * tiles before the preload (or beyond the tier), level-0 tiles used twice.
+ * The preload runs once a connection has read LG_PRELOAD_AFTER upper tiles
+ * one at a time: not for a process making a few proofs (the CLI). */
+#define LG_CACHE_TILES 16384
+#define LG_TIER_TILES 49152
 #define LG_PRELOAD_AFTER 1024
-#define LG_PRELOAD_MAX (LG_CACHE_TILES / 4 * 3)
+#define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
 #define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
 
@@ -116,12 +117,12 @@ struct wr_ledger {
      * (uncached) */
     int cache_only, uncached;
     int mapped;   /* the connection reads through a memory map (read_mode) */
-    /* preload_upper: upper tiles read one at a time since the cache was
-     * last empty; whether the preload ran since; its settings */
+    /* preload_upper: upper tiles read one at a time (into the LRU cache);
+     * whether the preload ran; when it runs (LG_PRELOAD_AFTER) */
     unsigned upper_misses;
     int preloaded;
     unsigned preload_after;
-    size_t preload_max;
+    lg_tier tier;   /* committed full tiles above level 0, read in bulk */
     int proof_cache;   /* the 8 MiB page cache for proofs is set (proof_mode) */
 };
 
@@ -187,8 +188,6 @@ static void cache_drop(wr_ledger *l)
 {
     lg_cache_clear(l->cache);
     l->cache_tainted = 0;
-    l->upper_misses = 0;   /* a new preload has to be earned again */
-    l->preloaded = 0;
 }
 
 static void cache_put(wr_ledger *l, unsigned level, const lg_tile *t)
@@ -288,7 +287,9 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
                        (unsigned long long)i);
     if (n < t->n) {
         uint64_t id = tile_id(level, n);
-        const lg_tile *hit = lg_cache_get(l->cache, id);
+        const lg_tile *hit = level ? lg_tier_get(&l->tier, level, n) : NULL;
+        if (!hit)
+            hit = lg_cache_get(l->cache, id);
         if (hit) {
             t = hit;
         } else if (l->cache_only) {
@@ -306,22 +307,23 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
     return WR_OK;
 }
 
-/* Reads the full tiles above level 0 into the cache with one range scan
- * per level, top level first, at most preload_max tiles: at 10M entries
- * 42k rows (~40 MiB) in ~10k sequential page reads instead of one random
- * read per tile as proofs first need them (which a fresh process pays for
- * most of its first tens of thousands of proofs: the level-1 tile of a
- * random index is rarely cached yet).  Run in a proof's read snapshot,
- * once a connection has read preload_after upper tiles one at a time, so
- * that a process making a few proofs (the CLI) does not pay for reading
- * the whole upper tree.  Only tiles the edge covers (n < edge n, so full
- * and committed: the caller is outside any write transaction) are read. */
+/* Reads the full tiles above level 0 into the upper tier with one range
+ * scan per level, top level first, until the tier is full: at 10M entries
+ * 42k rows (~40 MiB, ~10k page reads, ~30 ms) instead of a random read per
+ * tile as proofs first need them, which a fresh process pays for most of
+ * its first tens of thousands of proofs (the level-1 tile of a random index
+ * is rarely cached yet).  Once per connection, in a proof's read snapshot,
+ * after preload_after upper tiles were read one at a time, so that a
+ * process making a few proofs does not read the whole upper tree.  Only
+ * tiles the edge covers (n < edge n: full, and committed, as the caller is
+ * outside any write transaction) are read; they never change, so the tier
+ * is never dropped.  Tiles completed later are read one at a time into the
+ * LRU cache as before. */
 static int preload_upper(wr_ledger *l, wr_err *err)
 {
     l->preloaded = 1;
-    size_t room = l->preload_max;
     int rc = WR_OK;
-    for (unsigned level = LG_LEVELS - 1; level > 0 && room > 0 && rc == WR_OK; level--) {
+    for (unsigned level = LG_LEVELS - 1; level > 0 && rc == WR_OK; level--) {
         uint64_t end = l->b->lv[level].n;
         if (end == 0)
             continue;
@@ -331,31 +333,35 @@ static int preload_upper(wr_ledger *l, wr_err *err)
             return rc;
         wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, 0));
         wr_stmt_bind_int(st, 2, (int64_t)tile_id(level, end));
-        while (room > 0 && (rc = wr_stmt_step(st, err)) == 1) {
-            uint64_t id = (uint64_t)wr_stmt_int(st, 0);
+        lg_tile *slot;
+        while ((slot = lg_tier_next(&l->tier, level)) && (rc = wr_stmt_step(st, err)) == 1) {
+            /* a missing or damaged row ends the level's array (a proof
+             * that needs it reads it and reports the damage) */
+            uint64_t n = l->tier.n[level];
             size_t len = 0;
             const void *blob = wr_stmt_blob(st, 1, &len);
-            lg_tile *c = lg_cache_claim(l->cache, id);   /* or the cached one: same bytes */
-            if (!c)
-                break;   /* out of memory: caching is optional */
-            /* a damaged row is left to the proof that needs it to report */
-            if (!blob || lg_tile_decode(blob, len, LG_TILE_W, c) != WR_OK) {
-                lg_cache_remove(l->cache, id);
-                continue;
-            }
-            c->n = id - tile_id(level, 0);
-            room--;
+            if ((uint64_t)wr_stmt_int(st, 0) != tile_id(level, n) || !blob ||
+                lg_tile_decode(blob, len, LG_TILE_W, slot) != WR_OK)
+                break;
+            slot->n = n;
+            lg_tier_commit(&l->tier, level);
         }
         wr_stmt_done(st);
         rc = rc < 0 ? rc : WR_OK;
+        if (!slot)
+            break;   /* the tier is full */
     }
     return rc;
 }
 
-void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles)
+void lg_ledger_preload_after(wr_ledger *l, unsigned after)
 {
     l->preload_after = after;
-    l->preload_max = max_tiles;
+}
+
+size_t lg_ledger_preloaded(const wr_ledger *l)
+{
+    return lg_tier_count(&l->tier);
 }
 
 size_t lg_ledger_cached(const wr_ledger *l)
@@ -536,7 +542,7 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
     }
     l->held_id = UINT64_MAX;
     l->preload_after = LG_PRELOAD_AFTER;
-    l->preload_max = LG_PRELOAD_MAX;
+    lg_tier_init(&l->tier, LG_TIER_TILES);
     memo_clear(l);
     for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
         l->seen[i] = UINT64_MAX;
@@ -560,6 +566,7 @@ void wr_ledger_close(wr_ledger *l)
         return;
     held_release(l);
     lg_cache_free(l->cache);
+    lg_tier_free(&l->tier);
     wr_wipe(&l->key, sizeof l->key);
     free(l->b);
     free(l);

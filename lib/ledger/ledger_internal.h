@@ -135,6 +135,39 @@ void lg_cache_remove(lg_cache *c, uint64_t id);
 /* Number of tiles cached. */
 size_t lg_cache_count(const lg_cache *c);
 
+/* ---- the upper tier (tile_cache.c) ----
+ * Full tiles above level 0 read in bulk (ledger.c, preload_upper), held by
+ * (level, n): one array per level, tiles 0 ... n[level]-1, so a lookup is
+ * an index (no hashing, no recency list: in the LRU each lookup of a tile
+ * not in the CPU caches cost several cache misses).  Nothing is evicted;
+ * at most cap tiles.  The arrays are consecutive slices of one arena: a
+ * level is filled once, levels one after the other. */
+typedef struct lg_tier {
+    lg_tile *arena;             /* cap slots, mapped at the first fill; NULL before */
+    size_t cap, used;
+    int open_level;             /* the level being filled, -1 none */
+    lg_tile *lv[LG_LEVELS];     /* level's first tile */
+    uint64_t n[LG_LEVELS];      /* tiles held per level */
+} lg_tier;
+
+/* An empty tier of at most cap tiles (no memory until filled). */
+void lg_tier_init(lg_tier *t, size_t cap);
+void lg_tier_free(lg_tier *t);
+static inline const lg_tile *lg_tier_get(const lg_tier *t, unsigned level, uint64_t n)
+{
+    return n < t->n[level] ? &t->lv[level][n] : NULL;
+}
+/* The slot for tile n[level] of level, to fill and then lg_tier_commit;
+ * NULL if the tier is full, out of memory, or level was filled before
+ * another level (each level's array is one slice). */
+lg_tile *lg_tier_next(lg_tier *t, unsigned level);
+void lg_tier_commit(lg_tier *t, unsigned level);
+/* Tiles held. */
+static inline size_t lg_tier_count(const lg_tier *t)
+{
+    return t->used;
+}
+
 /* ---- signed notes (note.c) ---- */
 typedef struct lg_key {
     char name[256];
@@ -163,11 +196,12 @@ int lg_ledger_add(wr_ledger *l, const void *data, size_t len, uint64_t *index,
                   wr_err *err) WR_MUST_CHECK;
 /* Writes the partial tiles and the signed checkpoint. */
 int lg_ledger_flush(wr_ledger *l, wr_err *err) WR_MUST_CHECK;
-/* The preload of the upper tiles into the cache (ledger.c): after `after`
- * upper tiles read one at a time, at most max_tiles (defaults
- * LG_PRELOAD_AFTER, LG_PRELOAD_MAX; tests lower them). */
-void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles);
-/* Number of tiles in l's cache (tests). */
+/* The preload of the upper tiles (ledger.c, preload_upper): after `after`
+ * upper tiles read one at a time (default LG_PRELOAD_AFTER; tests lower
+ * it).  Call before the first proof. */
+void lg_ledger_preload_after(wr_ledger *l, unsigned after);
+/* Tiles in l's LRU cache and in its upper tier (tests). */
 size_t lg_ledger_cached(const wr_ledger *l);
+size_t lg_ledger_preloaded(const wr_ledger *l);
 
 #endif

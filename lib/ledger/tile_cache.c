@@ -52,19 +52,25 @@ static size_t arena_bytes(const lg_cache *c)
     return c->cap * sizeof(lg_tile);
 }
 
+/* Address space for n tiles, backed as used, huge pages asked for. */
+static lg_tile *tiles_map(size_t n)
+{
+    void *p = mmap(NULL, n * sizeof(lg_tile), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, n * sizeof(lg_tile), MADV_HUGEPAGE);   /* a hint: 4 KiB pages work too */
+#endif
+    return p;
+}
+
 /* Maps the arena (entries get their slots as they are first used, see
  * lg_cache_claim: touching all cap entries here would fault in their 2 MiB
  * at the first tile a one-off proof caches). */
 static int arena_map(lg_cache *c)
 {
-    void *p = mmap(NULL, arena_bytes(c), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return WR_ENOMEM;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, arena_bytes(c), MADV_HUGEPAGE);   /* a hint: 4 KiB pages work too */
-#endif
-    c->arena = p;
-    return WR_OK;
+    return (c->arena = tiles_map(c->cap)) ? WR_OK : WR_ENOMEM;
 }
 
 static uint32_t bucket_of(const lg_cache *c, uint64_t id)
@@ -227,5 +233,44 @@ void lg_cache_remove(lg_cache *c, uint64_t id)
         c->e[i].hnext = *b;
         *b = i;
         list_push_front(c, i);
+    }
+}
+
+/* ---- the upper tier ---------------------------------------------------- */
+
+void lg_tier_init(lg_tier *t, size_t cap)
+{
+    memset(t, 0, sizeof *t);
+    t->cap = cap;
+    t->open_level = -1;
+}
+
+void lg_tier_free(lg_tier *t)
+{
+    if (t->arena)
+        munmap(t->arena, t->cap * sizeof(lg_tile));
+    lg_tier_init(t, t->cap);
+}
+
+lg_tile *lg_tier_next(lg_tier *t, unsigned level)
+{
+    if (level >= LG_LEVELS || t->used >= t->cap)
+        return NULL;
+    if (t->open_level != (int)level) {
+        if (t->n[level])
+            return NULL;   /* filled before: its slice cannot grow */
+        if (!t->arena && !(t->arena = tiles_map(t->cap)))
+            return NULL;
+        t->open_level = (int)level;
+        t->lv[level] = t->arena + t->used;
+    }
+    return &t->arena[t->used];
+}
+
+void lg_tier_commit(lg_tier *t, unsigned level)
+{
+    if (t->open_level == (int)level && t->used < t->cap) {
+        t->used++;
+        t->n[level]++;
     }
 }
