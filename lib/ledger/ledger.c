@@ -354,9 +354,13 @@ static int preload_upper(wr_ledger *l, wr_err *err)
     return rc;
 }
 
-void lg_ledger_preload_after(wr_ledger *l, unsigned after)
+void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles)
 {
     l->preload_after = after;
+    if (!l->preloaded) {
+        lg_tier_free(&l->tier);
+        lg_tier_init(&l->tier, max_tiles);
+    }
 }
 
 size_t lg_ledger_preloaded(const wr_ledger *l)
