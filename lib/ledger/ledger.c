@@ -19,28 +19,38 @@
  *       the rightmost tile of each level is partial and is rewritten as it
  *       grows.  Storing the interior makes every complete node one lookup,
  *       so a proof costs a few small row reads (one per 4 tree levels,
- *       most of them cached) and no hashing.  C2SP tlog-tiles hash tiles
- *       (height 8) are assembled from them (lg_tlog_tile).
+ *       most of them cached) and no hashing.  Each tile level has a range
+ *       of row ids of its own, level 0 last (schema step 3): the tiles
+ *       above level 0 are one range, read in bulk by a proving connection
+ *       (preload_upper).  C2SP tlog-tiles hash tiles (height 8) are
+ *       assembled from them (lg_tlog_tile).
  *   ledger_checkpoint(size, root, note) the latest signed checkpoint
  *       (note.c), rewritten by every append in the same transaction.
  *
  * In memory a wr_ledger keeps the right edge (lg_builder: one partial tile
  * per level, O(log n)), so an append hashes O(log n) nodes and writes the
- * entry, the partial tiles it touched and the checkpoint; and a bounded
- * LRU cache of full tiles (tile_cache.c, LG_CACHE_TILES x 1 KiB), which
- * are immutable.  Before each operation the stored (size, root) is
+ * entry, the partial tiles it touched and the checkpoint; and full tiles,
+ * which are immutable (tile_cache.c, ~1 KiB each, 64 MiB at most): a
+ * bounded LRU cache of tiles read one at a time (LG_CACHE_TILES), and the
+ * upper tier (LG_TIER_TILES), the tiles above level 0 read in bulk, kept in
+ * one array per level.  Before each operation the stored (size, root) is
  * compared with the in-memory one: if another process appended, or the
  * caller rolled back a transaction holding our append, the edge is
- * reloaded; the cache survives unless it holds a tile cached inside a
- * write transaction (which may have been rolled back).
+ * reloaded; the LRU cache survives unless it holds a tile cached inside a
+ * write transaction (which may have been rolled back); the tier holds only
+ * committed tiles and always survives.
  *
  * Proofs (cost at 10M entries: see bench/RESULTS-ledger.md).  A proof at a
  * size covered by an edge that is a committed state needs no checkpoint
  * check, and no database access at all if its tiles are cached (see
  * prove).  Otherwise it runs in one read snapshot (wr_store_read_begin):
  * the checkpoint check and the tile reads share one read lock.  Tiles
- * above level 0 are cached when first read (a long-running reader holds
- * all of them).  A level-0 tile missed for the first time is read in
+ * above level 0 are cached when first read, and once a connection has read
+ * a quarter of them one at a time (preload_due), all of them (up to the
+ * tier's size) are read with one sequential scan per level into the tier
+ * (preload_upper: ~35 ms at 10M entries, less than the random reads it
+ * replaces), where a lookup is an array index.  A level-0 tile missed for
+ * the first time is read in
  * place (`held`: the row stays stepped until the proof ends and the 4 or
  * so hashes are copied straight out of it); only a second miss (the
  * doorkeeper `seen`) admits it to the cache, so random one-off tiles do
@@ -68,11 +78,12 @@
  * prover keeps the whole tree above tree level 4 and a proof reads one
  * row.  The LRU cache (16k tiles) holds the tiles read one at a time: upper
  * tiles before the preload (or beyond the tier), level-0 tiles used twice.
- * The preload runs once a connection has read LG_PRELOAD_AFTER upper tiles
- * one at a time: not for a process making a few proofs (the CLI). */
+ * The preload runs once a connection has read 1 in LG_PRELOAD_RATIO of the
+ * upper tiles one at a time (preload_due): not for a process making a few
+ * proofs (the CLI). */
 #define LG_CACHE_TILES 16384
 #define LG_TIER_TILES 49152
-#define LG_PRELOAD_AFTER 1024
+#define LG_PRELOAD_RATIO 4      /* preload_due */
 #define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
 #define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
@@ -118,10 +129,10 @@ struct wr_ledger {
     int cache_only, uncached;
     int mapped;   /* the connection reads through a memory map (read_mode) */
     /* preload_upper: upper tiles read one at a time (into the LRU cache);
-     * whether the preload ran; when it runs (LG_PRELOAD_AFTER) */
+     * whether the preload ran; when it runs (preload_due) */
     unsigned upper_misses;
     int preloaded;
-    unsigned preload_after;
+    unsigned preload_after;   /* LG_PRELOAD_AUTO: preload_due's rule */
     lg_tier tier;   /* committed full tiles above level 0, read in bulk */
     int proof_cache;   /* the 8 MiB page cache for proofs is set (proof_mode) */
 };
@@ -309,12 +320,13 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
 
 /* Reads the full tiles above level 0 into the upper tier with one range
  * scan per level, top level first, until the tier is full: at 10M entries
- * 42k rows (~40 MiB, ~10k page reads, ~30 ms) instead of a random read per
+ * 42k rows (~40 MiB, ~10k page reads, ~35 ms, more than half of it the
+ * kernel providing the 40 MiB of memory) instead of a random read per
  * tile as proofs first need them, which a fresh process pays for most of
  * its first tens of thousands of proofs (the level-1 tile of a random index
  * is rarely cached yet).  Once per connection, in a proof's read snapshot,
- * after preload_after upper tiles were read one at a time, so that a
- * process making a few proofs does not read the whole upper tree.  Only
+ * when preload_due, so that a process making a few proofs does not read
+ * the whole upper tree.  Only
  * tiles the edge covers (n < edge n: full, and committed, as the caller is
  * outside any write transaction) are read; they never change, so the tier
  * is never dropped.  Tiles completed later are read one at a time into the
@@ -352,6 +364,26 @@ static int preload_upper(wr_ledger *l, wr_err *err)
             break;   /* the tier is full */
     }
     return rc;
+}
+
+/* Whether the preload is due: once the upper tiles read one at a time
+ * have cost about as much as reading them all in bulk will (the
+ * ski-rental rule: a process that stops proving right after the preload
+ * has paid about twice what its upper tiles needed, never much more; one
+ * that goes on gains).  Measured at 10M entries: a tile read one at a
+ * time ~2.7 us more per proof, the preload ~0.85 us per tile; so after 1
+ * in LG_PRELOAD_RATIO of the tiles the preload will read (~10k at 10M
+ * entries: a fresh process's first ~8k random proofs). */
+static int preload_due(const wr_ledger *l)
+{
+    if (l->preload_after != LG_PRELOAD_AUTO)
+        return l->upper_misses >= l->preload_after;
+    uint64_t tiles = 0;
+    for (unsigned level = 1; level < LG_LEVELS; level++)
+        tiles += l->b->lv[level].n;
+    if (tiles > l->tier.cap)
+        tiles = l->tier.cap;
+    return l->upper_misses >= tiles / LG_PRELOAD_RATIO;
 }
 
 void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles)
@@ -545,7 +577,7 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
         return no_mem(err);
     }
     l->held_id = UINT64_MAX;
-    l->preload_after = LG_PRELOAD_AFTER;
+    l->preload_after = LG_PRELOAD_AUTO;
     lg_tier_init(&l->tier, LG_TIER_TILES);
     memo_clear(l);
     for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
@@ -861,7 +893,7 @@ static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t
         return rc;
     if (!committed)
         rc = sync_upto(l, q->size, err);
-    if (rc == WR_OK && !l->preloaded && l->upper_misses >= l->preload_after &&
+    if (rc == WR_OK && !l->preloaded && preload_due(l) &&
         !wr_store_in_transaction(l->s))
         rc = preload_upper(l, err);
     if (rc == WR_OK)

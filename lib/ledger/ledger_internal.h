@@ -197,9 +197,10 @@ int lg_ledger_add(wr_ledger *l, const void *data, size_t len, uint64_t *index,
 /* Writes the partial tiles and the signed checkpoint. */
 int lg_ledger_flush(wr_ledger *l, wr_err *err) WR_MUST_CHECK;
 /* The preload of the upper tiles (ledger.c, preload_upper): after `after`
- * upper tiles read one at a time, into a tier of at most max_tiles
- * (defaults LG_PRELOAD_AFTER, LG_TIER_TILES; tests lower them).  The tier
- * size only changes before the preload has run. */
+ * upper tiles read one at a time (default LG_PRELOAD_AUTO: the rule in
+ * preload_due), into a tier of at most max_tiles (default LG_TIER_TILES;
+ * 0: no preload).  The tier size only changes before the preload ran. */
+#define LG_PRELOAD_AUTO UINT32_MAX
 void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles);
 /* Tiles in l's LRU cache and in its upper tier (tests). */
 size_t lg_ledger_cached(const wr_ledger *l);

@@ -1,5 +1,6 @@
 /*
- * tile_cache.c — a bounded least-recently-used cache of full tiles.
+ * tile_cache.c — a bounded least-recently-used cache of full tiles, and
+ * the upper tier (ledger_internal.h: lg_tier, at the end of this file).
  *
  * Why LRU: every proof touches one tile per tile level.  The few upper
  * tiles (level 1 and above: 1/16 of the level-0 count) are touched by
@@ -16,11 +17,12 @@
  * arena of cap tiles (about 1 KiB each), reserved as address space when
  * the first tile is cached and backed by memory only as slots are used
  * (slots are used in order, so memory is about used * 1 KiB).  One arena
- * rather than a malloc per tile: filling the cache with the upper tiles
- * (ledger.c, preload_upper: 42k tiles at 10M entries) cost about as much
- * in malloc and page faults as in reading the rows; the arena asks for
+ * rather than a malloc per tile (the upper tier is one too): filling 42k
+ * tiles (ledger.c, preload_upper, at 10M entries) cost about as much in
+ * malloc and page faults as in reading the rows; the arenas ask for
  * transparent huge pages, so that is a fault per 2 MiB instead of per
- * 4 KiB, and the TLB covers the cache with a few dozen entries.
+ * 4 KiB (preload 56 -> 34 ms), and the TLB covers the tiles with a few
+ * dozen entries.
  */
 #define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include "ledger_internal.h"

@@ -9,8 +9,6 @@
 #include "ledger/ledger_internal.h"
 #include "ledger_ref.h"
 
-#include <limits.h>
-
 /* Appends count entries tagged `tag` in one transaction on (s, l). */
 static int append_many(wr_store *s, wr_ledger *l, const char *tag, int count, int commit)
 {
@@ -269,7 +267,7 @@ TEST(test_preload_upper_tier)
     CHECK_OK(append_many(s2, writer, "a", PRE_N, 1));
     CHECK_OK(wr_store_open(wr_store_dir(s), 0, &s3, &e));
     CHECK_OK(wr_ledger_open(s3, &plain, &e));
-    lg_ledger_preload_set(plain, UINT_MAX, 1000);   /* never preloads */
+    lg_ledger_preload_set(plain, 0, 0);   /* a tier of 0 tiles: no preload */
     lg_ledger_preload_set(reader, 6, 1000);
     uint8_t (*lh)[32] = leaf_hashes(writer, PRE_N);
     /* one-at-a-time reads first: no preload until 6 upper tiles were read */
@@ -290,6 +288,18 @@ TEST(test_preload_upper_tier)
     CHECK(memcmp(d1, d2, 32) == 0);
     CHECK_EQ_INT((int)lg_ledger_preloaded(plain), 0);
     check_proofs(reader, lh, PRE_N, 509);
+    /* the automatic rule: after a quarter of the 54 upper tiles (13) were
+     * read one at a time; each proof here reads at most 3 */
+    wr_ledger *fresh = NULL;
+    CHECK_OK(wr_ledger_open(s3, &fresh, &e));
+    for (uint64_t k = 0; k < PRE_N / 256; k++) {
+        CHECK_OK(wr_ledger_prove_inclusion(fresh, 256 * k + 1, PRE_N, leaf, &proof, &np, &e));
+        free(proof);
+        if (k == 3)
+            CHECK_EQ_INT((int)lg_ledger_preloaded(fresh), 0);
+    }
+    CHECK_EQ_INT((int)lg_ledger_preloaded(fresh), PRE_UPPER);
+    wr_ledger_close(fresh);
     /* the log grows: tiles completed since come from the store (LRU), the
      * tier stays as it is */
     CHECK_OK(append_many(s2, writer, "b", 3000, 1));
