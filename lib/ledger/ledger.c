@@ -48,11 +48,11 @@
  * above level 0 are cached when first read, and once a connection has read
  * a quarter of them one at a time (preload_due), all of them (up to the
  * tier's size) are read with one sequential scan per level into the tier
- * (preload_upper: ~35 ms at 10M entries, less than the random reads it
- * replaces), where a lookup is an array index.  A level-0 tile missed for
- * the first time is read in
- * place (`held`: the row stays stepped until the proof ends and the 4 or
- * so hashes are copied straight out of it); only a second miss (the
+ * (preload_upper: ~35 ms at 10M entries, ~0.85 us a tile against ~2.7 us
+ * for a tile read on its own), where a lookup is an array index.  A
+ * level-0 tile missed for the first time is read in place (`held`: the
+ * row stays stepped until the proof ends and the 4 or so hashes are
+ * copied straight out of it); only a second miss (the
  * doorkeeper `seen`) admits it to the cache, so random one-off tiles do
  * not evict tiles in use.  Every proof at one size folds the same
  * right-edge ranges: they are memoised.
@@ -326,11 +326,10 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
  * its first tens of thousands of proofs (the level-1 tile of a random index
  * is rarely cached yet).  Once per connection, in a proof's read snapshot,
  * when preload_due, so that a process making a few proofs does not read
- * the whole upper tree.  Only
- * tiles the edge covers (n < edge n: full, and committed, as the caller is
- * outside any write transaction) are read; they never change, so the tier
- * is never dropped.  Tiles completed later are read one at a time into the
- * LRU cache as before. */
+ * the whole upper tree.  Only tiles the edge covers (n < edge n: full, and
+ * committed, as the caller is outside any write transaction) are read;
+ * they never change, so the tier is never dropped.  Tiles completed later
+ * are read one at a time into the LRU cache as before. */
 static int preload_upper(wr_ledger *l, wr_err *err)
 {
     l->preloaded = 1;
@@ -373,7 +372,8 @@ static int preload_upper(wr_ledger *l, wr_err *err)
  * that goes on gains).  Measured at 10M entries: a tile read one at a
  * time ~2.7 us more per proof, the preload ~0.85 us per tile; so after 1
  * in LG_PRELOAD_RATIO of the tiles the preload will read (~10k at 10M
- * entries: a fresh process's first ~8k random proofs). */
+ * entries: a fresh process's first ~7,500 random proofs; trade-offs
+ * measured in bench/RESULTS-ledger.md). */
 static int preload_due(const wr_ledger *l)
 {
     if (l->preload_after != LG_PRELOAD_AUTO)
