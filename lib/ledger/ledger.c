@@ -46,7 +46,7 @@
  * prove).  Otherwise it runs in one read snapshot (wr_store_read_begin):
  * the checkpoint check and the tile reads share one read lock.  Tiles
  * above level 0 are cached when first read, and once a connection has read
- * a quarter of them one at a time (preload_due), all of them (up to the
+ * 1 in 16 of them one at a time (preload_due), all of them (up to the
  * tier's size) are read with one sequential scan per level into the tier
  * (preload_upper: ~35 ms at 10M entries, ~0.85 us a tile against ~2.7 us
  * for a tile read on its own), where a lookup is an array index.  A
@@ -79,11 +79,10 @@
  * row.  The LRU cache (16k tiles) holds the tiles read one at a time: upper
  * tiles before the preload (or beyond the tier), level-0 tiles used twice.
  * The preload runs once a connection has read 1 in LG_PRELOAD_RATIO of the
- * upper tiles one at a time (preload_due): not for a process making a few
- * proofs (the CLI). */
+ * upper tiles one at a time (preload_due, ledger_internal.h): not for a
+ * process making a few proofs (the CLI). */
 #define LG_CACHE_TILES 16384
 #define LG_TIER_TILES 49152
-#define LG_PRELOAD_RATIO 4      /* preload_due */
 #define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
 #define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
@@ -365,15 +364,17 @@ static int preload_upper(wr_ledger *l, wr_err *err)
     return rc;
 }
 
-/* Whether the preload is due: once the upper tiles read one at a time
- * have cost about as much as reading them all in bulk will (the
- * ski-rental rule: a process that stops proving right after the preload
- * has paid about twice what its upper tiles needed, never much more; one
- * that goes on gains).  Measured at 10M entries: a tile read one at a
- * time ~2.7 us more per proof, the preload ~0.85 us per tile; so after 1
- * in LG_PRELOAD_RATIO of the tiles the preload will read (~10k at 10M
- * entries: a fresh process's first ~7,500 random proofs; trade-offs
- * measured in bench/RESULTS-ledger.md). */
+/* Whether the preload is due: once 1 in LG_PRELOAD_RATIO of the tiles
+ * it will read were read one at a time (~2.6k at 10M entries: a fresh
+ * process's first ~1,500 random proofs).  Early on purpose: a tile read
+ * on its own costs ~2.7 us, in bulk ~0.85 us, and every proof after the
+ * preload ~1-2 us less, so a process that keeps proving (the server) is
+ * ahead after some 20k proofs; waiting until the single reads had cost as
+ * much as the preload (ratio ~4, ski rental) bounds what a process that
+ * stops right after it wastes (about 2x), but measured, a fresh process's
+ * 40k random proofs then cost 5-13 % more in total than without any
+ * preload, and with 16, 5-17 % less; a process that stops after 2k-6k
+ * random proofs pays the preload (~35 ms) for little (bench/RESULTS-ledger.md). */
 static int preload_due(const wr_ledger *l)
 {
     if (l->preload_after != LG_PRELOAD_AUTO)

@@ -201,6 +201,7 @@ int lg_ledger_flush(wr_ledger *l, wr_err *err) WR_MUST_CHECK;
  * preload_due), into a tier of at most max_tiles (default LG_TIER_TILES;
  * 0: no preload).  The tier size only changes before the preload ran. */
 #define LG_PRELOAD_AUTO UINT32_MAX
+#define LG_PRELOAD_RATIO 16   /* the automatic rule (ledger.c, preload_due) */
 void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles);
 /* Tiles in l's LRU cache and in its upper tier (tests). */
 size_t lg_ledger_cached(const wr_ledger *l);

@@ -288,14 +288,16 @@ TEST(test_preload_upper_tier)
     CHECK(memcmp(d1, d2, 32) == 0);
     CHECK_EQ_INT((int)lg_ledger_preloaded(plain), 0);
     check_proofs(reader, lh, PRE_N, 509);
-    /* the automatic rule: after a quarter of the 54 upper tiles (13) were
-     * read one at a time; each proof here reads at most 3 */
+    /* the automatic rule: once 1 in LG_PRELOAD_RATIO of the 54 upper tiles
+     * were read one at a time (checked as a proof starts: never at the
+     * first), after as many proofs at most (each reads at least one) */
     wr_ledger *fresh = NULL;
     CHECK_OK(wr_ledger_open(s3, &fresh, &e));
-    for (uint64_t k = 0; k < PRE_N / 256; k++) {
+    CHECK(PRE_UPPER / LG_PRELOAD_RATIO >= 1);
+    for (uint64_t k = 0; k <= PRE_UPPER / LG_PRELOAD_RATIO; k++) {
         CHECK_OK(wr_ledger_prove_inclusion(fresh, 256 * k + 1, PRE_N, leaf, &proof, &np, &e));
         free(proof);
-        if (k == 3)
+        if (k == 0)
             CHECK_EQ_INT((int)lg_ledger_preloaded(fresh), 0);
     }
     CHECK_EQ_INT((int)lg_ledger_preloaded(fresh), PRE_UPPER);
