@@ -13,7 +13,10 @@
  *                                       CPU time) for random indices over the whole log
  *                                       (cold-ish), 256 indices repeated (warm), and the
  *                                       cold-ish pattern 100 proofs per read snapshot,
- *                                       and cold-ish while another connection appends
+ *                                       and cold-ish while another connection appends;
+ *                                       and each pattern's total (sum of the proof
+ *                                       times, pass wall time), so that a warm-up
+ *                                       moved from one proof to another shows
  */
 #define _GNU_SOURCE
 #include "warrant.h"
