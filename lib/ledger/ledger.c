@@ -19,30 +19,40 @@
  *       the rightmost tile of each level is partial and is rewritten as it
  *       grows.  Storing the interior makes every complete node one lookup,
  *       so a proof costs a few small row reads (one per 4 tree levels,
- *       most of them cached) and no hashing.  C2SP tlog-tiles hash tiles
- *       (height 8) are assembled from them (lg_tlog_tile).
+ *       most of them cached) and no hashing.  Each tile level has a range
+ *       of row ids of its own, level 0 last (schema step 3): the tiles
+ *       above level 0 are one range, read in bulk by a proving connection
+ *       (preload_upper).  C2SP tlog-tiles hash tiles (height 8) are
+ *       assembled from them (lg_tlog_tile).
  *   ledger_checkpoint(size, root, note) the latest signed checkpoint
  *       (note.c), rewritten by every append in the same transaction.
  *
  * In memory a wr_ledger keeps the right edge (lg_builder: one partial tile
  * per level, O(log n)), so an append hashes O(log n) nodes and writes the
- * entry, the partial tiles it touched and the checkpoint; and a bounded
- * LRU cache of full tiles (tile_cache.c, LG_CACHE_TILES x 1 KiB), which
- * are immutable.  Before each operation the stored (size, root) is
+ * entry, the partial tiles it touched and the checkpoint; and full tiles,
+ * which are immutable (tile_cache.c, ~1 KiB each, 64 MiB at most): a
+ * bounded LRU cache of tiles read one at a time (LG_CACHE_TILES), and the
+ * upper tier (LG_TIER_TILES), the tiles above level 0 read in bulk, kept in
+ * one array per level.  Before each operation the stored (size, root) is
  * compared with the in-memory one: if another process appended, or the
  * caller rolled back a transaction holding our append, the edge is
- * reloaded; the cache survives unless it holds a tile cached inside a
- * write transaction (which may have been rolled back).
+ * reloaded; the LRU cache survives unless it holds a tile cached inside a
+ * write transaction (which may have been rolled back); the tier holds only
+ * committed tiles and always survives.
  *
  * Proofs (cost at 10M entries: see bench/RESULTS-ledger.md).  A proof at a
  * size covered by an edge that is a committed state needs no checkpoint
  * check, and no database access at all if its tiles are cached (see
  * prove).  Otherwise it runs in one read snapshot (wr_store_read_begin):
  * the checkpoint check and the tile reads share one read lock.  Tiles
- * above level 0 are cached when first read (a long-running reader holds
- * all of them).  A level-0 tile missed for the first time is read in
- * place (`held`: the row stays stepped until the proof ends and the 4 or
- * so hashes are copied straight out of it); only a second miss (the
+ * above level 0 are cached when first read, and once a connection has read
+ * 1 in 16 of them one at a time (preload_due), all of them (up to the
+ * tier's size) are read with one sequential scan per level into the tier
+ * (preload_upper: ~35 ms at 10M entries, ~0.85 us a tile against ~2.7 us
+ * for a tile read on its own), where a lookup is an array index.  A
+ * level-0 tile missed for the first time is read in place (`held`: the
+ * row stays stepped until the proof ends and the 4 or so hashes are
+ * copied straight out of it); only a second miss (the
  * doorkeeper `seen`) admits it to the cache, so random one-off tiles do
  * not evict tiles in use.  Every proof at one size folds the same
  * right-edge ranges: they are memoised.
@@ -56,16 +66,23 @@
 #include "ledger_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* Full tiles cached: 64 MiB at most (allocated as used).  Every tile
- * above level 0 enters the cache when first read: at 10M entries they are
- * 42k (~41 MiB), so a long-running reader keeps the whole tree above tree
- * level 4 and a proof reads one row. */
-#define LG_CACHE_TILES 65536
+/* Full tiles in memory: 64 MiB at most (backed as used), in two parts.
+ * The upper tier (preload_upper) holds up to 48k tiles above level 0 read
+ * in bulk: at 10M entries there are 42k (~41 MiB), so a long-running
+ * prover keeps the whole tree above tree level 4 and a proof reads one
+ * row.  The LRU cache (16k tiles) holds the tiles read one at a time: upper
+ * tiles before the preload (or beyond the tier), level-0 tiles used twice.
+ * The preload runs once a connection has read 1 in LG_PRELOAD_RATIO of the
+ * upper tiles one at a time (preload_due, ledger_internal.h): not for a
+ * process making a few proofs (the CLI). */
+#define LG_CACHE_TILES 16384
+#define LG_TIER_TILES 49152
 #define LG_SEEN_SLOTS 4096      /* doorkeeper: tile ids missed once (32 KiB) */
 #define LG_MEMO_SLOTS 64        /* memoised right-edge range hashes */
 #define LG_MAX_PROOF 128
@@ -110,6 +127,12 @@ struct wr_ledger {
      * (uncached) */
     int cache_only, uncached;
     int mapped;   /* the connection reads through a memory map (read_mode) */
+    /* preload_upper: upper tiles read one at a time (into the LRU cache);
+     * whether the preload ran; when it runs (preload_due) */
+    unsigned upper_misses;
+    int preloaded;
+    unsigned preload_after;   /* LG_PRELOAD_AUTO: preload_due's rule */
+    lg_tier tier;   /* committed full tiles above level 0, read in bulk */
     int proof_cache;   /* the 8 MiB page cache for proofs is set (proof_mode) */
 };
 
@@ -203,6 +226,8 @@ static int full_tile(wr_ledger *l, unsigned level, uint64_t n, const lg_tile **o
         lg_cache_remove(l->cache, id);
         return rc;
     }
+    if (level > 0 && l->upper_misses < UINT_MAX)
+        l->upper_misses++;
     l->cache_tainted |= wr_store_in_transaction(l->s);
     *out = c;
     return WR_OK;
@@ -272,7 +297,9 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
                        (unsigned long long)i);
     if (n < t->n) {
         uint64_t id = tile_id(level, n);
-        const lg_tile *hit = lg_cache_get(l->cache, id);
+        const lg_tile *hit = level ? lg_tier_get(&l->tier, level, n) : NULL;
+        if (!hit)
+            hit = lg_cache_get(l->cache, id);
         if (hit) {
             t = hit;
         } else if (l->cache_only) {
@@ -288,6 +315,95 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
     }
     memcpy(out, t->h[lg_sub_off(r) + j], 32);
     return WR_OK;
+}
+
+/* Reads the full tiles above level 0 into the upper tier with one range
+ * scan per level, top level first, until the tier is full: at 10M entries
+ * 42k rows (~40 MiB, ~10k page reads, ~35 ms, more than half of it the
+ * kernel providing the 40 MiB of memory) instead of a random read per
+ * tile as proofs first need them, which a fresh process pays for most of
+ * its first tens of thousands of proofs (the level-1 tile of a random index
+ * is rarely cached yet).  Once per connection, in a proof's read snapshot,
+ * when preload_due, so that a process making a few proofs does not read
+ * the whole upper tree.  Only tiles the edge covers (n < edge n: full, and
+ * committed, as the caller is outside any write transaction) are read;
+ * they never change, so the tier is never dropped.  Tiles completed later
+ * are read one at a time into the LRU cache as before. */
+static int preload_upper(wr_ledger *l, wr_err *err)
+{
+    l->preloaded = 1;
+    int rc = WR_OK;
+    for (unsigned level = LG_LEVELS - 1; level > 0 && rc == WR_OK; level--) {
+        uint64_t end = l->b->lv[level].n;
+        if (end == 0)
+            continue;
+        wr_stmt *st;
+        if ((rc = wr_stmt_prepare(l->s, "SELECT id, hashes FROM ledger_subtile WHERE id >= ? AND id < ? "
+                                  "ORDER BY id", &st, err)))
+            return rc;
+        wr_stmt_bind_int(st, 1, (int64_t)tile_id(level, 0));
+        wr_stmt_bind_int(st, 2, (int64_t)tile_id(level, end));
+        lg_tile *slot;
+        while ((slot = lg_tier_next(&l->tier, level)) && (rc = wr_stmt_step(st, err)) == 1) {
+            /* a missing or damaged row ends the level's array (a proof
+             * that needs it reads it and reports the damage) */
+            uint64_t n = l->tier.n[level];
+            size_t len = 0;
+            const void *blob = wr_stmt_blob(st, 1, &len);
+            if ((uint64_t)wr_stmt_int(st, 0) != tile_id(level, n) || !blob ||
+                lg_tile_decode(blob, len, LG_TILE_W, slot) != WR_OK)
+                break;
+            slot->n = n;
+            lg_tier_commit(&l->tier, level);
+        }
+        wr_stmt_done(st);
+        rc = rc < 0 ? rc : WR_OK;
+        if (!slot)
+            break;   /* the tier is full */
+    }
+    return rc;
+}
+
+/* Whether the preload is due: once 1 in LG_PRELOAD_RATIO of the tiles
+ * it will read were read one at a time (~2.6k at 10M entries: a fresh
+ * process's first ~1,500 random proofs).  Early on purpose: a tile read
+ * on its own costs ~2.7 us, in bulk ~0.85 us, and every proof after the
+ * preload ~1-2 us less, so a process that keeps proving (the server) is
+ * ahead after some 20k proofs; waiting until the single reads had cost as
+ * much as the preload (ratio ~4, ski rental) bounds what a process that
+ * stops right after it wastes (about 2x), but measured, a fresh process's
+ * 40k random proofs then cost 5-13 % more in total than without any
+ * preload, and with 16, 5-17 % less; a process that stops after 2k-6k
+ * random proofs pays the preload (~35 ms) for little (bench/RESULTS-ledger.md). */
+static int preload_due(const wr_ledger *l)
+{
+    if (l->preload_after != LG_PRELOAD_AUTO)
+        return l->upper_misses >= l->preload_after;
+    uint64_t tiles = 0;
+    for (unsigned level = 1; level < LG_LEVELS; level++)
+        tiles += l->b->lv[level].n;
+    if (tiles > l->tier.cap)
+        tiles = l->tier.cap;
+    return l->upper_misses >= tiles / LG_PRELOAD_RATIO;
+}
+
+void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles)
+{
+    l->preload_after = after;
+    if (!l->preloaded) {
+        lg_tier_free(&l->tier);
+        lg_tier_init(&l->tier, max_tiles);
+    }
+}
+
+size_t lg_ledger_preloaded(const wr_ledger *l)
+{
+    return lg_tier_count(&l->tier);
+}
+
+size_t lg_ledger_cached(const wr_ledger *l)
+{
+    return lg_cache_count(l->cache);
 }
 
 /* Reads through a memory map (map = 1: verification's scan) or plain reads
@@ -462,6 +578,8 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
         return no_mem(err);
     }
     l->held_id = UINT64_MAX;
+    l->preload_after = LG_PRELOAD_AUTO;
+    lg_tier_init(&l->tier, LG_TIER_TILES);
     memo_clear(l);
     for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
         l->seen[i] = UINT64_MAX;
@@ -485,6 +603,7 @@ void wr_ledger_close(wr_ledger *l)
         return;
     held_release(l);
     lg_cache_free(l->cache);
+    lg_tier_free(&l->tier);
     wr_wipe(&l->key, sizeof l->key);
     free(l->b);
     free(l);
@@ -775,6 +894,9 @@ static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t
         return rc;
     if (!committed)
         rc = sync_upto(l, q->size, err);
+    if (rc == WR_OK && !l->preloaded && preload_due(l) &&
+        !wr_store_in_transaction(l->s))
+        rc = preload_upper(l, err);
     if (rc == WR_OK)
         rc = prove_body(l, q, tmp, &n, err);
     held_release(l);
@@ -807,10 +929,10 @@ typedef struct verify_ctx {
      * tile differed at its top sublevel, so a difference at that base
      * hash is inherited, not where the damage is */
     uint8_t child_bad[LG_LEVELS + 1][LG_TILE_W];
-    /* verify_row: a cursor per hash-tile level; state 0 = step next,
+    /* verify_row: a cursor per tile level; state 0 = step next,
      * 1 = on an unread row, 2 = at the end */
-    wr_stmt *cur[LG_LEVELS / 2];
-    int cur_state[LG_LEVELS / 2];
+    wr_stmt *cur[LG_LEVELS];
+    int cur_state[LG_LEVELS];
 } verify_ctx;
 
 static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...) WR_PRINTF(3, 4);
@@ -825,25 +947,24 @@ static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Compares a recomputed tile with the stored one. */
 /* The stored row `id` of a tile of `level`: 1 (and its width and hashes,
- * valid until the next call for the same hash-tile level), 0 if missing.
- * The builder completes the tiles of each hash-tile level L (levels 2L,
- * 2L+1) in row-id order (lg_tile_rowid), so one cursor per L walks its rows
- * in order: a step per tile instead of a b-tree lookup.  Rows it passes
- * over are strays, counted by verify_run. */
+ * valid until the next call for the same level), 0 if missing.  The
+ * builder completes the tiles of each level in index order, which is
+ * row-id order within the level's range (lg_tile_rowid), so one cursor per
+ * level walks its rows in order: a step per tile instead of a b-tree
+ * lookup.  Rows it passes over are strays, counted by verify_run. */
 static int verify_row(verify_ctx *v, unsigned level, uint64_t id, int64_t *width,
                       const uint8_t **blob, size_t *len, wr_err *err)
 {
-    unsigned L = level / 2;
+    unsigned L = level;
     int rc;
     if (!v->cur[L]) {
-        char sql[96];   /* one statement per L: all are stepped at once */
+        char sql[96];   /* one statement per level: all are stepped at once */
         snprintf(sql, sizeof sql, "SELECT id, width, hashes FROM ledger_subtile WHERE id >= ? "
                  "ORDER BY id /* %u */", L);
         if ((rc = wr_stmt_prepare(v->l->s, sql, &v->cur[L], err)))
             return rc;
-        wr_stmt_bind_int(v->cur[L], 1, (int64_t)((uint64_t)L << 60));
+        wr_stmt_bind_int(v->cur[L], 1, (int64_t)lg_tile_rowid(level, 0));
         v->cur_state[L] = 0;
     }
     for (;;) {
@@ -1031,7 +1152,7 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
         return rc;
     }
     rc = verify_run(l, &v, b, err);
-    for (unsigned L = 0; L < LG_LEVELS / 2; L++)
+    for (unsigned L = 0; L < LG_LEVELS; L++)
         if (v.cur[L])
             wr_stmt_done(v.cur[L]);
     wr_store_read_end(l->s);

@@ -34,18 +34,27 @@ static inline unsigned lg_sub_off(unsigned r)
     return 2u * LG_TILE_W - ((2u * LG_TILE_W) >> r);
 }
 
-/* Row id of stored tile (level, n) in ledger_subtile: the tlog tile (L, N)
- * it belongs to (L = level/2) in the high bits, then its place in it:
- * n%16 for one of the 16 lower halves (level 2L, n = 16N + k), 16 for the
- * upper half (level 2L+1, n = N).  A tlog tile's 17 rows are adjacent (a
- * proof's two rows per 8 levels share b-tree pages), and rows complete in
- * key order (the upper half completes with the last lower half), so the
- * b-tree grows by appends and its pages stay full.  Valid for logs below
- * 2^60 entries. */
+/* Row id of stored tile (level, n) in ledger_subtile (schema step 3):
+ * every tile level has a range of its own, level 0 last:
+ *   level S >= 1:  S << 56 | n        level 0:  16 << 56 | n
+ * so the tiles above level 0 (1/15 of the rows) are one range of row ids,
+ * [LG_UPPER_LO, LG_UPPER_HI), that a connection reads with one sequential
+ * scan to fill its tile cache (a few MiB per million entries) instead of
+ * one random read per tile.  The tiles of a level complete in index order,
+ * so each range grows at its end: level 0's, 15/16 of the rows, is the end
+ * of the table, where SQLite appends to the rightmost page; the upper
+ * levels grow in the middle of the b-tree (balanced with their neighbours;
+ * measured fill: bench/RESULTS-ledger.md).  The 16 subtiles of a C2SP tlog
+ * tile (L, N) at level 2L are adjacent (lg_tlog_tile reads them as one
+ * range).  Valid for logs below 2^60 entries (level-0 index < 2^56).
+ * Step 2's layout (L << 60 | N << 5 | k) kept a tlog tile's 17 rows
+ * together instead; ledger_schema.c converts it. */
+#define LG_ROWID_SHIFT 56
+#define LG_UPPER_LO ((uint64_t)1 << LG_ROWID_SHIFT)
+#define LG_UPPER_HI ((uint64_t)LG_LEVELS << LG_ROWID_SHIFT)
 static inline uint64_t lg_tile_rowid(unsigned level, uint64_t n)
 {
-    uint64_t hi = (uint64_t)(level >> 1) << 60;
-    return level & 1 ? hi | n << 5 | 16 : hi | (n >> 4) << 5 | (n & 15);
+    return (uint64_t)(level ? level : LG_LEVELS) << LG_ROWID_SHIFT | n;
 }
 
 /* One tile being filled (or a decoded full tile). */
@@ -74,7 +83,10 @@ void lg_builder_root(const lg_builder *b, uint8_t out[32]);
 /* Serialised tile of width w (sublevels 0..7, w>>r hashes each); out must
  * hold LG_FULL_BLOB bytes.  Returns the length written. */
 size_t lg_tile_encode(const lg_tile *t, uint8_t *out);
-/* Decodes a stored tile of width w; checks the blob length. */
+/* Decodes a stored tile of width w; checks the blob length.  The root
+ * slot (h[LG_TILE_SLOTS - 1]) of a decoded full tile is not filled: it is
+ * a node of the tile above, and nothing reads it from a stored tile (only
+ * the builder's own tiles carry their root up). */
 int lg_tile_decode(const void *blob, size_t len, unsigned w, lg_tile *t) WR_MUST_CHECK;
 /* Stored length of a tile of width w. */
 size_t lg_tile_blob_len(unsigned w);
@@ -120,6 +132,41 @@ const lg_tile *lg_cache_get(lg_cache *c, uint64_t id);
  * NULL when out of memory. */
 lg_tile *lg_cache_claim(lg_cache *c, uint64_t id);
 void lg_cache_remove(lg_cache *c, uint64_t id);
+/* Number of tiles cached. */
+size_t lg_cache_count(const lg_cache *c);
+
+/* ---- the upper tier (tile_cache.c) ----
+ * Full tiles above level 0 read in bulk (ledger.c, preload_upper), held by
+ * (level, n): one array per level, tiles 0 ... n[level]-1, so a lookup is
+ * an index (no hashing, no recency list: in the LRU each lookup of a tile
+ * not in the CPU caches cost several cache misses).  Nothing is evicted;
+ * at most cap tiles.  The arrays are consecutive slices of one arena: a
+ * level is filled once, levels one after the other. */
+typedef struct lg_tier {
+    lg_tile *arena;             /* cap slots, mapped at the first fill; NULL before */
+    size_t cap, used;
+    int open_level;             /* the level being filled, -1 none */
+    lg_tile *lv[LG_LEVELS];     /* level's first tile */
+    uint64_t n[LG_LEVELS];      /* tiles held per level */
+} lg_tier;
+
+/* An empty tier of at most cap tiles (no memory until filled). */
+void lg_tier_init(lg_tier *t, size_t cap);
+void lg_tier_free(lg_tier *t);
+static inline const lg_tile *lg_tier_get(const lg_tier *t, unsigned level, uint64_t n)
+{
+    return n < t->n[level] ? &t->lv[level][n] : NULL;
+}
+/* The slot for tile n[level] of level, to fill and then lg_tier_commit;
+ * NULL if the tier is full, out of memory, or level was filled before
+ * another level (each level's array is one slice). */
+lg_tile *lg_tier_next(lg_tier *t, unsigned level);
+void lg_tier_commit(lg_tier *t, unsigned level);
+/* Tiles held. */
+static inline size_t lg_tier_count(const lg_tier *t)
+{
+    return t->used;
+}
 
 /* ---- signed notes (note.c) ---- */
 typedef struct lg_key {
@@ -149,5 +196,15 @@ int lg_ledger_add(wr_ledger *l, const void *data, size_t len, uint64_t *index,
                   wr_err *err) WR_MUST_CHECK;
 /* Writes the partial tiles and the signed checkpoint. */
 int lg_ledger_flush(wr_ledger *l, wr_err *err) WR_MUST_CHECK;
+/* The preload of the upper tiles (ledger.c, preload_upper): after `after`
+ * upper tiles read one at a time (default LG_PRELOAD_AUTO: the rule in
+ * preload_due), into a tier of at most max_tiles (default LG_TIER_TILES;
+ * 0: no preload).  The tier size only changes before the preload ran. */
+#define LG_PRELOAD_AUTO UINT32_MAX
+#define LG_PRELOAD_RATIO 16   /* the automatic rule (ledger.c, preload_due) */
+void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles);
+/* Tiles in l's LRU cache and in its upper tier (tests). */
+size_t lg_ledger_cached(const wr_ledger *l);
+size_t lg_ledger_preloaded(const wr_ledger *l);
 
 #endif

@@ -4,7 +4,8 @@
  *
  * ledger_entry       one row per entry: its index and exact canonical bytes.
  * ledger_subtile     (since step 2) one row per stored tile of height 4,
- *                    keyed by lg_tile_rowid (ledger_internal.h): width W
+ *                    keyed by lg_tile_rowid (ledger_internal.h; the key
+ *                    layout changed in step 3): width W
  *                    (1..16) and the hashes of sublevels 0..3 (W, W/2,
  *                    W/4, W/8 hashes; see lib/ledger/ledger.c).  A full
  *                    row is 960 bytes, one b-tree page: a proof reads one
@@ -25,11 +26,32 @@
  * `||` of blobs yields text with the same bytes; CAST makes it a blob
  * again.  The old rows are dropped (the file keeps its size; SQLite reuses
  * the free pages for later appends).
+ *
+ * Step 3 changes the row ids of ledger_subtile from step 2's
+ * L << 60 | N << 5 | k (tile level 2L or 2L+1, see above) to a range per
+ * tile level, level 0 last (S << 56 | n, level 0 as 16 << 56 | n), so that
+ * the tiles above level 0 can be read with one range scan.  Updating the
+ * keys in place would collide (old ids of L = 1 are new ids of level 0)
+ * and insert in random order, so the rows are copied into a new table one
+ * level at a time: the rows of level S are those of old range L = S/2 with
+ * k = 16 (odd S) or k < 16 (even S), in old-id order, which is index order
+ * and so new-id order; levels 1 ... 15, then 0, so every insert appends to
+ * the end of the b-tree.  Then the old table is dropped and the new one
+ * takes its name.
  */
 #include "../store/store_internal.h"
 
 #define LG_O(r) "32 * (" r ")"
 #define LG_SUB(off, start, count) "substr(h, 1 + " off " + 32 * (" start "), 32 * (" count "))"
+
+/* Step 3: the rows of tile level S, at old range L = S/2. */
+#define LG_N55 "((id >> 5) & 36028797018963967)"   /* N: 55 bits below L */
+#define LG_FROM_OLD(L, kcond) " FROM ledger_subtile WHERE id >= (" L " << 60) AND id < ((" L " + 1) << 60)" \
+    " AND (id & 31) " kcond " ORDER BY id;"
+#define LG_MOVE_ODD(S, L) "INSERT INTO ledger_subtile3(id, width, hashes) SELECT" \
+    " ((" S " << 56) | " LG_N55 "), width, hashes" LG_FROM_OLD(L, "= 16")
+#define LG_MOVE_EVEN(S, L) "INSERT INTO ledger_subtile3(id, width, hashes) SELECT" \
+    " ((" S " << 56) | (" LG_N55 " << 4) | (id & 15)), width, hashes" LG_FROM_OLD(L, "< 16")
 
 static const wr_migration steps[] = {
     {1, "CREATE TABLE ledger_entry(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
@@ -59,6 +81,16 @@ static const wr_migration steps[] = {
         LG_SUB("o2", "4 * k", "wk >> 2") " || " LG_SUB("o3", "2 * k", "wk >> 3") " END AS BLOB)"
         " FROM p;"
         "DROP TABLE ledger_tile;", 0},
+    {3, "CREATE TABLE ledger_subtile3(id INTEGER PRIMARY KEY, width INTEGER NOT NULL,"
+        " hashes BLOB NOT NULL);"
+        LG_MOVE_ODD("1", "0") LG_MOVE_EVEN("2", "1") LG_MOVE_ODD("3", "1")
+        LG_MOVE_EVEN("4", "2") LG_MOVE_ODD("5", "2") LG_MOVE_EVEN("6", "3")
+        LG_MOVE_ODD("7", "3") LG_MOVE_EVEN("8", "4") LG_MOVE_ODD("9", "4")
+        LG_MOVE_EVEN("10", "5") LG_MOVE_ODD("11", "5") LG_MOVE_EVEN("12", "6")
+        LG_MOVE_ODD("13", "6") LG_MOVE_EVEN("14", "7") LG_MOVE_ODD("15", "7")
+        LG_MOVE_EVEN("16", "0")   /* level 0, last */
+        "DROP TABLE ledger_subtile;"
+        "ALTER TABLE ledger_subtile3 RENAME TO ledger_subtile;", 0},
 };
 
 const wr_schema_module wr_schema_ledger = {"ledger", steps, sizeof steps / sizeof steps[0]};

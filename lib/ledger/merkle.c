@@ -364,8 +364,5 @@ int lg_tile_decode(const void *blob, size_t len, unsigned w, lg_tile *t)
         p += bytes;
     }
     t->w = w;
-    if (w == LG_TILE_W)   /* the root is not stored: it lives one level up */
-        wr_merkle_node_hash(t->h[lg_sub_off(LG_TILE_H - 1)], t->h[lg_sub_off(LG_TILE_H - 1) + 1],
-                            t->h[LG_TILE_SLOTS - 1]);
     return WR_OK;
 }

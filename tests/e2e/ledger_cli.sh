@@ -56,8 +56,9 @@ expect_fail "verify detects a changed entry" 6 w log verify
 expect_contains "bad index named" "$ERR" "index 2"
 sqlite3 "$DB" "UPDATE ledger_entry SET data = CAST('{\"i\":3}' AS BLOB) WHERE idx = 2"
 expect_ok "verify after repair" w log verify
-# flip one byte of the leaf hash of entry 4 in stored tile 0/0 (row id 0)
-sqlite3 "$DB" "UPDATE ledger_subtile SET hashes = substr(hashes, 1, 128) || X'FF' || substr(hashes, 130) WHERE id = 0"
+# flip one byte of the leaf hash of entry 4 in stored tile 0/0 (row id
+# 16 << 56: level 0's range comes last, lg_tile_rowid)
+sqlite3 "$DB" "UPDATE ledger_subtile SET hashes = substr(hashes, 1, 128) || X'FF' || substr(hashes, 130) WHERE id = 16 << 56"
 expect_fail "verify detects a changed hash" 6 w log verify
 expect_contains "hash index named" "$ERR" "index 4"
 finish

@@ -2,7 +2,9 @@
  * appends by another connection: a reader whose tile cache is full of the
  * old tree must prove the grown tree correctly; tiles cached inside a
  * rolled-back transaction must not survive; read snapshots isolate a
- * reader; and the LRU cache itself. */
+ * reader; the LRU cache itself; and the preload of the upper tiles into
+ * the upper tier (after a number of one-at-a-time reads, bounded, never
+ * inside a write transaction, same proofs, damage reported). */
 #include "check.h"
 #include "ledger/ledger_internal.h"
 #include "ledger_ref.h"
@@ -252,5 +254,160 @@ TEST(test_lru_cache)
     lg_cache_free(c);
 }
 
+/* 3 full level-2 tiles (4096 entries each) and 51 full level-1 tiles. */
+#define PRE_N (3 * 4096 + 777)
+#define PRE_UPPER (3 + PRE_N / 256)
+
+TEST(test_preload_upper_tier)
+{
+    wr_err e = {0};
+    wr_store *s = NULL, *s2 = NULL, *s3 = NULL;
+    wr_ledger *reader = NULL, *writer = NULL, *plain = NULL;
+    open_pair("lg-preload", &s, &reader, &s2, &writer);
+    CHECK_OK(append_many(s2, writer, "a", PRE_N, 1));
+    CHECK_OK(wr_store_open(wr_store_dir(s), 0, &s3, &e));
+    CHECK_OK(wr_ledger_open(s3, &plain, &e));
+    lg_ledger_preload_set(plain, 0, 0);   /* a tier of 0 tiles: no preload */
+    lg_ledger_preload_set(reader, 6, 1000);
+    uint8_t (*lh)[32] = leaf_hashes(writer, PRE_N);
+    /* one-at-a-time reads first: no preload until 6 upper tiles were read */
+    uint8_t (*proof)[32] = NULL, leaf[32];
+    size_t np = 0;
+    CHECK_OK(wr_ledger_prove_inclusion(reader, 5, PRE_N, leaf, &proof, &np, &e));
+    free(proof);
+    CHECK_EQ_INT((int)lg_ledger_preloaded(reader), 0);
+    for (uint64_t m = 300; m < PRE_N; m += 997) {
+        CHECK_OK(wr_ledger_prove_inclusion(reader, m, PRE_N, leaf, &proof, &np, &e));
+        free(proof);
+    }
+    CHECK_EQ_INT((int)lg_ledger_preloaded(reader), PRE_UPPER);
+    /* the same proofs, byte for byte, with and without the tier */
+    uint8_t d1[32], d2[32];
+    ref_proofs_digest(reader, PRE_N, 41, d1);
+    ref_proofs_digest(plain, PRE_N, 41, d2);
+    CHECK(memcmp(d1, d2, 32) == 0);
+    CHECK_EQ_INT((int)lg_ledger_preloaded(plain), 0);
+    check_proofs(reader, lh, PRE_N, 509);
+    /* the automatic rule: once 1 in LG_PRELOAD_RATIO of the 54 upper tiles
+     * were read one at a time (checked as a proof starts: never at the
+     * first), after as many proofs at most (each reads at least one) */
+    wr_ledger *fresh = NULL;
+    CHECK_OK(wr_ledger_open(s3, &fresh, &e));
+    CHECK(PRE_UPPER / LG_PRELOAD_RATIO >= 1);
+    for (uint64_t k = 0; k <= PRE_UPPER / LG_PRELOAD_RATIO; k++) {
+        CHECK_OK(wr_ledger_prove_inclusion(fresh, 256 * k + 1, PRE_N, leaf, &proof, &np, &e));
+        free(proof);
+        if (k == 0)
+            CHECK_EQ_INT((int)lg_ledger_preloaded(fresh), 0);
+    }
+    CHECK_EQ_INT((int)lg_ledger_preloaded(fresh), PRE_UPPER);
+    wr_ledger_close(fresh);
+    /* the log grows: tiles completed since come from the store (LRU), the
+     * tier stays as it is */
+    CHECK_OK(append_many(s2, writer, "b", 3000, 1));
+    free(lh);
+    lh = leaf_hashes(writer, PRE_N + 3000);
+    check_proofs(reader, lh, PRE_N + 3000, 401);
+    check_proofs(reader, lh, PRE_N, 433);
+    CHECK_EQ_INT((int)lg_ledger_preloaded(reader), PRE_UPPER);
+    ref_proofs_digest(reader, PRE_N + 3000, 53, d1);
+    ref_proofs_digest(plain, PRE_N + 3000, 53, d2);
+    CHECK(memcmp(d1, d2, 32) == 0);
+    free(lh);
+    wr_ledger_close(reader);
+    wr_ledger_close(plain);
+    wr_ledger_close(writer);
+    wr_store_close(s);
+    wr_store_close(s2);
+    wr_store_close(s3);
+}
+
+TEST(test_preload_bounded_and_outside_transactions)
+{
+    wr_err e = {0};
+    wr_store *s = NULL, *s2 = NULL;
+    wr_ledger *reader = NULL, *writer = NULL;
+    open_pair("lg-preload-bound", &s, &reader, &s2, &writer);
+    CHECK_OK(append_many(s2, writer, "a", PRE_N, 1));
+    uint8_t (*lh)[32] = leaf_hashes(writer, PRE_N);
+    /* a tier of 10 tiles: the top level first (3 of level 2), then 7 of
+     * level 1; the other tiles are read one at a time */
+    lg_ledger_preload_set(reader, 0, 10);
+    /* no preload inside a write transaction (it may read uncommitted rows) */
+    CHECK_OK(wr_store_begin(s, &e));
+    uint8_t (*proof)[32] = NULL, leaf[32];
+    size_t np = 0;
+    CHECK_OK(wr_ledger_prove_inclusion(reader, 4000, PRE_N, leaf, &proof, &np, &e));
+    free(proof);
+    CHECK_EQ_INT((int)lg_ledger_preloaded(reader), 0);
+    wr_store_rollback(s);
+    check_proofs(reader, lh, PRE_N, 311);
+    CHECK_EQ_INT((int)lg_ledger_preloaded(reader), 10);
+    free(lh);
+    /* writer's own connection: damage level-1 tile 20's row; a fresh
+     * reader's preload stops level 1 there and the proof that needs the
+     * tile reports the damage */
+    CHECK_OK(wr_store_begin(s2, &e));
+    wr_stmt *st;
+    CHECK_OK(wr_stmt_prepare(s2, "UPDATE ledger_subtile SET hashes = substr(hashes, 1, 100) WHERE id = ?",
+                             &st, &e));
+    wr_stmt_bind_int(st, 1, (int64_t)lg_tile_rowid(1, 20));
+    CHECK_EQ_INT(wr_stmt_step(st, &e), 0);
+    wr_stmt_done(st);
+    CHECK_OK(wr_store_commit(s2, &e));
+    wr_ledger_close(reader);
+    CHECK_OK(wr_ledger_open(s, &reader, &e));
+    lg_ledger_preload_set(reader, 0, 1000);
+    CHECK_OK(wr_ledger_prove_inclusion(reader, 5, PRE_N, leaf, &proof, &np, &e));
+    free(proof);
+    CHECK_EQ_INT((int)lg_ledger_preloaded(reader), 3 + 20);
+    CHECK_EQ_INT(wr_ledger_prove_inclusion(reader, 20 * 256 + 7, PRE_N, leaf, &proof, &np, &e),
+                 WR_ECORRUPT);
+    CHECK(strstr(e.msg, "tile 1/20") != NULL);
+    wr_ledger_close(reader);
+    wr_ledger_close(writer);
+    wr_store_close(s);
+    wr_store_close(s2);
+}
+
+TEST(test_upper_tier)
+{
+    lg_tier t;
+    lg_tier_init(&t, 5);
+    CHECK(lg_tier_get(&t, 3, 0) == NULL);
+    for (uint64_t n = 0; n < 2; n++) {
+        lg_tile *x = lg_tier_next(&t, 3);
+        CHECK(x != NULL);
+        x->n = 100 + n;
+        lg_tier_commit(&t, 3);
+    }
+    for (uint64_t n = 0; n < 3; n++) {
+        lg_tile *x = lg_tier_next(&t, 2);
+        CHECK(x != NULL);
+        x->n = 200 + n;
+        lg_tier_commit(&t, 2);
+    }
+    CHECK(lg_tier_next(&t, 2) == NULL);   /* full: 5 tiles */
+    CHECK(lg_tier_next(&t, 1) == NULL);
+    CHECK_EQ_INT((int)lg_tier_count(&t), 5);
+    CHECK(lg_tier_get(&t, 3, 1) && lg_tier_get(&t, 3, 1)->n == 101);
+    CHECK(lg_tier_get(&t, 2, 2) && lg_tier_get(&t, 2, 2)->n == 202);
+    CHECK(lg_tier_get(&t, 3, 2) == NULL && lg_tier_get(&t, 2, 3) == NULL);
+    lg_tier_free(&t);
+    /* a level filled before another cannot grow (its slice is closed) */
+    lg_tier_init(&t, 10);
+    CHECK(lg_tier_next(&t, 4) != NULL);
+    lg_tier_commit(&t, 4);
+    CHECK(lg_tier_next(&t, 3) != NULL);
+    lg_tier_commit(&t, 3);
+    CHECK(lg_tier_next(&t, 4) == NULL);
+    lg_tier_commit(&t, 4);                /* ignored: not the open level */
+    CHECK_EQ_INT((int)lg_tier_count(&t), 2);
+    CHECK(lg_tier_get(&t, 4, 1) == NULL);
+    lg_tier_free(&t);
+    CHECK(lg_tier_get(&t, 4, 0) == NULL);
+}
+
 RUN_TESTS(T(test_reader_cache_survives_foreign_appends), T(test_proofs_from_committed_edge),
-          T(test_lru_cache))
+          T(test_lru_cache), T(test_preload_upper_tier), T(test_preload_bounded_and_outside_transactions),
+          T(test_upper_tier))

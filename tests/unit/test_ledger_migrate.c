@@ -162,26 +162,67 @@ static void check_log(wr_store *s, wr_ledger *l, uint64_t size)
     free(lh);
 }
 
-static void migrate_at(uint64_t size)
+/* Step 2's row id of tile (level, n): L << 60 | N << 5 | k. */
+static int64_t step2_rowid(unsigned level, uint64_t n)
+{
+    uint64_t hi = (uint64_t)(level >> 1) << 60;
+    return (int64_t)(level & 1 ? hi | n << 5 | 16 : hi | (n >> 4) << 5 | (n & 15));
+}
+
+/* Rewrites ledger_subtile with step 2's row ids (same rows otherwise). */
+static void to_step2(wr_store *s, const rows *native)
+{
+    wr_err e = {0};
+    CHECK_OK(wr_store_begin(s, &e));
+    CHECK_OK(wr_store_exec(s, "DROP TABLE ledger_subtile;"
+                              "CREATE TABLE ledger_subtile(id INTEGER PRIMARY KEY, width INTEGER NOT NULL,"
+                              " hashes BLOB NOT NULL);"
+                              "UPDATE schema_version SET version=2 WHERE module='ledger'", &e));
+    for (size_t i = 0; i < native->n; i++) {
+        uint64_t id = (uint64_t)native->id[i];
+        unsigned level = (unsigned)(id >> 56) % 16;
+        uint64_t n = id & (((uint64_t)1 << 56) - 1);
+        wr_stmt *st;
+        CHECK_OK(wr_stmt_prepare(s, "INSERT INTO ledger_subtile(id, width, hashes) VALUES(?,?,?)", &st, &e));
+        wr_stmt_bind_int(st, 1, step2_rowid(level, n));
+        wr_stmt_bind_int(st, 2, native->width[i]);
+        wr_stmt_bind_blob(st, 3, native->h[i], native->len[i]);
+        CHECK_EQ_INT(wr_stmt_step(st, &e), 0);
+        wr_stmt_done(st);
+    }
+    CHECK_OK(wr_store_commit(s, &e));
+}
+
+/* Writes a log of `size` entries with the current code, rewrites its tree
+ * rows the way schema step `from` (1 or 2) left them, reopens (the
+ * migration runs) and checks: the rows equal the native ones byte for
+ * byte, no old table is left, the proofs are the same bytes as before,
+ * verify and proofs pass, and the log keeps growing. */
+static void migrate_at(uint64_t size, int from)
 {
     char dir[4096], tag[64];
-    snprintf(tag, sizeof tag, "lg-migrate-%llu", (unsigned long long)size);
+    snprintf(tag, sizeof tag, "lg-migrate%d-%llu", from, (unsigned long long)size);
     strcpy(dir, test_tmpdir(tag));
     wr_err e = {0};
     wr_store *s = NULL;
     wr_ledger *l = NULL;
+    uint8_t before[32], after[32];
     CHECK_OK(wr_store_open(dir, WR_STORE_CREATE, &s, &e));
     CHECK_OK(wr_ledger_keygen(dir, "test.example/log", &e));
     CHECK_OK(wr_ledger_open(s, &l, &e));
     if (size)
         append_n(s, l, 0, size);
+    ref_proofs_digest(l, size, 1 + size / 61, before);
     rows native = {0};
     rows_load(s, &native);
     wr_ledger_close(l);
-    downgrade(s, size);
+    if (from == 1)
+        downgrade(s, size);
+    else
+        to_step2(s, &native);
     wr_store_close(s);
 
-    /* reopening runs step 2 */
+    /* reopening runs the steps after `from` */
     CHECK_OK(wr_store_open(dir, 0, &s, &e));
     rows migrated = {0};
     rows_load(s, &migrated);
@@ -196,12 +237,15 @@ static void migrate_at(uint64_t size)
     rows_free(&migrated);
     int64_t old = -1;
     wr_stmt *st;
-    CHECK_OK(wr_stmt_prepare(s, "SELECT count(*) FROM sqlite_master WHERE name='ledger_tile'", &st, &e));
+    CHECK_OK(wr_stmt_prepare(s, "SELECT count(*) FROM sqlite_master WHERE name IN ('ledger_tile', "
+                             "'ledger_subtile3')", &st, &e));
     if (wr_stmt_step(st, &e) == 1)
         old = wr_stmt_int(st, 0);
     wr_stmt_done(st);
     CHECK(old == 0);
     CHECK_OK(wr_ledger_open(s, &l, &e));
+    ref_proofs_digest(l, size, 1 + size / 61, after);
+    CHECK(memcmp(before, after, 32) == 0);
     check_log(s, l, size);
     /* the migrated log keeps growing */
     append_n(s, l, size, 300);
@@ -214,29 +258,43 @@ TEST(test_migration_from_height_8_tiles)
 {
     static const uint64_t sizes[] = {0, 5, 16, 256, 300, 4096, 65536 + 300 + 5};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        migrate_at(sizes[i]);
+        migrate_at(sizes[i], 1);
 }
 
-/* Row ids: a tlog tile's 17 rows are adjacent, upper half last. */
+TEST(test_migration_from_step2_rowids)
+{
+    /* partial tiles only; exact level-0, level-1, level-2 boundaries and
+     * one past them; full tiles on levels 0-3 with partial ones on each */
+    static const uint64_t sizes[] = {0, 5, 16, 17, 255, 256, 257, 4096, 4096 + 17,
+                                     65536 + 4096 * 3 + 256 * 5 + 16 * 7 + 3};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        migrate_at(sizes[i], 2);
+}
+
+/* Row ids: a range per tile level, level 0 last; the upper levels form
+ * one range; a tlog tile's 16 lower subtiles are adjacent. */
 TEST(test_tile_rowid_layout)
 {
-    CHECK(lg_tile_rowid(0, 0) == 0);
-    CHECK(lg_tile_rowid(0, 15) == 15);
-    CHECK(lg_tile_rowid(1, 0) == 16);
-    CHECK(lg_tile_rowid(0, 16) == 32);
-    CHECK(lg_tile_rowid(1, 1) == 48);
-    CHECK(lg_tile_rowid(2, 0) == (uint64_t)1 << 60);
-    CHECK(lg_tile_rowid(3, 5) == ((uint64_t)1 << 60 | 5 << 5 | 16));
-    CHECK(lg_tile_rowid(15, 0) == ((uint64_t)7 << 60 | 16));
-    /* distinct and in completion order within a tlog tile */
-    for (uint64_t N = 0; N < 4; N++) {
+    const uint64_t top = (uint64_t)1 << 56;
+    CHECK(lg_tile_rowid(1, 0) == top);
+    CHECK(lg_tile_rowid(1, 5) == top + 5);
+    CHECK(lg_tile_rowid(2, 0) == 2 * top);
+    CHECK(lg_tile_rowid(15, 7) == 15 * top + 7);
+    CHECK(lg_tile_rowid(0, 0) == 16 * top);
+    CHECK(lg_tile_rowid(0, 12345) == 16 * top + 12345);
+    CHECK(LG_UPPER_LO == lg_tile_rowid(1, 0) && LG_UPPER_HI == lg_tile_rowid(0, 0));
+    for (unsigned level = 1; level < LG_LEVELS; level++) {
+        /* inside the upper range, below the next level's first row */
+        CHECK(lg_tile_rowid(level, 0) >= LG_UPPER_LO);
+        CHECK(lg_tile_rowid(level, top - 1) < LG_UPPER_HI);
+        CHECK(lg_tile_rowid(level, top - 1) < lg_tile_rowid(level + 1 < LG_LEVELS ? level + 1 : 0, 0));
+    }
+    for (uint64_t N = 0; N < 4; N++)
         for (uint64_t k = 0; k + 1 < 16; k++)
             CHECK(lg_tile_rowid(0, 16 * N + k) + 1 == lg_tile_rowid(0, 16 * N + k + 1));
-        CHECK(lg_tile_rowid(0, 16 * N + 15) + 1 == lg_tile_rowid(1, N));
-        CHECK(lg_tile_rowid(1, N) < lg_tile_rowid(0, 16 * N + 16));
-    }
     CHECK_EQ_INT((int)lg_tile_blob_len(16), 960);
     CHECK_EQ_INT((int)lg_tile_blob_len(7), (7 + 3 + 1) * 32);
 }
 
-RUN_TESTS(T(test_migration_from_height_8_tiles), T(test_tile_rowid_layout))
+RUN_TESTS(T(test_migration_from_height_8_tiles), T(test_migration_from_step2_rowids),
+          T(test_tile_rowid_layout))
