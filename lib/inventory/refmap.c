@@ -14,10 +14,9 @@
  * are capped (inv_refmap_max_bytes); over the cap the map is not built and
  * the importer keeps asking SQLite.
  */
-#define _DEFAULT_SOURCE  /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include "import.h"
+#include "core/bigmem.h"
 
-#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,46 +36,24 @@ struct inv_refmap {
     size_t alen, acap;
 };
 
-/* Slot tables (and arenas) of SLOTS_HUGE bytes or more are marked for
- * transparent huge pages.  A probe lands at a random place of a table of
- * up to hundreds of MiB: with 4 KiB pages nearly every probe also missed
- * the TLB and paid a page walk besides the cache miss (perf, first load
- * of 4.3M accounts: ~500 ns per id checked, ~280 ns with 2 MiB pages,
- * which cover the table with a few hundred TLB entries).  The kernel
- * hands the pages out zeroed, as calloc would. */
+/* Slot tables (and arenas) of SLOTS_HUGE bytes or more go on huge pages
+ * (lib/core/bigmem.h): a probe lands at a random place of a table of up
+ * to hundreds of MiB (perf, first load of 4.3M accounts: ~500 ns per id
+ * checked with 4 KiB pages, ~280 ns with 2 MiB ones). */
 #define SLOTS_HUGE ((size_t)4 << 20)
-
-/* Advises huge pages for the whole pages of [p, p + n) (a large malloc
- * block is a mapping of its own, its start a little past a page).  Only
- * advice: without huge pages everything works the same, slower. */
-static void advise_huge(void *p, size_t n)
-{
-    uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-    uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-}
 
 static refslot *slots_alloc(size_t n)
 {
     size_t bytes = n * sizeof(refslot);
-    if (bytes < SLOTS_HUGE)
-        return calloc(n, sizeof(refslot));
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    advise_huge(p, bytes);
-    return p;
+    return bytes < SLOTS_HUGE ? calloc(n, sizeof(refslot)) : wr_bigmem_alloc(bytes);
 }
 
 static void slots_free(refslot *p, size_t n)
 {
-    if (!p)
-        return;
     if (n * sizeof(refslot) < SLOTS_HUGE)
         free(p);
     else
-        munmap(p, n * sizeof(refslot));
+        wr_bigmem_free(p, n * sizeof(refslot));
 }
 
 static int arena_put(inv_refmap *m, const char *id, size_t len, uint64_t *off)
@@ -94,7 +71,7 @@ static int arena_put(inv_refmap *m, const char *id, size_t len, uint64_t *off)
         m->acap = ncap;
         /* a hit compares the text: the arena is probed at random too */
         if (ncap >= SLOTS_HUGE)
-            advise_huge(na, ncap);
+            wr_bigmem_advise(na, ncap);
     }
     memcpy(m->arena + m->alen, id, len + 1);
     *off = m->alen;

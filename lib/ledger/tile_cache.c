@@ -24,12 +24,11 @@
  * 4 KiB (preload 56 -> 34 ms), and the TLB covers the tiles with a few
  * dozen entries.
  */
-#define _DEFAULT_SOURCE   /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include "ledger_internal.h"
+#include "core/bigmem.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define NIL UINT32_MAX
 
@@ -54,17 +53,11 @@ static size_t arena_bytes(const lg_cache *c)
     return c->cap * sizeof(lg_tile);
 }
 
-/* Address space for n tiles, backed as used, huge pages asked for. */
+/* Address space for n tiles, backed as used, huge pages asked for
+ * (lib/core/bigmem.h). */
 static lg_tile *tiles_map(size_t n)
 {
-    void *p = mmap(NULL, n * sizeof(lg_tile), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, n * sizeof(lg_tile), MADV_HUGEPAGE);   /* a hint: 4 KiB pages work too */
-#endif
-    return p;
+    return wr_bigmem_alloc(n * sizeof(lg_tile));
 }
 
 /* Maps the arena (entries get their slots as they are first used, see
@@ -112,7 +105,7 @@ void lg_cache_free(lg_cache *c)
     if (!c)
         return;
     if (c->arena)
-        munmap(c->arena, arena_bytes(c));
+        wr_bigmem_free(c->arena, arena_bytes(c));
     free(c->e);
     free(c->bucket);
     free(c);
@@ -250,7 +243,7 @@ void lg_tier_init(lg_tier *t, size_t cap)
 void lg_tier_free(lg_tier *t)
 {
     if (t->arena)
-        munmap(t->arena, t->cap * sizeof(lg_tile));
+        wr_bigmem_free(t->arena, t->cap * sizeof(lg_tile));
     lg_tier_init(t, t->cap);
 }
 
