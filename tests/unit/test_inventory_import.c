@@ -4,6 +4,7 @@
  * path, --strict, full snapshots, limits and malformed input.
  */
 #include "inv_fixture.h"
+#include "inventory/import.h"
 
 static int import(wr_store *s, const char *name, const char *text, const wr_import_opts *o,
                   wr_import_stats *st, json_t **problems)
@@ -430,7 +431,42 @@ TEST(test_bulk_load_reports_restores_and_rolls_back)
     wr_store_close(s);
 }
 
+/* bulkidx: the indexes set aside come back from their stored definitions
+ * (a rebuild sorts in small runs on temporary files), and the connection's
+ * page cache size is what it was before. */
+TEST(test_bulkidx_rebuild_restores_indexes_and_settings)
+{
+    wr_store *s = NULL;
+    wr_err err = {0};
+    CHECK_OK(wr_store_open(test_tmpdir("bulkidx"), WR_STORE_CREATE, &s, &err));
+    CHECK_OK(import(s, "identities.csv", "id,kind,owner,department\nann,human,,fin\n"
+                    "bo,bot,ann,it\ncy,human,,fin\n", NULL, NULL, NULL));
+    CHECK_OK(wr_store_exec(s, "PRAGMA cache_size=-12345", &err));
+    CHECK_EQ_INT(inv_count(s, "PRAGMA temp_store"), 0);   /* the default: files */
+    CHECK_OK(wr_store_begin(s, &err));
+    char *saved = NULL;
+    CHECK_OK(inv_bulkidx_drop(s, "identities", &saved, &err));
+    CHECK(saved != NULL);
+    CHECK(strstr(saved, "CREATE UNIQUE INDEX identities_id") != NULL);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM sqlite_schema WHERE tbl_name='identities' "
+                              "AND type='index' AND sql IS NOT NULL"), 0);
+    CHECK_OK(inv_bulkidx_restore(s, &saved, &err));
+    CHECK(saved == NULL);
+    CHECK_OK(wr_store_commit(s, &err));
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM sqlite_schema WHERE tbl_name='identities' "
+                              "AND type='index' AND sql IS NOT NULL"), 3);
+    CHECK_EQ_INT(inv_count(s, "PRAGMA cache_size"), -12345);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM identities INDEXED BY identities_owner "
+                              "WHERE owner='ann'"), 1);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM pragma_integrity_check WHERE "
+                              "integrity_check!='ok'"), 0);
+    /* nothing saved: nothing to do */
+    CHECK_OK(inv_bulkidx_restore(s, &saved, &err));
+    wr_store_close(s);
+}
+
 RUN_TESTS(T(test_csv_idempotent_and_exact_differences), T(test_csv_row_errors),
           T(test_strict_is_all_or_nothing), T(test_full_snapshot_removes_absent),
           T(test_json_paths_and_types), T(test_scim_mapping), T(test_check_without_store),
-          T(test_bulk_load_reports_restores_and_rolls_back))
+          T(test_bulk_load_reports_restores_and_rolls_back),
+          T(test_bulkidx_rebuild_restores_indexes_and_settings))
