@@ -11,6 +11,10 @@
  * Migrations: each module lists its schema steps (wr_schema_module); the
  * table schema_version(module, version) records what has been applied, and
  * wr_store_open applies the missing steps in order, each in a transaction.
+ * A step marked rebuilds_parent (it replaces a table other tables
+ * reference) runs with foreign keys off and commits only if
+ * foreign_key_check finds no dangling reference.  Temporary storage stays
+ * on files (SQLite's default), so large sorts work in runs.
  */
 #include "warrant/store.h"
 #include "store_internal.h"
