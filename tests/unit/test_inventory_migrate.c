@@ -143,6 +143,14 @@ TEST(test_step4_rebuilds_identities_without_touching_their_references)
     CHECK(a && b);
     CHECK_EQ_STR(a, b);
     CHECK(strstr(a, "CREATE UNIQUE INDEX identities_id ON identities(id)") != NULL);
+    /* step 5: the source indexes leave out rows without a source, and a
+     * query by source still uses them */
+    CHECK(strstr(a, "ON identities(source) WHERE source IS NOT NULL") != NULL);
+    CHECK(strstr(a, "ON accounts(source) WHERE source IS NOT NULL") != NULL);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM identities INDEXED BY identities_source "
+                              "WHERE source='hr' AND status!='terminated'"), 2);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM accounts INDEXED BY accounts_source "
+                              "WHERE source=?1"), 0);
     free(a);
     free(b);
     wr_store_close(fresh);
