@@ -95,7 +95,7 @@ void inv_pipe_progress(inv_pipe *p, uint64_t done);
  * insert it alone).  add queues a row known to be new (texts copied) and
  * writes a full batch; flush writes what is queued — before any other
  * write that could see or repeat those rows, and before commit. */
-#define INV_BATCH_ROWS 64
+#define INV_BATCH_ROWS 256   /* grants file: 16.7-16.9 s against 17.3-17.5 at 64 */
 typedef struct inv_batch inv_batch;
 int inv_batch_new(wr_store *s, const char *single_sql, int nparams, const char *types,
                   int grant_runs, inv_batch **out, wr_err *err) WR_MUST_CHECK;
