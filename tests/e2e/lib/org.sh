@@ -28,10 +28,21 @@ setup_org() {
 # change.  ex — hank executes change C (--json; output in OUT via expect_*).
 prep() {
   C=$(w --json propose --as hank "$@" --recommendation r --rationale r | jq -r .id)
-  w approve "$C" --as olivia --reason ok >/dev/null
-  w approve "$C" --as sam --reason ok >/dev/null 2>&1 || true
+  approve_all "$C"
+}
+approve_all() {
+  w approve "$1" --as olivia --reason ok >/dev/null
+  w approve "$1" --as sam --reason ok >/dev/null 2>&1 || true
 }
 ex() { w --json execute "$C" --as hank; }
+# roll_back — hank proposes the rollback of change C, it is approved as
+# prep's changes are, and hank executes it; R is the rollback change.
+roll_back() {
+  expect_ok "rollback proposed" w --json rollback "$C" --as hank --reason "wrong person"
+  R=$(jget "$OUT" .id)
+  approve_all "$R"
+  expect_ok "rollback executes" w --json execute "$R" --as hank
+}
 # jget JSON FILTER — jq -r on a string
 jget() { printf '%s' "$1" | jq -r "$2"; }
 # log_size — the number of entries in the lineage log
