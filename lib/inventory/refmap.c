@@ -112,8 +112,8 @@ void inv_refmap_reserve(inv_refmap *m, uint64_t n)
     while (ncap < n * 2 && ncap * sizeof(refslot) < inv_refmap_max_bytes)
         ncap *= 2;
     /* too big, or no memory: the map grows as it fills, as without */
-    if (ncap > m->cap && rehash(m, ncap) != WR_OK)
-        return;
+    if (ncap > m->cap)
+        (void)rehash(m, ncap);
 }
 
 static uint64_t id_hash(const char *id, size_t len)
@@ -170,12 +170,13 @@ void inv_refmap_free(inv_refmap *m)
 
 int inv_refmap_load(wr_store *s, char type, inv_refmap **out, wr_err *err)
 {
+    /* each table's id, rid and system rid */
     const char *table = type == 'A' ? "accounts" : type == 'E' ? "entitlements"
                       : type == 'S' ? "systems" : "identities";
-    const char *sql = type == 'A' ? "SELECT id, rid, system_rid FROM accounts"
-                    : type == 'E' ? "SELECT id, rid, system_rid FROM entitlements"
-                    : type == 'S' ? "SELECT id, rid, rid FROM systems"
-                                  : "SELECT id, rid, 0 FROM identities";
+    const char *sys = type == 'A' || type == 'E' ? "system_rid" : type == 'S' ? "rid" : "0";
+    char sql[96], q[64];
+    snprintf(sql, sizeof sql, "SELECT id, rid, %s FROM %s", sys, table);
+    snprintf(q, sizeof q, "SELECT ifnull(max(rid), 0) FROM %s", table);
     *out = NULL;
     inv_refmap *m = calloc(1, sizeof *m);
     if (!m)
@@ -183,9 +184,7 @@ int inv_refmap_load(wr_store *s, char type, inv_refmap **out, wr_err *err)
     /* rids are dense in practice, so the largest bounds the count without
      * a scan; the table is then sized once instead of doubled ~20 times
      * (each a rehash of every slot so far) */
-    char q[64];
     int64_t maxrid = 0;
-    snprintf(q, sizeof q, "SELECT ifnull(max(rid), 0) FROM %s", table);
     int rc = inv_query_ints(s, q, NULL, &maxrid, NULL, err);
     if (rc) {
         free(m);

@@ -102,11 +102,13 @@ static int migrate(wr_store *s, wr_err *err)
             if (s->readonly)
                 return wr_fail(err, WR_ESTATE, "store: schema of '%s' is at version %d, "
                                "needs %d: open it once read-write", mod->name, have, step->version);
-            /* foreign_keys is a no-op inside a transaction: set it first */
+            /* foreign_keys is a no-op inside a transaction: set it first.
+             * A failed migration closes the store (wr_store_open), so only
+             * success needs to turn them on again. */
             if (step->rebuilds_parent && (rc = wr_store_exec(s, "PRAGMA foreign_keys=OFF", err)))
                 return rc;
             if ((rc = wr_store_begin(s, err)))
-                goto keys_on;
+                return rc;
             if ((rc = wr_store_exec(s, step->sql, err)))
                 goto fail;
             if (step->rebuilds_parent) {
@@ -131,22 +133,13 @@ static int migrate(wr_store *s, wr_err *err)
             if (rc < 0)
                 goto fail;
             if ((rc = wr_store_commit(s, err)))
-                goto keys_on;
+                return rc;
             if (step->rebuilds_parent && (rc = wr_store_exec(s, "PRAGMA foreign_keys=ON", err)))
                 return rc;
             continue;
         fail:
             wr_store_rollback(s);
-            rc = wr_fail_wrap(err, "migration %s/%d", mod->name, step->version);
-        keys_on:
-            /* the caller closes the store after a failed migration; the
-             * first error is the one to report */
-            if (step->rebuilds_parent) {
-                wr_err ignored = {0};
-                if (wr_store_exec(s, "PRAGMA foreign_keys=ON", &ignored) != WR_OK)
-                    return rc;
-            }
-            return rc;
+            return wr_fail_wrap(err, "migration %s/%d", mod->name, step->version);
         }
     }
     return WR_OK;
