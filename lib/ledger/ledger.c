@@ -956,32 +956,31 @@ static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...)
 static int verify_row(verify_ctx *v, unsigned level, uint64_t id, int64_t *width,
                       const uint8_t **blob, size_t *len, wr_err *err)
 {
-    unsigned L = level;
     int rc;
-    if (!v->cur[L]) {
+    if (!v->cur[level]) {
         char sql[96];   /* one statement per level: all are stepped at once */
         snprintf(sql, sizeof sql, "SELECT id, width, hashes FROM ledger_subtile WHERE id >= ? "
-                 "ORDER BY id /* %u */", L);
-        if ((rc = wr_stmt_prepare(v->l->s, sql, &v->cur[L], err)))
+                 "ORDER BY id /* %u */", level);
+        if ((rc = wr_stmt_prepare(v->l->s, sql, &v->cur[level], err)))
             return rc;
-        wr_stmt_bind_int(v->cur[L], 1, (int64_t)lg_tile_rowid(level, 0));
-        v->cur_state[L] = 0;
+        wr_stmt_bind_int(v->cur[level], 1, (int64_t)lg_tile_rowid(level, 0));
+        v->cur_state[level] = 0;
     }
     for (;;) {
-        if (v->cur_state[L] == 0) {   /* step to the next row */
-            if ((rc = wr_stmt_step(v->cur[L], err)) < 0)
+        if (v->cur_state[level] == 0) {   /* step to the next row */
+            if ((rc = wr_stmt_step(v->cur[level], err)) < 0)
                 return rc;
-            v->cur_state[L] = rc == 1 ? 1 : 2;
+            v->cur_state[level] = rc == 1 ? 1 : 2;
         }
-        if (v->cur_state[L] == 2)     /* no more rows */
+        if (v->cur_state[level] == 2)     /* no more rows */
             return 0;
-        uint64_t at = (uint64_t)wr_stmt_int(v->cur[L], 0);
+        uint64_t at = (uint64_t)wr_stmt_int(v->cur[level], 0);
         if (at > id)
             return 0;
-        v->cur_state[L] = 0;
+        v->cur_state[level] = 0;
         if (at == id) {
-            *width = wr_stmt_int(v->cur[L], 1);
-            *blob = wr_stmt_blob(v->cur[L], 2, len);
+            *width = wr_stmt_int(v->cur[level], 1);
+            *blob = wr_stmt_blob(v->cur[level], 2, len);
             return 1;
         }
     }
@@ -1152,9 +1151,9 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
         return rc;
     }
     rc = verify_run(l, &v, b, err);
-    for (unsigned L = 0; L < LG_LEVELS; L++)
-        if (v.cur[L])
-            wr_stmt_done(v.cur[L]);
+    for (unsigned level = 0; level < LG_LEVELS; level++)
+        if (v.cur[level])
+            wr_stmt_done(v.cur[level]);
     wr_store_read_end(l->s);
     free(b);
     free(v.blob);

@@ -53,19 +53,13 @@ static size_t arena_bytes(const lg_cache *c)
     return c->cap * sizeof(lg_tile);
 }
 
-/* Address space for n tiles, backed as used, huge pages asked for
- * (lib/core/bigmem.h). */
-static lg_tile *tiles_map(size_t n)
-{
-    return wr_bigmem_alloc(n * sizeof(lg_tile));
-}
-
-/* Maps the arena (entries get their slots as they are first used, see
- * lg_cache_claim: touching all cap entries here would fault in their 2 MiB
- * at the first tile a one-off proof caches). */
+/* Maps the arena: address space for cap tiles, backed as used, huge
+ * pages asked for (lib/core/bigmem.h).  Entries get their slots as they
+ * are first used (lg_cache_claim): touching all cap entries here would
+ * fault in their 2 MiB at the first tile a one-off proof caches. */
 static int arena_map(lg_cache *c)
 {
-    return (c->arena = tiles_map(c->cap)) ? WR_OK : WR_ENOMEM;
+    return (c->arena = wr_bigmem_alloc(arena_bytes(c))) ? WR_OK : WR_ENOMEM;
 }
 
 static uint32_t bucket_of(const lg_cache *c, uint64_t id)
@@ -254,7 +248,7 @@ lg_tile *lg_tier_next(lg_tier *t, unsigned level)
     if (t->open_level != (int)level) {
         if (t->n[level])
             return NULL;   /* filled before: its slice cannot grow */
-        if (!t->arena && !(t->arena = tiles_map(t->cap)))
+        if (!t->arena && !(t->arena = wr_bigmem_alloc(t->cap * sizeof(lg_tile))))
             return NULL;
         t->open_level = (int)level;
         t->lv[level] = t->arena + t->used;
