@@ -44,6 +44,24 @@ int wr_store_commit(wr_store *s, wr_err *err) WR_MUST_CHECK;
 void wr_store_rollback(wr_store *s);
 int wr_store_in_transaction(const wr_store *s);
 
+/* Bulk mode, for loading millions of rows into empty tables (a first
+ * import).  In WAL mode every page is written twice: to the log, then by
+ * the checkpoint into the database.  A load that has the database to
+ * itself can write through a rollback journal instead, where the new pages
+ * beyond the file's old end are written once and need no journal copy.
+ * wr_store_bulk_enter (outside a transaction) switches this connection to
+ * a rollback journal only if no other connection has the database open
+ * (SQLite refuses otherwise, at once) and returns 1; else it returns 0 and
+ * nothing changes.  Durability and atomicity are the same in both modes
+ * (synchronous=FULL; a crash mid-load leaves a journal that the next open
+ * rolls back).  While the load runs, other connections cannot open the
+ * database: wr_store_open waits up to its busy timeout (10 s), then fails
+ * naming the reason.  wr_store_bulk_leave (after commit or rollback) puts
+ * the connection back in WAL mode; should another connection hold the
+ * database at that moment, the next wr_store_open does it. */
+int wr_store_bulk_enter(wr_store *s);
+void wr_store_bulk_leave(wr_store *s);
+
 /* Read snapshots.  Outside a transaction each statement takes and releases
  * the database's read lock on its own and sees the latest commit.  Between
  * wr_store_read_begin and wr_store_read_end the statements share one

@@ -1267,6 +1267,15 @@ static int checks_off_for_bulk(inv_import *im, const char *name, int *off, wr_er
     return rc;
 }
 
+/* A first load of a big file also writes through a rollback journal
+ * when it can have the database to itself (wr_store_bulk_enter): in WAL
+ * mode each of the load's pages is written twice, to the log and then by
+ * the checkpoint at commit — for the 4.3M accounts of the benchmark, 550
+ * MB more and 1.5 s of the file's 14 (bench/RESULTS-inventory.md, round 7).
+ * Files under this size are not worth the switch (a checkpoint and the
+ * log file's removal and re-creation, a few ms); tests lower it. */
+size_t inv_bulk_journal_min_bytes = (size_t)16 << 20;
+
 static void checks_restore(wr_store *s)
 {
     wr_err ignored = {0};
@@ -1308,10 +1317,15 @@ static int run_import(wr_store *s, const char *name, const char *data, size_t le
     /* A bigger page cache keeps the id indexes in memory during a bulk
      * merge (SQLite's default is 2 MiB; this is at most 256 MiB). */
     int rc = s ? wr_store_exec(s, "PRAGMA cache_size=-262144", err) : WR_OK;
-    int fk_off = 0;
-    if (rc == WR_OK && s && (rc = checks_off_for_bulk(&im, name, &fk_off, err)) == WR_OK)
+    int fk_off = 0, journal = 0;
+    if (rc == WR_OK && s && (rc = checks_off_for_bulk(&im, name, &fk_off, err)) == WR_OK) {
+        if (fk_off && len >= inv_bulk_journal_min_bytes)
+            journal = wr_store_bulk_enter(s);
         rc = wr_store_begin(s, err);
+    }
     if (rc) {
+        if (journal)
+            wr_store_bulk_leave(s);
         if (fk_off)
             checks_restore(s);
         json_decref(im.problems);
@@ -1333,6 +1347,8 @@ static int run_import(wr_store *s, const char *name, const char *data, size_t le
         rc = wr_store_commit(s, err);
     else if (s)
         wr_store_rollback(s);
+    if (journal)
+        wr_store_bulk_leave(s);
     if (fk_off)
         checks_restore(s);
     importer_free(&im);

@@ -131,6 +131,9 @@ void inv_import_rows_hint(inv_import *im, uint64_t rows);
  * INV_REFMAP_MAX_BYTES per array: over it *out stays NULL (use SQL). */
 #define INV_REFMAP_MAX_BYTES ((size_t)1 << 30)
 extern size_t inv_refmap_max_bytes;  /* the cap in force (tests lower it) */
+/* Files from this size on, loaded into an empty table, write through a
+ * rollback journal when they can (import.c; tests lower it). */
+extern size_t inv_bulk_journal_min_bytes;
 typedef struct inv_refmap inv_refmap;
 int inv_refmap_load(wr_store *s, char type, inv_refmap **out, wr_err *err) WR_MUST_CHECK;
 /* 1 and *rid, *sys when id is in the map; 0 (and zeros) otherwise. */

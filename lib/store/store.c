@@ -5,6 +5,13 @@
  * connection runs in WAL mode (readers never block the writer), with
  * foreign keys enforced and synchronous=FULL (a COMMIT has reached the disk
  * when it returns, which the lineage log relies on to acknowledge appends).
+ * The exception is bulk mode (wr_store_bulk_enter): a first load of
+ * millions of rows with no other connection open switches to a rollback
+ * journal for its transaction, so its pages are written once rather than
+ * to the log and again by the checkpoint.  A connection opening meanwhile
+ * cannot switch the database back to WAL; it retries (wal_on) until the
+ * load ends or its busy timeout passes.  Never fork with a connection
+ * open: SQLite's locks are per process.
  * Prepared statements are cached by SQL text in a small open-addressed
  * table, so hot paths pay for parsing SQL once per connection.
  *
@@ -23,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STMT_CACHE 256
 
@@ -145,6 +153,73 @@ static int migrate(wr_store *s, wr_err *err)
     return WR_OK;
 }
 
+/* Sets journal_mode (the PRAGMA answers with the mode now in effect, which
+ * is the old one when SQLite could not switch): 1 if `mode` is in effect,
+ * 0 if not, a negative SQLite code on error. */
+static int journal_mode_set(wr_store *s, const char *mode)
+{
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", mode);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return -(rc & 0xff);
+    rc = sqlite3_step(st);
+    const unsigned char *now = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    int ok = rc != SQLITE_ROW ? -(rc & 0xff) : now && strcmp((const char *)now, mode) == 0;
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* WAL mode, for every read-write connection.  Switching a database that
+ * another connection holds in rollback-journal mode (a bulk load, see
+ * wr_store_bulk_enter) fails at once with SQLITE_BUSY, without the busy
+ * handler: so wait here as the handler would, up to the same timeout. */
+#define BUSY_TIMEOUT_MS 10000
+#define BUSY_RETRY_MS 50
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int wal_on(wr_store *s, wr_err *err)
+{
+    /* a try may itself wait in the busy handler (reading the header while
+     * the loader writes), so the deadline is on the clock */
+    int64_t deadline = now_ms() + BUSY_TIMEOUT_MS;
+    for (;;) {
+        int ok = journal_mode_set(s, "wal");
+        if (ok == 1)
+            return WR_OK;
+        if (ok != -SQLITE_BUSY && ok != -SQLITE_LOCKED)
+            return sqlfail(s, err, "journal_mode=WAL");
+        if (now_ms() >= deadline)
+            return wr_fail(err, WR_ECONFLICT, "store: %s is busy: another process holds it "
+                           "for a bulk load (try again when it ends)", s->dir);
+        sqlite3_sleep(BUSY_RETRY_MS);
+    }
+}
+
+int wr_store_bulk_enter(wr_store *s)
+{
+    if (s->readonly || s->in_tx || s->read_depth)
+        return 0;
+    /* any failure (another connection: SQLITE_BUSY) leaves WAL mode */
+    return journal_mode_set(s, "delete") == 1;
+}
+
+void wr_store_bulk_leave(wr_store *s)
+{
+    if (s->readonly || s->in_tx || s->read_depth)
+        return;
+    /* if another connection holds the database now, it stays in rollback
+     * mode until the next wr_store_open switches it (wal_on) */
+    (void)journal_mode_set(s, "wal");
+}
+
 int wr_store_open(const char *dir, int flags, wr_store **out, wr_err *err)
 {
     int rc;
@@ -175,7 +250,7 @@ int wr_store_open(const char *dir, int flags, wr_store **out, wr_err *err)
         return rc;
     }
     free(path);
-    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(s->db, 1);
     /* temp_store stays SQLite's default (files): with temp_store=MEMORY
      * SQLite's sorter never writes a sorted run, so every large sort (a
@@ -187,7 +262,7 @@ int wr_store_open(const char *dir, int flags, wr_store **out, wr_err *err)
         "PRAGMA foreign_keys=ON;"
         "PRAGMA synchronous=FULL;", err);
     if (!rc && !s->readonly)
-        rc = wr_store_exec(s, "PRAGMA journal_mode=WAL;", err);
+        rc = wal_on(s, err);
     if (!rc)
         rc = migrate(s, err);
     if (rc) {
