@@ -24,9 +24,20 @@ void wr_bigmem_advise(void *p, size_t n)
 #endif
 }
 
+/* Lengths are rounded up to whole huge pages: Linux aligns an anonymous
+ * mapping on a huge-page boundary only when its length is a multiple of
+ * one, and a misaligned table loses huge pages at both ends and shifts
+ * every other one across two. */
+#define HUGE ((size_t)2 << 20)
+
+static size_t huge_round(size_t n)
+{
+    return (n + HUGE - 1) & ~(HUGE - 1);
+}
+
 void *wr_bigmem_alloc(size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, huge_round(n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     wr_bigmem_advise(p, n);
@@ -36,5 +47,5 @@ void *wr_bigmem_alloc(size_t n)
 void wr_bigmem_free(void *p, size_t n)
 {
     if (p)
-        munmap(p, n);
+        munmap(p, huge_round(n));
 }

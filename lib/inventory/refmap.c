@@ -79,7 +79,22 @@ static int arena_put(inv_refmap *m, const char *id, size_t len, uint64_t *off)
     return WR_OK;
 }
 
-/* Rehashes into a table of ncap slots (a power of two, > 2 * m->n). */
+/* The home slot of hash h in a table of cap slots: the high bits of
+ * h * cap (a multiply, not a modulo), so cap need not be a power of two
+ * and a reserved table is sized to its count, not rounded up to the next
+ * power — which left a map of 4.3M ids a quarter full, 512 MiB of slots
+ * to zero and miss in. */
+static inline size_t home(uint64_t h, size_t cap)
+{
+    return (size_t)(((unsigned __int128)h * cap) >> 64);
+}
+
+static inline size_t next(size_t j, size_t cap)
+{
+    return ++j == cap ? 0 : j;
+}
+
+/* Rehashes into a table of ncap slots (> 2 * m->n). */
 static int rehash(inv_refmap *m, size_t ncap)
 {
     if (ncap * sizeof(refslot) > inv_refmap_max_bytes)
@@ -90,9 +105,9 @@ static int rehash(inv_refmap *m, size_t ncap)
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].hash)
             continue;
-        size_t j = m->slots[i].hash & (ncap - 1);
+        size_t j = home(m->slots[i].hash, ncap);
         while (ns[j].hash)
-            j = (j + 1) & (ncap - 1);
+            j = next(j, ncap);
         ns[j] = m->slots[i];
     }
     slots_free(m->slots, m->cap);
@@ -108,11 +123,11 @@ static int grow(inv_refmap *m)
 
 void inv_refmap_reserve(inv_refmap *m, uint64_t n)
 {
-    size_t ncap = m->cap ? m->cap : 4096;
-    while (ncap < n * 2 && ncap * sizeof(refslot) < inv_refmap_max_bytes)
-        ncap *= 2;
+    /* at most half full (linear probing stays short), with room for an
+     * estimate that falls a little short */
+    size_t ncap = (size_t)(n * 2 + n / 8 + 64);
     /* too big, or no memory: the map grows as it fills, as without */
-    if (ncap > m->cap)
+    if (ncap > m->cap && ncap * sizeof(refslot) <= inv_refmap_max_bytes)
         (void)rehash(m, ncap);
 }
 
@@ -131,8 +146,8 @@ static int put(inv_refmap *m, const char *id, int64_t rid, int64_t sys, int chec
         return rc;
     size_t len = strlen(id);
     uint64_t h = id_hash(id, len), off;
-    size_t j = h & (m->cap - 1);
-    for (; m->slots[j].hash; j = (j + 1) & (m->cap - 1))
+    size_t j = home(h, m->cap);
+    for (; m->slots[j].hash; j = next(j, m->cap))
         if (check && m->slots[j].hash == h && strcmp(m->arena + m->slots[j].off, id) == 0)
             return 0;
     if ((rc = arena_put(m, id, len, &off)))
@@ -156,7 +171,7 @@ int inv_refmap_claim(inv_refmap *m, const char *id, int64_t rid, int64_t sys)
 void inv_refmap_prefetch(const inv_refmap *m, const char *id)
 {
     if (m->cap)
-        __builtin_prefetch(&m->slots[id_hash(id, strlen(id)) & (m->cap - 1)], 1);
+        __builtin_prefetch(&m->slots[home(id_hash(id, strlen(id)), m->cap)], 1);
 }
 
 void inv_refmap_free(inv_refmap *m)
@@ -223,7 +238,7 @@ int inv_refmap_get(const inv_refmap *m, const char *id, int64_t *rid, int64_t *s
         return 0;
     size_t len = strlen(id);
     uint64_t h = id_hash(id, len);
-    size_t j = h & (m->cap - 1);
+    size_t j = home(h, m->cap);
     while (m->slots[j].hash) {
         const refslot *sl = &m->slots[j];
         if (sl->hash == h && strcmp(m->arena + sl->off, id) == 0) {
@@ -231,7 +246,7 @@ int inv_refmap_get(const inv_refmap *m, const char *id, int64_t *rid, int64_t *s
             *sys = sl->sys;
             return 1;
         }
-        j = (j + 1) & (m->cap - 1);
+        j = next(j, m->cap);
     }
     return 0;
 }

@@ -918,7 +918,7 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     wr_connector *conn = NULL;
     wr_import_stats stats;
     memset(&stats, 0, sizeof stats);
-    int rc, in_txn = 0, fk_off = 0;
+    int rc, in_txn = 0, fk_off = 0, journal = 0;
     if (actor && actor->principal && (rc = wf_actor_load(ctx, actor, &p, err)))
         goto out;
     if ((rc = wr_connector_open(ctx->store, system, 0, &conn, err)))
@@ -936,6 +936,9 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
         if ((rc = wr_store_exec(ctx->store, "PRAGMA foreign_keys=OFF", err)))
             goto out;
         fk_off = 1;
+        /* and each page written once, when no other connection is open
+         * (wr_store_bulk_enter: a rollback journal instead of the WAL) */
+        journal = wr_store_bulk_enter(ctx->store);
         if ((rc = wr_store_begin(ctx->store, err)))
             goto out;
         in_txn = 1;
@@ -1025,6 +1028,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
 out:
     if (in_txn)
         wr_store_rollback(ctx->store);
+    if (journal)
+        wr_store_bulk_leave(ctx->store);
     if (fk_off && wr_store_exec(ctx->store, "PRAGMA foreign_keys=ON", NULL) == WR_OK)
         fk_off = 0;   /* a failure's path: the connection back as it was (best effort) */
     wf_bulk_free(r.bulk);

@@ -22,7 +22,11 @@
  * order-independent digest of the same list in the run's "sync.drift"
  * entry, which names what was added.  The readiness cache is dropped once.
  *
- * The loader works inside the caller's transaction.  It lives in
+ * The loader works inside the caller's transaction, which sync.c runs in
+ * the store's bulk mode when no other connection is open (a rollback
+ * journal: the pages are written once, not to the WAL and again by the
+ * checkpoint; 1.84-1.90 s against 2.03-2.18 s for the benchmark's first
+ * sync, bench/RESULTS-ldap.md).  It lives in
  * lib/workflow rather than lib/inventory so it can evolve with sync
  * without touching the importer (see the lead's notes on invperf2).
  */

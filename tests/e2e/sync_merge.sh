@@ -73,6 +73,11 @@ expect_eq "first: new groups (dup once)" "$(jget "$OUT" .drift.new_groups.count)
 expect_eq "first: unknown member" "$(jget "$OUT" '.drift.unknown_members.items | join(",")')" "app:nobody app:misc"
 expect_eq "first: orphans" "$(jget "$OUT" .drift.orphans.count)" $((N - 10))
 expect_eq "first: grants stored" "$(grants)" 70016
+# the first sync had the database alone: it wrote through a rollback
+# journal (wr_store_bulk_enter) and put the database back in WAL mode
+expect_eq "first: no journal left" "$(ls "$WARRANT_DATA" | grep -c -- '-journal$' || true)" 0
+expect_eq "first: the database is in WAL mode again (header bytes 18-19)" \
+  "$(od -An -tu1 -j18 -N2 "$WARRANT_DATA/warrant.db" | xargs)" "2 2"
 
 use first-rev
 expect_ok "steady state, everything listed in reverse" w --json sync app
