@@ -59,6 +59,17 @@ static unsigned long hash_str(const char *s)
     return h;
 }
 
+/* An I/O error's extended code and errno (SQLITE_IOERR_FSYNC, ...): the
+ * message alone ("disk I/O error") does not say which operation failed. */
+static const char *io_detail(wr_store *s, int ext)
+{
+    static _Thread_local char buf[64];
+    if ((ext & 0xff) != SQLITE_IOERR)
+        return "";
+    snprintf(buf, sizeof buf, " (SQLite code %d, errno %d)", ext, sqlite3_system_errno(s->db));
+    return buf;
+}
+
 static int sqlfail(wr_store *s, wr_err *err, const char *what)
 {
     int ext = sqlite3_extended_errcode(s->db);
@@ -69,14 +80,15 @@ static int sqlfail(wr_store *s, wr_err *err, const char *what)
         code = WR_ECORRUPT;
     else if ((ext & 0xff) == SQLITE_BUSY)
         code = WR_ECONFLICT;
-    return wr_fail(err, code, "store: %s: %s", what, sqlite3_errmsg(s->db));
+    return wr_fail(err, code, "store: %.80s: %s%s", what, sqlite3_errmsg(s->db), io_detail(s, ext));
 }
 
 int wr_store_exec(wr_store *s, const char *sql, wr_err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = wr_fail(err, WR_EIO, "store: %s", msg ? msg : "exec failed");
+        int rc = wr_fail(err, WR_EIO, "store: %.80s: %s%s", sql, msg ? msg : "exec failed",
+                         io_detail(s, sqlite3_extended_errcode(s->db)));
         sqlite3_free(msg);
         return rc;
     }
