@@ -95,6 +95,24 @@ int wr_store_exec(wr_store *s, const char *sql, wr_err *err)
     return WR_OK;
 }
 
+/* The schema version of module `name` (0: none yet). */
+static int module_version(wr_store *s, const char *name, int *have, wr_err *err)
+{
+    wr_stmt *st;
+    int rc = wr_stmt_prepare(s, "SELECT version FROM schema_version WHERE module=?", &st, err);
+    if (rc)
+        return rc;
+    wr_stmt_bind_text(st, 1, name);
+    rc = wr_stmt_step(st, err);
+    *have = rc == 1 ? (int)wr_stmt_int(st, 0) : 0;
+    wr_stmt_done(st);
+    return rc < 0 ? rc : WR_OK;
+}
+
+/* Two processes may open a new or older store at once: each step reads
+ * the version again inside its write transaction (BEGIN IMMEDIATE, so the
+ * second waits for the first), and a step the other process applied
+ * meanwhile is skipped instead of failing on "table already exists". */
 static int migrate(wr_store *s, wr_err *err)
 {
     int rc = wr_store_exec(s,
@@ -106,14 +124,7 @@ static int migrate(wr_store *s, wr_err *err)
         const wr_schema_module *mod = wr_schema_modules[m];
         int have = 0;
         wr_stmt *st;
-        if ((rc = wr_stmt_prepare(s, "SELECT version FROM schema_version WHERE module=?", &st, err)))
-            return rc;
-        wr_stmt_bind_text(st, 1, mod->name);
-        rc = wr_stmt_step(st, err);
-        if (rc == 1)
-            have = (int)wr_stmt_int(st, 0);
-        wr_stmt_done(st);
-        if (rc < 0)
+        if ((rc = module_version(s, mod->name, &have, err)))
             return rc;
         for (size_t i = 0; i < mod->nsteps; i++) {
             const wr_migration *step = &mod->steps[i];
@@ -129,6 +140,14 @@ static int migrate(wr_store *s, wr_err *err)
                 return rc;
             if ((rc = wr_store_begin(s, err)))
                 return rc;
+            if ((rc = module_version(s, mod->name, &have, err)))
+                goto fail;
+            if (step->version <= have) {   /* another process applied it */
+                wr_store_rollback(s);
+                if (step->rebuilds_parent && (rc = wr_store_exec(s, "PRAGMA foreign_keys=ON", err)))
+                    return rc;
+                continue;
+            }
             if ((rc = wr_store_exec(s, step->sql, err)))
                 goto fail;
             if (step->rebuilds_parent) {
