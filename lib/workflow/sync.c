@@ -20,8 +20,12 @@
  * A target may list a group twice (two entries with one name), so the
  * missing candidates are settled only after the listing, and a later
  * listing of a group drops the candidates it names and does not count
- * again the unmanaged memberships an earlier one found: both are kept as
- * (entitlement, account) key pairs, 16 bytes per item of drift.  Groups
+ * again the unmanaged memberships an earlier one found.  The candidates
+ * are (entitlement, account) key pairs, 16 bytes each (they are few: the
+ * inventory's grants a first listing did not name); the unmanaged
+ * memberships, a million on a first sync's dry run, are kept per group
+ * listing as its entitlement and its sorted account keys in LEB128 deltas
+ * (added_put), 1-2 bytes each instead of 16.  Groups
  * the target no longer lists have all their grants missing; accounts it
  * did not list are gone.  All of it — imports, removals of missing grants
  * and the "sync.drift" log entry — is one store transaction.
@@ -320,7 +324,8 @@ typedef struct sync_run {
     uint64_t rejected;
     json_t *problems;    /* rows the bulk path could not store */
     wr_buf cand;         /* pairs: inventory grants no listing of their group has named (yet) */
-    wr_buf added;        /* pairs: memberships found unmanaged, so a group listed twice counts them once */
+    wr_buf added;        /* memberships found unmanaged, so a group listed twice counts them once:
+                          * per group listing, {e, n} then n sorted account keys (added_put) */
     wr_buf keys;         /* mkey: the current group's members */
     wr_buf held;         /* int64: account rids the inventory grants the current group */
     wr_buf missing;      /* "account\0entitlement\0" pairs to revoke */
@@ -625,12 +630,15 @@ static int mkey_key_cmp(const void *x, const void *y)
     return (a->key > b->key) - (a->key < b->key);
 }
 
+static int over_cap(const wr_buf *b, const sync_run *r, wr_err *err)
+{
+    return wr_fail(err, WR_ELIMIT, "sync %s: more than %zu bytes of pending drift or group members", r->system,
+                   b->max);
+}
+
 static int push(wr_buf *b, const void *v, size_t n, const sync_run *r, wr_err *err)
 {
-    if (wr_buf_append(b, v, n))
-        return wr_fail(err, WR_ELIMIT, "sync %s: more than %zu bytes of pending drift or group members", r->system,
-                       b->max);
-    return WR_OK;
+    return wr_buf_append(b, v, n) ? over_cap(b, r, err) : WR_OK;
 }
 
 /* The rid of a listed member on the bulk path (0: no account of the target). */
@@ -771,17 +779,65 @@ static int load_held(sync_run *r, int64_t erid, wr_err *err)
     return rc < 0 ? rc : WR_OK;
 }
 
+/* The unmanaged memberships of one group listing, in r->added: a record
+ * {int64 e, uint32 n} (copied bytes, unaligned) and then n account keys,
+ * ascending, the first zigzag-coded (keys of fresh accounts are negative),
+ * each next one as its LEB128 difference from the one before. */
+typedef struct added_rec {
+    size_t at;       /* the record's offset in r->added; SIZE_MAX: none yet */
+    uint32_t n;
+    int64_t last;
+} added_rec;
+
+#define ADDED_HEAD (sizeof(int64_t) + sizeof(uint32_t))
+
+static int added_put(sync_run *r, added_rec *rec, int64_t e, int64_t a, wr_err *err)
+{
+    if (rec->at == SIZE_MAX) {
+        uint8_t head[ADDED_HEAD] = {0};
+        memcpy(head, &e, sizeof e);
+        rec->at = r->added.len;
+        int rc = push(&r->added, head, sizeof head, r, err);
+        if (rc)
+            return rc;
+    }
+    if (wr_buf_reserve(&r->added, 10))
+        return over_cap(&r->added, r, err);
+    uint64_t v = rec->n ? (uint64_t)(a - rec->last) : ((uint64_t)a << 1) ^ (uint64_t)(a >> 63);
+    uint8_t *p = (uint8_t *)r->added.data + r->added.len;
+    r->added.len = (size_t)(wf_leb_put(p, v) - (uint8_t *)r->added.data);
+    rec->n++;
+    rec->last = a;
+    return WR_OK;
+}
+
+static void added_close(sync_run *r, const added_rec *rec)
+{
+    if (rec->at != SIZE_MAX)
+        memcpy(r->added.data + rec->at + sizeof(int64_t), &rec->n, sizeof rec->n);
+}
+
 /* A group listed again: the unmanaged memberships earlier listings of it
  * found, as sorted account keys in r->held after its own rids (from). */
 static int earlier_added(sync_run *r, int64_t e, size_t *from, wr_err *err)
 {
-    const pair *p = (const pair *)r->added.data;
-    size_t np = r->added.len / sizeof *p;
+    const uint8_t *p = (const uint8_t *)r->added.data, *end = p + r->added.len;
     *from = r->held.len / sizeof(int64_t);
-    for (size_t i = 0; i < np; i++) {
-        int rc = p[i].e == e ? push(&r->held, &p[i].a, sizeof p[i].a, r, err) : WR_OK;
-        if (rc)
-            return rc;
+    while (p < end) {
+        int64_t re;
+        uint32_t n;
+        memcpy(&re, p, sizeof re);
+        memcpy(&n, p + sizeof re, sizeof n);
+        p += ADDED_HEAD;
+        int64_t a = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t v;
+            p = wf_leb_get(p, &v);
+            a = i ? a + (int64_t)v : (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            int rc = re == e ? push(&r->held, &a, sizeof a, r, err) : WR_OK;
+            if (rc)
+                return rc;
+        }
     }
     int64_t *a = (int64_t *)r->held.data;
     qsort(a + *from, r->held.len / sizeof *a - *from, sizeof *a, i64_cmp);
@@ -864,14 +920,16 @@ static int tgt_group(void *arg, const char *name, const char *const *members, si
     const int64_t *held = (const int64_t *)r->held.data;
     size_t nprev = r->held.len / sizeof *held - from;
     size_t j = 0;
+    added_rec rec = {SIZE_MAX, 0, 0};
     for (size_t i = 0; i < nk || (!again && j < nheld);) {
         if (i < nk && (j == nheld || keys[i].key < held[j])) {
             const char *m = members[keys[i].i];
             int64_t a = keys[i++].key;
             if (again && sorted_has(held + from, nprev, a))
                 continue;
-            pair p = {e, a};
-            if ((rc = push(&r->added, &p, sizeof p, r, err)))
+            rc = added_put(r, &rec, e, a, err);
+            added_close(r, &rec);   /* the count stays right on every way out */
+            if (rc)
                 return rc;
             member_item(r, m, ent, item, sizeof item);
             diff_add(&r->d[D_UNMANAGED], r->cap, item);

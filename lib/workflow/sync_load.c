@@ -365,18 +365,6 @@ typedef struct cursor {
     uint32_t left;  /* deltas after the current one */
 } cursor;
 
-static const uint8_t *leb_get(const uint8_t *p, uint64_t *v)
-{
-    uint64_t x = 0;
-    for (int sh = 0;; sh += 7) {
-        x |= (uint64_t)(*p & 0x7f) << sh;
-        if (!(*p++ & 0x80))
-            break;
-    }
-    *v = x;
-    return p;
-}
-
 static void sift_down(cursor *h, size_t n, size_t i)
 {
     cursor c = h[i];
@@ -410,7 +398,7 @@ static int bulk_flush(wf_bulk *b, wr_err *err)
         if (!g[i].n)
             continue;
         uint64_t a;
-        h[n].p = leb_get((const uint8_t *)b->q.data + g[i].off, &a);
+        h[n].p = wf_leb_get((const uint8_t *)b->q.data + g[i].off, &a);
         h[n].key = a << 32 | g[i].erid;
         h[n++].left = g[i].n - 1;
     }
@@ -423,7 +411,7 @@ static int bulk_flush(wf_bulk *b, wr_err *err)
             rc = rows_insert(b, err);
         if (h[0].left) {
             uint64_t d;
-            h[0].p = leb_get(h[0].p, &d);
+            h[0].p = wf_leb_get(h[0].p, &d);
             h[0].key += d << 32;
             h[0].left--;
         } else {
@@ -463,13 +451,8 @@ int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *accoun
     uint8_t *p = (uint8_t *)b->q.data + b->q.len;
     int64_t prev = 0;
     for (size_t i = 0; i < n; i++) {
-        uint64_t d = (uint64_t)(account_rids[i] - prev);
+        p = wf_leb_put(p, (uint64_t)(account_rids[i] - prev));
         prev = account_rids[i];
-        while (d >= 0x80) {
-            *p++ = (uint8_t)(d | 0x80);
-            d >>= 7;
-        }
-        *p++ = (uint8_t)d;
     }
     b->q.len = (size_t)(p - (uint8_t *)b->q.data);
     return WR_OK;

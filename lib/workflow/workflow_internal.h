@@ -177,6 +177,31 @@ typedef struct wf_sync_digests {
 size_t wf_sync_join(char *out, size_t cap, const char *const *parts, int n);
 int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_digests *dg, wr_err *err);
 
+/* LEB128: an unsigned integer in 7-bit groups, low first, the high bit
+ * set on all but the last byte (1 byte below 128, at most 10).  Sorted
+ * keys kept as deltas this way cost 1-2 bytes each instead of 8. */
+static inline uint8_t *wf_leb_put(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static inline const uint8_t *wf_leb_get(const uint8_t *p, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int sh = 0;; sh += 7) {
+        x |= (uint64_t)(*p & 0x7f) << sh;
+        if (!(*p++ & 0x80))
+            break;
+    }
+    *v = x;
+    return p;
+}
+
 /* ---- recover.c ---- */
 /* Settles in-doubt changes at context open (best effort, see recover.c). */
 void wf_recover_at_open(wr_ctx *ctx);
