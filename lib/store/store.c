@@ -70,25 +70,35 @@ static const char *io_detail(wr_store *s, int ext)
     return buf;
 }
 
+/* The wr_status of the connection's last SQLite error. */
+static int status_of(int ext)
+{
+    switch (ext & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_BUSY:
+        return WR_ECONFLICT;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return WR_ECORRUPT;
+    default:
+        return WR_EIO;
+    }
+}
+
 static int sqlfail(wr_store *s, wr_err *err, const char *what)
 {
     int ext = sqlite3_extended_errcode(s->db);
-    int code = WR_EIO;
-    if ((ext & 0xff) == SQLITE_CONSTRAINT)
-        code = WR_ECONFLICT;
-    else if ((ext & 0xff) == SQLITE_CORRUPT || (ext & 0xff) == SQLITE_NOTADB)
-        code = WR_ECORRUPT;
-    else if ((ext & 0xff) == SQLITE_BUSY)
-        code = WR_ECONFLICT;
-    return wr_fail(err, code, "store: %.80s: %s%s", what, sqlite3_errmsg(s->db), io_detail(s, ext));
+    return wr_fail(err, status_of(ext), "store: %.80s: %s%s", what, sqlite3_errmsg(s->db),
+                   io_detail(s, ext));
 }
 
 int wr_store_exec(wr_store *s, const char *sql, wr_err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = wr_fail(err, WR_EIO, "store: %.80s: %s%s", sql, msg ? msg : "exec failed",
-                         io_detail(s, sqlite3_extended_errcode(s->db)));
+        int ext = sqlite3_extended_errcode(s->db);
+        int rc = wr_fail(err, status_of(ext), "store: %.80s: %s%s", sql, msg ? msg : "exec failed",
+                         io_detail(s, ext));
         sqlite3_free(msg);
         return rc;
     }
@@ -209,6 +219,14 @@ static int journal_mode_set(wr_store *s, const char *mode)
 #define BUSY_TIMEOUT_MS 10000
 #define BUSY_RETRY_MS 50
 
+/* The database stayed locked for the whole busy timeout: at open, that is
+ * another process's bulk load (wr_store_bulk_enter) or a long write. */
+static int busy(wr_store *s, wr_err *err)
+{
+    return wr_fail(err, WR_ECONFLICT, "store: %s is busy: another process holds it, e.g. for a "
+                   "bulk load (try again when it ends)", s->dir);
+}
+
 static int64_t now_ms(void)
 {
     struct timespec t;
@@ -219,17 +237,18 @@ static int64_t now_ms(void)
 static int wal_on(wr_store *s, wr_err *err)
 {
     /* a try may itself wait in the busy handler (reading the header while
-     * the loader writes), so the deadline is on the clock */
+     * the loader writes): keep that short, and the deadline on the clock */
     int64_t deadline = now_ms() + BUSY_TIMEOUT_MS;
     for (;;) {
+        sqlite3_busy_timeout(s->db, BUSY_RETRY_MS);
         int ok = journal_mode_set(s, "wal");
+        sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
         if (ok == 1)
             return WR_OK;
         if (ok != -SQLITE_BUSY && ok != -SQLITE_LOCKED)
             return sqlfail(s, err, "journal_mode=WAL");
         if (now_ms() >= deadline)
-            return wr_fail(err, WR_ECONFLICT, "store: %s is busy: another process holds it "
-                           "for a bulk load (try again when it ends)", s->dir);
+            return busy(s, err);
         sqlite3_sleep(BUSY_RETRY_MS);
     }
 }
@@ -292,6 +311,8 @@ int wr_store_open(const char *dir, int flags, wr_store **out, wr_err *err)
     rc = wr_store_exec(s,
         "PRAGMA foreign_keys=ON;"
         "PRAGMA synchronous=FULL;", err);
+    if (rc == WR_ECONFLICT)   /* even reading the schema waited out the timeout */
+        rc = busy(s, err);
     if (!rc && !s->readonly)
         rc = wal_on(s, err);
     if (!rc)

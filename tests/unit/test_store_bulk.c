@@ -5,7 +5,8 @@
  *
  *  - the switch happens only with no other connection, and is undone;
  *  - a connection opened during a bulk load waits for it, then sees the
- *    committed rows (not an error, not a half-written state);
+ *    committed rows (not an error, not a half-written state); one that
+ *    outwaits the busy timeout fails saying why, and the load is unharmed;
  *  - a process killed mid-load, after pages spilled into the database
  *    file, leaves a journal that the next open rolls back exactly;
  *  - an import of a big file into an empty table takes the mode, gives the
@@ -125,6 +126,61 @@ TEST(test_open_during_a_bulk_load_waits_for_it)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     close(ready[0]);
     close(ready[1]);
+}
+
+/* A bulk load that outlasts the busy timeout (10 s): the opener gives up
+ * with a message naming the reason, and the load commits unharmed. */
+TEST(test_open_during_a_long_bulk_load_fails_clearly)
+{
+    const char *dir = test_tmpdir("bulk-timeout");
+    wr_store_close(open_store(dir));
+    int ready[2], done[2];
+    CHECK(pipe(ready) == 0 && pipe(done) == 0);
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        wr_store *a = open_store(dir);
+        wr_err e = {0};
+        char c;
+        /* a small cache spills: the loader holds the exclusive lock */
+        if (wr_store_exec(a, "CREATE TABLE t(x, pad)", &e) || wr_store_bulk_enter(a) != 1 ||
+            wr_store_exec(a, "PRAGMA cache_size=50", &e) || wr_store_begin(a, &e) ||
+            wr_store_exec(a, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                             "WHERE i < 20000) INSERT INTO t SELECT i, randomblob(100) FROM n", &e))
+            _exit(3);
+        if (write(ready[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
+            _exit(4);
+        if (wr_store_commit(a, &e))
+            _exit(5);
+        wr_store_bulk_leave(a);
+        wr_store_close(a);
+        _exit(0);
+    }
+    char c;
+    CHECK(read(ready[0], &c, 1) == 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    wr_store *b = NULL;
+    wr_err err = {0};
+    int rc = wr_store_open(dir, 0, &b, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK_EQ_INT(rc, WR_ECONFLICT);
+    CHECK(strstr(err.msg, "bulk load") != NULL);
+    CHECK(waited >= 9.5 && waited < 12.5);
+    wr_store_close(b);
+    CHECK(write(done[1], "x", 1) == 1);
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    b = open_store(dir);
+    CHECK_EQ_INT(inv_count(b, "SELECT count(*) FROM t"), 20000);
+    CHECK_EQ_STR(journal_mode(b), "wal");
+    wr_store_close(b);
+    for (int i = 0; i < 2; i++) {
+        close(ready[i]);
+        close(done[i]);
+    }
 }
 
 /* Rows of t as one number: sum of x * position, order-sensitive enough to
@@ -310,5 +366,6 @@ TEST(test_killed_bulk_import_is_all_or_nothing)
 }
 
 RUN_TESTS(T(test_bulk_mode_needs_the_database_alone), T(test_open_during_a_bulk_load_waits_for_it),
+          T(test_open_during_a_long_bulk_load_fails_clearly),
           T(test_killed_bulk_load_rolls_back_at_next_open), T(test_bulk_import_matches_the_wal_path),
           T(test_refused_bulk_import_leaves_nothing), T(test_killed_bulk_import_is_all_or_nothing))
