@@ -82,6 +82,32 @@ TEST(test_bulk_mode_needs_the_database_alone)
     wr_store_close(b);
 }
 
+/* The loading process of the tests below: rows into a new table t in
+ * bulk mode (with a small cache when spill, so that pages spill and it
+ * holds the exclusive lock), then a byte on ready, then it waits (hold_ms,
+ * or for a byte on go when go >= 0), commits and leaves bulk mode. */
+static void bulk_loader(const char *dir, int rows, int spill, int ready, int go, long hold_ms)
+{
+    wr_store *a = open_store(dir);
+    wr_err e = {0};
+    char sql[256], c;
+    snprintf(sql, sizeof sql, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+             "WHERE i < %d) INSERT INTO t SELECT i, randomblob(100) FROM n", rows);
+    if (wr_store_exec(a, "CREATE TABLE t(x, pad)", &e) || wr_store_bulk_enter(a) != 1 ||
+        (spill && wr_store_exec(a, "PRAGMA cache_size=50", &e)) || wr_store_begin(a, &e) ||
+        wr_store_exec(a, sql, &e))
+        _exit(3);
+    if (write(ready, "x", 1) != 1 || (go >= 0 && read(go, &c, 1) != 1))
+        _exit(4);
+    if (go < 0)
+        sleep_ms(hold_ms);
+    if (wr_store_commit(a, &e))
+        _exit(5);
+    wr_store_bulk_leave(a);
+    wr_store_close(a);
+    _exit(0);
+}
+
 /* A store opened while another process bulk-loads waits for the load's
  * commit (wr_store_open retries the switch to WAL), then reads its rows.
  * The loader is the child: SQLite's locks are per process, and a child
@@ -94,23 +120,8 @@ TEST(test_open_during_a_bulk_load_waits_for_it)
     CHECK(pipe(ready) == 0);
     fflush(NULL);
     pid_t child = fork();
-    if (child == 0) {
-        wr_store *a = open_store(dir);
-        wr_err e = {0};
-        if (wr_store_exec(a, "CREATE TABLE t(x)", &e) || wr_store_bulk_enter(a) != 1 ||
-            wr_store_begin(a, &e) ||
-            wr_store_exec(a, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                             "WHERE i < 50000) INSERT INTO t SELECT i FROM n", &e))
-            _exit(3);
-        if (write(ready[1], "x", 1) != 1)
-            _exit(4);
-        sleep_ms(300);   /* the parent is now retrying */
-        if (wr_store_commit(a, &e))
-            _exit(5);
-        wr_store_bulk_leave(a);
-        wr_store_close(a);
-        _exit(0);
-    }
+    if (child == 0)
+        bulk_loader(dir, 50000, 0, ready[1], -1, 300);   /* the parent retries meanwhile */
     char c;
     CHECK(read(ready[0], &c, 1) == 1);
     wr_store *b = NULL;
@@ -138,24 +149,8 @@ TEST(test_open_during_a_long_bulk_load_fails_clearly)
     CHECK(pipe(ready) == 0 && pipe(done) == 0);
     fflush(NULL);
     pid_t child = fork();
-    if (child == 0) {
-        wr_store *a = open_store(dir);
-        wr_err e = {0};
-        char c;
-        /* a small cache spills: the loader holds the exclusive lock */
-        if (wr_store_exec(a, "CREATE TABLE t(x, pad)", &e) || wr_store_bulk_enter(a) != 1 ||
-            wr_store_exec(a, "PRAGMA cache_size=50", &e) || wr_store_begin(a, &e) ||
-            wr_store_exec(a, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                             "WHERE i < 20000) INSERT INTO t SELECT i, randomblob(100) FROM n", &e))
-            _exit(3);
-        if (write(ready[1], "x", 1) != 1 || read(done[0], &c, 1) != 1)
-            _exit(4);
-        if (wr_store_commit(a, &e))
-            _exit(5);
-        wr_store_bulk_leave(a);
-        wr_store_close(a);
-        _exit(0);
-    }
+    if (child == 0)
+        bulk_loader(dir, 20000, 1, ready[1], done[0], 0);
     char c;
     CHECK(read(ready[0], &c, 1) == 1);
     struct timespec t0, t1;
