@@ -212,10 +212,6 @@ static int journal_mode_set(wr_store *s, const char *mode)
     return ok;
 }
 
-/* WAL mode, for every read-write connection.  Switching a database that
- * another connection holds in rollback-journal mode (a bulk load, see
- * wr_store_bulk_enter) fails at once with SQLITE_BUSY, without the busy
- * handler: so wait here as the handler would, up to the same timeout. */
 #define BUSY_TIMEOUT_MS 10000
 #define BUSY_RETRY_MS 50
 
@@ -234,6 +230,10 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* WAL mode, for every read-write connection.  Switching a database that
+ * another connection holds in rollback-journal mode (a bulk load, see
+ * wr_store_bulk_enter) fails at once with SQLITE_BUSY, without the busy
+ * handler: so wait here as the handler would, up to the same timeout. */
 static int wal_on(wr_store *s, wr_err *err)
 {
     /* a try may itself wait in the busy handler (reading the header while
