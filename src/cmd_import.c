@@ -70,7 +70,10 @@ int cmd_import(int argc, char **argv, wr_cli *cli)
         "(JSON: file: path) and skipped; --strict refuses the whole file instead.\n"
         "--full: FILE is the complete state of --source: its objects missing from FILE\n"
         "are removed (identities terminated, accounts disabled, the rest deleted).\n"
-        "--system S: SCIM Groups become entitlements of system S.\n"))
+        "--system S: SCIM Groups become entitlements of system S.\n"
+        "A file of 16 MiB or more going into an empty table, with no other process\n"
+        "using the data directory, is loaded in bulk mode: other commands started\n"
+        "meanwhile wait for it (up to 10 s, then they fail saying so).\n"))
         return 0;
     const char *format = NULL, *kind = NULL, *strict = NULL, *source = NULL, *full = NULL,
                *sys = NULL, *files[MAX_FILES];

@@ -821,7 +821,8 @@ static void added_close(sync_run *r, const added_rec *rec)
  * found, as sorted account keys in r->held after its own rids (from). */
 static int earlier_added(sync_run *r, int64_t e, size_t *from, wr_err *err)
 {
-    const uint8_t *p = (const uint8_t *)r->added.data, *end = p + r->added.len;
+    const uint8_t *p = (const uint8_t *)r->added.data;
+    const uint8_t *end = p ? p + r->added.len : p;   /* no data yet: NULL, nothing to walk */
     *from = r->held.len / sizeof(int64_t);
     while (p < end) {
         int64_t re;
