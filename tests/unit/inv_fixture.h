@@ -7,6 +7,7 @@
 #include "check.h"
 #include "warrant/inventory.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char inv_fixture_json[] =
@@ -114,6 +115,21 @@ static inline long long inv_count(wr_store *s, const char *sql)
         wr_stmt_done(st);
     }
     return n;
+}
+
+/* Problems SQLite's integrity_check reports (0: the database is whole). */
+static inline long long inv_integrity_errors(wr_store *s)
+{
+    return inv_count(s, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'");
+}
+
+/* Indexes of table (named ones and SQLite's own, for inline unique keys). */
+static inline long long inv_index_count(wr_store *s, const char *table)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE tbl_name='%s' "
+             "AND type='index'", table);
+    return inv_count(s, sql);
 }
 
 /* Count of inventory_events rows. */

@@ -227,8 +227,7 @@ TEST(test_fast_paths_match_the_plain_path)
         inv_pipe_min_bytes = INV_PIPE_MIN_BYTES;
         CHECK_EQ_INT(inv_count(st3, "SELECT count(*) FROM grants"), 0);
         /* grants_entitlement and grants_expires are still there */
-        CHECK_EQ_INT(inv_count(st3, "SELECT count(*) FROM sqlite_schema WHERE tbl_name='grants' "
-                                    "AND type='index'"), 2);
+        CHECK_EQ_INT(inv_index_count(st3, "grants"), 2);
         wr_store_close(st3);
     }
 
@@ -440,10 +439,8 @@ TEST(test_account_map_over_its_cap_hands_over_to_the_index)
     CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM accounts WHERE status='disabled'"), 0);
     CHECK_EQ_INT(inv_count(s, "SELECT max(rid) = 20000 AND min(rid) = 1 FROM accounts"), 1);
     CHECK_EQ_INT(inv_count(s, "SELECT rid FROM accounts WHERE id='s:u18950'"), 18951);
-    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM sqlite_schema WHERE tbl_name='accounts' "
-                              "AND type='index'"), 4);
-    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM pragma_integrity_check WHERE "
-                              "integrity_check != 'ok'"), 0);
+    CHECK_EQ_INT(inv_index_count(s, "accounts"), 4);
+    CHECK_EQ_INT(inv_integrity_errors(s), 0);
     CHECK(wr_store_exec(s, "INSERT INTO accounts(id, system_rid, login) VALUES('s:u00007', 1, 'x')",
                         &err) != WR_OK);
     wr_store_close(s);
