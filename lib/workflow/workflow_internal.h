@@ -132,6 +132,7 @@ json_t *wf_compensate(wr_connector *conn, const json_t *ops, const json_t *inver
 typedef struct wf_bulk wf_bulk;
 typedef struct wf_bulk_stats {
     uint64_t accounts, entitlements, grants;
+    int indexes_aside;   /* the grants' secondary indexes were rebuilt after the last pass */
 } wf_bulk_stats;
 int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **out, wr_err *err);
 void wf_bulk_free(wf_bulk *b);
@@ -153,8 +154,10 @@ int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int 
  * ascending, no repeats); queued ones are inserted in the grants key order
  * (when the bounded queue is full, and at finish). */
 int wf_bulk_group_add(wf_bulk *b, int64_t entitlement_rid, const int64_t *account_rids, size_t n, wr_err *err);
-/* Tests: a smaller queue (bytes of deltas) than the default. */
-void wf_bulk_tune(wf_bulk *b, size_t queue);
+/* Tests: a smaller queue (bytes of deltas) than the default, and the
+ * memberships from which the last pass sets the grants' secondary
+ * indexes aside (when the table holds no more rows than it adds). */
+void wf_bulk_tune(wf_bulk *b, size_t queue, uint64_t aside_min);
 /* Journals one event per kind (digests: accounts, entitlements, grants as
  * in the sync.drift entry) and drops the readiness cache. */
 int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stats, wr_err *err);

@@ -4,9 +4,11 @@
  * queue that fills (its groups merged in one pass), a group larger than
  * the whole queue, deltas of one and of several bytes, and a group listed
  * again after others were queued (it must see the queued rows as there);
- * accounts inserted many a statement, or one by one when an id is taken.
+ * accounts inserted many a statement, or one by one when an id is taken;
+ * the last pass with the grants' secondary indexes set aside, or not.
  */
 #include "check.h"
+#include "inv_fixture.h"
 #include "workflow/workflow_internal.h"
 
 #include <stdlib.h>
@@ -37,8 +39,8 @@ static int64_t count(wr_store *s, const char *sql, int64_t bind)
     return v;
 }
 
-/* A fresh data directory, its context open. */
-static wr_ctx *open_ctx(const char *tag)
+/* A fresh data directory, its context open, sql run on its store. */
+static wr_ctx *open_ctx(const char *tag, const char *sql)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/data", test_tmpdir(tag));
@@ -46,20 +48,20 @@ static wr_ctx *open_ctx(const char *tag)
     CHECK_OK(wr_ctx_init(dir, NULL, &e));
     wr_ctx *ctx = NULL;
     CHECK_OK(wr_ctx_open(dir, 0, &ctx, &e));
+    CHECK_OK(wr_store_exec(ctx->store, sql, &e));
     return ctx;
 }
 
 TEST(test_bulk_passes_and_queue)
 {
     wr_err e = {0};
-    wr_ctx *ctx = open_ctx("syncload");
+    wr_ctx *ctx = open_ctx("syncload", "INSERT INTO systems(id, name) VALUES('app', 'App')");
     wr_store *s = ctx->store;
-    CHECK_OK(wr_store_exec(s, "INSERT INTO systems(id, name) VALUES('app', 'App')", &e));
     CHECK_OK(wr_store_begin(s, &e));
     wf_bulk *b = NULL;
     CHECK_OK(wf_bulk_new(s, "app", "sync:app", &b, &e));
     /* 4000 bytes of deltas: room for 800 memberships at worst */
-    wf_bulk_tune(b, 4000);
+    wf_bulk_tune(b, 4000, UINT64_MAX);
     static int64_t acc[NACC];
     for (int i = 0; i < NACC; i++) {
         char id[32], login[32];
@@ -156,12 +158,11 @@ TEST(test_bulk_passes_and_queue)
 TEST(test_bulk_accounts_taken_id)
 {
     wr_err e = {0};
-    wr_ctx *ctx = open_ctx("syncload-taken");
+    wr_ctx *ctx = open_ctx("syncload-taken", "INSERT INTO systems(id, name) VALUES('app', 'App'), ('other', 'Other');"
+                                             "INSERT INTO identities(id, kind, name) VALUES('u2', 'human', 'U2');"
+                                             "INSERT INTO accounts(id, system_rid, login) SELECT 'app:u1', rid, "
+                                             "'u1' FROM systems WHERE id='other'");
     wr_store *s = ctx->store;
-    CHECK_OK(wr_store_exec(s, "INSERT INTO systems(id, name) VALUES('app', 'App'), ('other', 'Other');"
-                              "INSERT INTO identities(id, kind, name) VALUES('u2', 'human', 'U2');"
-                              "INSERT INTO accounts(id, system_rid, login) SELECT 'app:u1', rid, 'u1' FROM systems "
-                              "WHERE id='other'", &e));
     CHECK_OK(wr_store_begin(s, &e));
     wf_bulk *b = NULL;
     CHECK_OK(wf_bulk_new(s, "app", "sync:app", &b, &e));
@@ -193,4 +194,102 @@ TEST(test_bulk_accounts_taken_id)
     wr_ctx_close(ctx);
 }
 
-RUN_TESTS(T(test_bulk_passes_and_queue), T(test_bulk_accounts_taken_id))
+/* One bulk load of system sys: n accounts, then groups g0..g(ngroups-1),
+ * group k holding every account whose number is k modulo 3 or below
+ * ngroups (k of them); finish with aside_min 1.  Leaves the transaction
+ * open; returns the stats. */
+static wf_bulk_stats load_groups(wr_store *s, const char *sys, int n, int ngroups)
+{
+    wr_err e = {0};
+    wf_bulk *b = NULL;
+    CHECK_OK(wf_bulk_new(s, sys, "sync:x", &b, &e));
+    wf_bulk_tune(b, (size_t)4 << 20, 1);
+    int64_t *acc = malloc((size_t)n * sizeof *acc), *rids = malloc((size_t)n * sizeof *rids);
+    CHECK(acc && rids);
+    for (int i = 0; i < n; i++) {
+        char id[48], login[32];
+        snprintf(login, sizeof login, "u%05d", i);
+        snprintf(id, sizeof id, "%s:%s", sys, login);
+        CHECK_OK(wf_bulk_account(b, id, login, 0, &acc[i], &e));
+    }
+    for (int k = 0; k < ngroups; k++) {
+        char id[48], name[16];
+        snprintf(name, sizeof name, "g%d", k);
+        snprintf(id, sizeof id, "%s:%s", sys, name);
+        int64_t erid;
+        int added;
+        CHECK_OK(wf_bulk_entitlement(b, id, name, &erid, &added, &e));
+        size_t m = 0;
+        for (int i = 0; i < n; i++)
+            if (i % 3 == k % 3 || i < k)
+                rids[m++] = acc[i];
+        CHECK_OK(wf_bulk_group_add(b, erid, rids, m, &e));
+    }
+    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
+    wf_bulk_stats st;
+    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
+    wf_bulk_free(b);
+    free(acc);
+    free(rids);
+    return st;
+}
+
+/* Memberships of load_groups(n, ngroups). */
+static int64_t group_rows(int n, int ngroups)
+{
+    int64_t t = 0;
+    for (int k = 0; k < ngroups; k++)
+        for (int i = 0; i < n; i++)
+            t += i % 3 == k % 3 || i < k;
+    return t;
+}
+
+/* The last pass sets grants_entitlement and grants_expires aside when the
+ * table holds no more rows than it adds, and rebuilds them before it
+ * returns: same indexes, a whole database, rows found through the index;
+ * a rollback afterwards restores the schema as it was.  A second system's
+ * first sync, smaller than what the table holds, keeps them live. */
+TEST(test_bulk_indexes_aside)
+{
+    wr_err e = {0};
+    wr_ctx *ctx = open_ctx("syncload-aside", "INSERT INTO systems(id, name) VALUES('a', 'A'), ('b', 'B')");
+    wr_store *s = ctx->store;
+    long long nidx = inv_index_count(s, "grants");
+    CHECK_EQ_INT(nidx, 2);   /* entitlement, expires (the key is the table: WITHOUT ROWID) */
+    CHECK_OK(wr_store_begin(s, &e));
+    wf_bulk_stats st = load_groups(s, "a", 3000, 7);
+    CHECK_EQ_INT(st.indexes_aside, 1);
+    CHECK_EQ_INT((int64_t)st.grants, group_rows(3000, 7));
+    CHECK_EQ_INT(inv_index_count(s, "grants"), nidx);
+    wr_store_rollback(s);
+    CHECK_EQ_INT(inv_index_count(s, "grants"), nidx);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM grants"), 0);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM accounts"), 0);
+
+    CHECK_OK(wr_store_begin(s, &e));
+    st = load_groups(s, "a", 3000, 7);
+    CHECK_EQ_INT(st.indexes_aside, 1);
+    CHECK_OK(wr_store_commit(s, &e));
+    CHECK_EQ_INT(inv_integrity_errors(s), 0);
+    CHECK_EQ_INT(inv_index_count(s, "grants"), nidx);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM grants"), group_rows(3000, 7));
+    /* through grants_entitlement: g5 holds the accounts = 2 mod 3, and u00000,
+     * u00001, u00003, u00004 */
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM grants INDEXED BY grants_entitlement WHERE entitlement_rid="
+                              "(SELECT rid FROM entitlements WHERE id='a:g5')"), 1000 + 4);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM grants g INDEXED BY grants_entitlement JOIN accounts a ON "
+                              "a.rid=g.account_rid WHERE g.entitlement_rid=(SELECT rid FROM entitlements WHERE "
+                              "id='a:g5') AND (CAST(substr(a.login, 2) AS INTEGER) % 3 = 2 OR "
+                              "CAST(substr(a.login, 2) AS INTEGER) < 5)"), 1004);
+
+    /* system b adds fewer rows than the table holds: indexes stay live */
+    CHECK_OK(wr_store_begin(s, &e));
+    st = load_groups(s, "b", 1000, 4);
+    CHECK_EQ_INT(st.indexes_aside, 0);
+    CHECK_OK(wr_store_commit(s, &e));
+    CHECK_EQ_INT(inv_integrity_errors(s), 0);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM grants"), group_rows(3000, 7) + group_rows(1000, 4));
+    wr_ctx_close(ctx);
+}
+
+RUN_TESTS(T(test_bulk_passes_and_queue), T(test_bulk_accounts_taken_id), T(test_bulk_indexes_aside))
