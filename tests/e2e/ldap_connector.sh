@@ -5,7 +5,8 @@
 # disable/enable, idempotence, wrong credentials, an unreachable server and
 # a stopped server (timeouts) leaving Warrant unchanged, a crash between
 # apply and record settled by `warrant recover`, and drift found by
-# `warrant sync` after out-of-band ldapmodify.
+# `warrant sync` after out-of-band ldapmodify, and a network that stops in
+# the middle of an answer (a relay, lib/stallproxy.py, in front of slapd).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
 source "$WARRANT_SRC/scripts/lib/slapd.sh"
@@ -169,4 +170,25 @@ expect_contains "readiness sees the orphan" "$OUT" "payroll:stranger"
 expect_ok "second sync is clean" w --json sync payroll
 expect_eq "no more unmanaged" "$(jget "$OUT" .drift.unmanaged.count)" 0
 expect_eq "no more missing" "$(jget "$OUT" .drift.missing.count)" 0
+
+# the network stops in the middle of a listed entry (message 5: after the
+# bind response and the disabled group's search, the second account): the
+# first bytes of the entry are already read ahead, so only the socket's
+# receive timeout ends the wait.  The sync fails with the timeout, within
+# a bound, and changes nothing.
+python3 "$WARRANT_SRC/tests/e2e/lib/stallproxy.py" "$T/relay.port" 127.0.0.1 "${LDAP_URL##*:}" 5 \
+  >"$T/relay.log" 2>&1 &
+RELAY_PID=$!
+for _ in $(seq 100); do [ -s "$T/relay.port" ] && break; sleep 0.05; done
+w system set-connector payroll ldap --config "$(cfg "ldap://127.0.0.1:$(cat "$T/relay.port")" "$LDAP_PWFILE" 1000)" >/dev/null
+n0=$(log_size)
+grants0=$(w --json inventory search --kind grants --system payroll | jq -r .total)
+t0=$(date +%s)
+expect_fail "stalled network" '*' timeout 60 "$WARRANT" sync payroll
+expect_contains "stall reported as a timeout" "$ERR" "timed out after 1000 ms"
+expect_eq "stall bounded by the timeout" "$(( $(date +%s) - t0 < 10 ))" 1
+expect_eq "stall logs nothing" "$(log_size)" "$n0"
+expect_eq "stall imports nothing" "$(w --json inventory search --kind grants --system payroll | jq -r .total)" "$grants0"
+kill "$RELAY_PID" 2>/dev/null || true
+wait "$RELAY_PID" 2>/dev/null || true
 finish
