@@ -76,6 +76,9 @@ typedef struct ldap_state {
     char system[256];
     int tls;                      /* ldaps:// or StartTLS: connection errors may be TLS's */
     char tls_ca[512];
+    /* listing: the current entry's logins, NUL-terminated one after
+     * another in text, pointers to them in ptrs (entry_logins) */
+    wr_buf text, ptrs;
 } ldap_state;
 
 /* ---- escaping -------------------------------------------------------------------- */
@@ -177,6 +180,8 @@ static void ldap_close(void *state)
         return;
     if (x->ld)
         ldap_unbind_ext_s(x->ld, NULL, NULL);
+    wr_buf_free(&x->text);
+    wr_buf_free(&x->ptrs);
     free(x);
 }
 
@@ -491,8 +496,10 @@ static int ldap_readback(void *state, const json_t *op, int *matches, wr_err *er
 
 /* ---- listing (paged, RFC 2696) ------------------------------------------------------------ */
 
-/* The login in a member DN "<user_attr>=<login>,..." (unescaped), or NULL. */
-static char *login_of_dn(ldap_state *x, const struct berval *dn)
+/* Appends the login in a member DN "<user_attr>=<login>,..." (unescaped)
+ * and a NUL to out: 1 when it did, 0 when dn names no account, < 0 when
+ * out is full. */
+static int login_of_dn(ldap_state *x, const struct berval *dn, wr_buf *out)
 {
     /* fast path for the common "uid=plain,..." (no escapes, no
      * multi-valued RDN): a million members are parsed per sync */
@@ -502,21 +509,21 @@ static char *login_of_dn(ldap_state *x, const struct berval *dn)
         while (p < end && *p != ',' && *p != '\\' && *p != '+' && *p != '"' && *p != ' ' && *p != ';' && *p != '<' && *p != '>')
             p++;
         if (p > v && (p == end || *p == ','))
-            return strndup(v, (size_t)(p - v));
+            return wr_buf_append(out, v, (size_t)(p - v)) || wr_buf_append(out, "", 1) ? -1 : 1;
     }
     LDAPDN ldn = NULL;
-    char *out = NULL;
+    int rc = 0;
     if (ldap_bv2dn((struct berval *)dn, &ldn, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS || !ldn || !ldn[0] ||
         !ldn[0][0]) {
         ldap_dnfree(ldn);
-        return NULL;
+        return 0;
     }
     LDAPAVA *ava = ldn[0][0];
-    if (ava->la_attr.bv_len == strlen(x->user_attr) &&
-        strncasecmp(ava->la_attr.bv_val, x->user_attr, ava->la_attr.bv_len) == 0 && !(ava->la_flags & LDAP_AVA_BINARY))
-        out = strndup(ava->la_value.bv_val, ava->la_value.bv_len);
+    if (ava->la_attr.bv_len == ua && strncasecmp(ava->la_attr.bv_val, x->user_attr, ua) == 0 &&
+        !(ava->la_flags & LDAP_AVA_BINARY) && !memchr(ava->la_value.bv_val, 0, ava->la_value.bv_len))
+        rc = wr_buf_append(out, ava->la_value.bv_val, ava->la_value.bv_len) || wr_buf_append(out, "", 1) ? -1 : 1;
     ldap_dnfree(ldn);
-    return out;
+    return rc;
 }
 
 typedef int (*entry_fn)(ldap_state *x, LDAPMessage *e, void *arg, wr_err *err);
@@ -590,24 +597,131 @@ typedef struct list_ctx {
     size_t ndisabled;
 } list_ctx;
 
-/* Member values of entry e as logins (caller frees each and the array). */
-static char **members_of(ldap_state *x, LDAPMessage *e, size_t *n)
+/* A listing holds one entry's logins at a time; a group of more than a
+ * million members of 1 KiB each is refused rather than grown without end. */
+#define LDAP_ENTRY_TEXT_MAX ((size_t)1 << 30)
+
+/* The values of the attributes named in want[0..nwant) (matched without
+ * regard to case; at most 4) of entry e into vals[]: libldap's arrays of
+ * values that point into the message, one allocation per attribute rather
+ * than one per value as ldap_get_values_len makes (a million member
+ * values per sync).  Values are not NUL-terminated.  The caller frees
+ * each vals[k] with ber_memfree. */
+static int entry_values(ldap_state *x, LDAPMessage *e, const char *const *want, int nwant, struct berval **vals,
+                        wr_err *err)
 {
-    struct berval **m = ldap_get_values_len(x->ld, e, "member");
-    struct berval **u = ldap_get_values_len(x->ld, e, "memberUid");
-    size_t nm = (size_t)ldap_count_values_len(m), nu = (size_t)ldap_count_values_len(u), k = 0;
-    char **out = calloc(nm + nu + 1, sizeof *out);
-    for (size_t i = 0; out && i < nm; i++) {
-        char *l = login_of_dn(x, m[i]);
-        if (l)
-            out[k++] = l;
+    BerElement *ber = NULL;
+    struct berval dn, attr, *v = NULL;
+    for (int k = 0; k < nwant; k++)
+        vals[k] = NULL;
+    if (ldap_get_dn_ber(x->ld, e, &ber, &dn) != LDAP_SUCCESS)
+        return wr_fail(err, WR_EIO, "ldap %s: a listed entry cannot be parsed", x->url);
+    while (ldap_get_attribute_ber(x->ld, e, ber, &attr, &v) == LDAP_SUCCESS && attr.bv_val) {
+        int k = 0;
+        while (k < nwant && !(attr.bv_len == strlen(want[k]) && strncasecmp(attr.bv_val, want[k], attr.bv_len) == 0))
+            k++;
+        if (k < nwant && !vals[k]) {
+            vals[k] = v;
+        } else {
+            ber_memfree(v);
+        }
+        v = NULL;
     }
-    for (size_t i = 0; out && i < nu; i++)
-        out[k++] = strndup(u[i]->bv_val, u[i]->bv_len);
-    ldap_value_free_len(m);
-    ldap_value_free_len(u);
+    ber_free(ber, 0);
+    return WR_OK;
+}
+
+/* The logins an entry names: from member DNs (m) and memberUid values
+ * (u), in x->text and x->ptrs; *n of them, valid until the next call. */
+static int entry_logins(ldap_state *x, const struct berval *m, const struct berval *u, const char ***out, size_t *n,
+                        wr_err *err)
+{
+    wr_buf_reset(&x->text);
+    wr_buf_reset(&x->ptrs);
+    x->text.max = x->ptrs.max = LDAP_ENTRY_TEXT_MAX;
+    size_t k = 0;
+    int rc = 0;
+    for (size_t i = 0; m && m[i].bv_val && rc >= 0; i++)
+        if ((rc = login_of_dn(x, &m[i], &x->text)) == 1)
+            k++;
+    for (size_t i = 0; u && u[i].bv_val && rc >= 0; i++) {
+        if (memchr(u[i].bv_val, 0, u[i].bv_len))
+            continue;   /* no login holds a NUL */
+        rc = wr_buf_append(&x->text, u[i].bv_val, u[i].bv_len) || wr_buf_append(&x->text, "", 1) ? -1 : 0;
+        k += rc == 0;
+    }
+    if (rc >= 0 && wr_buf_reserve(&x->ptrs, k * sizeof(char *)))
+        rc = -1;
+    if (rc < 0)
+        return wr_fail(err, WR_ELIMIT, "ldap %s: a listed entry over %zu bytes of members", x->url,
+                       LDAP_ENTRY_TEXT_MAX);
+    /* pointers only now: text may have moved while it grew */
+    const char **p = (const char **)(void *)x->ptrs.data;
+    for (size_t i = 0, off = 0; i < k; i++) {
+        p[i] = x->text.data + off;
+        off += strlen(p[i]) + 1;
+    }
+    x->ptrs.len = k * sizeof(char *);
+    *out = p;
     *n = k;
-    return out;
+    return WR_OK;
+}
+
+/* The first value of v as a NUL-terminated string in x->text, or NULL. */
+static const char *first_value(ldap_state *x, const struct berval *v)
+{
+    wr_buf_reset(&x->text);
+    x->text.max = LDAP_ENTRY_TEXT_MAX;
+    if (!v || !v[0].bv_val || memchr(v[0].bv_val, 0, v[0].bv_len) || wr_buf_append(&x->text, v[0].bv_val, v[0].bv_len) ||
+        wr_buf_append(&x->text, "", 1))
+        return NULL;
+    return x->text.data;
+}
+
+static int on_group(ldap_state *x, LDAPMessage *e, void *arg, wr_err *err)
+{
+    list_ctx *lc = arg;
+    const char *want[3] = {x->group_attr, "member", "memberUid"};
+    struct berval *v[3];
+    int rc = entry_values(x, e, want, 3, v, err);
+    /* the name on its own: entry_logins reuses x->text */
+    char *name = rc == WR_OK && v[0] && v[0][0].bv_val ? strndup(v[0][0].bv_val, v[0][0].bv_len) : NULL;
+    if (rc == WR_OK && v[0] && v[0][0].bv_val && !name)
+        rc = wr_fail(err, WR_ENOMEM, "out of memory");
+    if (name) {
+        const char **mem = NULL;
+        size_t n = 0;
+        rc = entry_logins(x, v[1], v[2], &mem, &n, err);
+        if (rc == WR_OK && !(x->disable_by_group && strcmp(name, x->disable_group) == 0))
+            rc = lc->v->group(lc->v->arg, name, mem, n, err);
+    }
+    free(name);
+    for (int k = 0; k < 3; k++)
+        ber_memfree(v[k]);
+    return rc;
+}
+
+static int on_account(ldap_state *x, LDAPMessage *e, void *arg, wr_err *err)
+{
+    list_ctx *lc = arg;
+    const char *want[2] = {x->user_attr, x->lock_attr};
+    struct berval *v[2];
+    int rc = entry_values(x, e, want, x->disable_by_group ? 1 : 2, v, err);
+    const char *login = rc == WR_OK ? first_value(x, v[0]) : NULL;
+    if (login) {
+        int disabled = 0;
+        if (x->disable_by_group) {
+            disabled = lc->ndisabled && bsearch(&login, lc->disabled, lc->ndisabled, sizeof *lc->disabled, conn_str_cmp);
+        } else {
+            size_t lvl = strlen(x->lock_value);
+            for (size_t i = 0; v[1] && v[1][i].bv_val; i++)
+                disabled |= v[1][i].bv_len == lvl && memcmp(v[1][i].bv_val, x->lock_value, lvl) == 0;
+        }
+        rc = lc->v->account(lc->v->arg, login, disabled, err);
+    }
+    for (int k = 0; k < (x->disable_by_group ? 1 : 2); k++)
+        ber_memfree(v[k]);
+    return rc;
 }
 
 static void free_strs(char **s, size_t n)
@@ -617,52 +731,30 @@ static void free_strs(char **s, size_t n)
     free(s);
 }
 
-static int on_group(ldap_state *x, LDAPMessage *e, void *arg, wr_err *err)
+/* The members of the disabled group, e, as a sorted array of logins of
+ * their own (the listing's buffers are reused by every entry). */
+static int disabled_logins(ldap_state *x, LDAPMessage *e, list_ctx *lc, wr_err *err)
 {
-    list_ctx *lc = arg;
-    struct berval **cn = ldap_get_values_len(x->ld, e, x->group_attr);
-    if (!cn || !cn[0]) {
-        ldap_value_free_len(cn);
-        return WR_OK;
-    }
-    char *name = strndup(cn[0]->bv_val, cn[0]->bv_len);
-    ldap_value_free_len(cn);
+    const char *want[2] = {"member", "memberUid"};
+    struct berval *v[2];
+    const char **mem = NULL;
     size_t n = 0;
-    char **mem = members_of(x, e, &n);
-    int rc = WR_OK;
-    if (!name || !mem)
-        rc = wr_fail(err, WR_ENOMEM, "out of memory");
-    else if (!(x->disable_by_group && strcmp(name, x->disable_group) == 0))
-        rc = lc->v->group(lc->v->arg, name, (const char *const *)mem, n, err);
-    free(name);
-    free_strs(mem, n);
-    return rc;
-}
-
-static int on_account(ldap_state *x, LDAPMessage *e, void *arg, wr_err *err)
-{
-    list_ctx *lc = arg;
-    struct berval **uid = ldap_get_values_len(x->ld, e, x->user_attr);
-    if (!uid || !uid[0]) {
-        ldap_value_free_len(uid);
-        return WR_OK;
-    }
-    char *login = strndup(uid[0]->bv_val, uid[0]->bv_len);
-    ldap_value_free_len(uid);
-    if (!login)
+    int rc = entry_values(x, e, want, 2, v, err);
+    if (rc == WR_OK)
+        rc = entry_logins(x, v[0], v[1], &mem, &n, err);
+    ber_memfree(v[0]);
+    ber_memfree(v[1]);
+    if (rc)
+        return rc;
+    if (!(lc->disabled = calloc(n + 1, sizeof *lc->disabled)))
         return wr_fail(err, WR_ENOMEM, "out of memory");
-    int disabled = 0;
-    if (x->disable_by_group) {
-        disabled = lc->ndisabled && bsearch(&login, lc->disabled, lc->ndisabled, sizeof *lc->disabled, conn_str_cmp);
-    } else {
-        struct berval **lv = ldap_get_values_len(x->ld, e, x->lock_attr);
-        for (int i = 0; lv && lv[i]; i++)
-            disabled |= lv[i]->bv_len == strlen(x->lock_value) && memcmp(lv[i]->bv_val, x->lock_value, lv[i]->bv_len) == 0;
-        ldap_value_free_len(lv);
+    for (size_t i = 0; i < n; i++) {
+        if (!(lc->disabled[i] = strdup(mem[i])))
+            return wr_fail(err, WR_ENOMEM, "out of memory");
+        lc->ndisabled++;
     }
-    int rc = lc->v->account(lc->v->arg, login, disabled, err);
-    free(login);
-    return rc;
+    qsort(lc->disabled, lc->ndisabled, sizeof *lc->disabled, conn_str_cmp);
+    return WR_OK;
 }
 
 static int ldap_list(void *state, const wr_connector_visitor *v, wr_err *err)
@@ -677,13 +769,13 @@ static int ldap_list(void *state, const wr_connector_visitor *v, wr_err *err)
         if ((rc = make_dn(x->group_attr, x->disable_group, x->groups_base, dn, sizeof dn, err)))
             return rc;
         rc = base_search(x, dn, attrs, &res, err);
-        if (rc == WR_OK && ldap_first_entry(x->ld, res)) {
-            lc.disabled = members_of(x, ldap_first_entry(x->ld, res), &lc.ndisabled);
-            qsort(lc.disabled, lc.ndisabled, sizeof *lc.disabled, conn_str_cmp);
-        }
+        if (rc == WR_OK && ldap_first_entry(x->ld, res))
+            rc = disabled_logins(x, ldap_first_entry(x->ld, res), &lc, err);
         ldap_msgfree(res);
-        if (rc && rc != WR_ENOTFOUND)
+        if (rc && rc != WR_ENOTFOUND) {
+            free_strs(lc.disabled, lc.ndisabled);
             return rc;
+        }
     }
     char filter[256];
     snprintf(filter, sizeof filter, "(%s=*)", x->user_attr);
