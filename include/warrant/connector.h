@@ -138,6 +138,11 @@ typedef struct wr_connector_visitor {
     int (*account)(void *arg, const char *login, int disabled, wr_err *err);
     int (*group)(void *arg, const char *name, const char *const *members, size_t n, wr_err *err);
     void *arg;
+    /* A hint: list the groups before the accounts if the target can (the
+     * LDAP connector does; the others list accounts first).  A system's
+     * first sync asks for it, to write the memberships while the accounts
+     * are still being read. */
+    int groups_first;
 } wr_connector_visitor;
 int wr_connector_list(wr_connector *c, const wr_connector_visitor *v, wr_err *err) WR_MUST_CHECK;
 

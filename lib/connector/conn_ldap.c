@@ -780,11 +780,15 @@ static int ldap_list(void *state, const wr_connector_visitor *v, wr_err *err)
     char filter[256];
     snprintf(filter, sizeof filter, "(%s=*)", x->user_attr);
     char *uattrs[] = {x->user_attr, x->disable_by_group ? NULL : x->lock_attr, NULL};
-    rc = paged_search(x, x->people_base, filter, uattrs, on_account, &lc, err);
     char *gattrs[] = {x->group_attr, "member", "memberUid", NULL};
+    const char *gfilter = "(|(objectClass=groupOfNames)(objectClass=posixGroup))";
+    rc = WR_OK;   /* a missing disabled group disables nobody */
+    if (v->groups_first)
+        rc = paged_search(x, x->groups_base, gfilter, gattrs, on_group, &lc, err);
     if (rc == WR_OK)
-        rc = paged_search(x, x->groups_base, "(|(objectClass=groupOfNames)(objectClass=posixGroup))", gattrs,
-                          on_group, &lc, err);
+        rc = paged_search(x, x->people_base, filter, uattrs, on_account, &lc, err);
+    if (rc == WR_OK && !v->groups_first)
+        rc = paged_search(x, x->groups_base, gfilter, gattrs, on_group, &lc, err);
     free_strs(lc.disabled, lc.ndisabled);
     return rc;
 }

@@ -34,7 +34,12 @@
  * bulk-load path instead of the importer (sync_load.c): every listed
  * object is an addition, so compact rows go straight in, the map of
  * fresh accounts holds each account's rid, and the journal gets one event
- * per kind.
+ * per kind.  It asks the connector for the groups first (LDAP obliges):
+ * each member then gets the rid its account will have (member_rid), all
+ * memberships go in when the first account arrives, while the reader
+ * thread still receives the accounts (for a directory, most of the
+ * listing's time), and members whose account never comes are settled as
+ * unknown afterwards (settle_unknown).
  *
  * Difference lists are summarised as a count, an order-independent digest
  * (the XOR of the SHA-256 of each item, so two reads of the same directory
@@ -187,6 +192,18 @@ static void diff_add(diff *d, size_t cap, const char *item)
     diff_add_h(d, cap, item, NULL);
 }
 
+/* Takes back an item diff_add_h or diff_note counted (h: its SHA-256). */
+static void diff_drop(diff *d, const char *item, const uint8_t h[WR_SHA256_LEN])
+{
+    diff_xor(d->x, h);
+    d->count--;
+    for (size_t i = 0; i < json_array_size(d->items); i++)
+        if (strcmp(json_string_value(json_array_get(d->items, i)), item) == 0) {
+            json_array_remove(d->items, i);
+            break;
+        }
+}
+
 static void diff_digest(const diff *d, char hex[2 * WR_SHA256_LEN + 8])
 {
     memcpy(hex, "sha256:", 8);
@@ -200,7 +217,8 @@ static json_t *diff_json(const diff *d)
     return json_pack("{s:I,s:s,s:O}", "count", (json_int_t)d->count, "digest", hex, "items", d->items);
 }
 
-enum { A_INV = 1, A_ORPHAN = 2, A_DISABLED = 4, A_TARGET = 8 };
+/* A_MEMBER: a first sync gave a member a rid before its account was listed (member_rid) */
+enum { A_INV = 1, A_ORPHAN = 2, A_DISABLED = 4, A_TARGET = 8, A_MEMBER = 16 };
 enum { G_INV = 1, G_SEEN = 2 };
 enum { D_UNMANAGED, D_MISSING, D_ORPHANS, D_NEW_ACCOUNTS, D_NEW_GROUPS, D_STATUS, D_ACCOUNTS_GONE,
        D_UNKNOWN_MEMBERS, D_COUNT };
@@ -333,6 +351,10 @@ typedef struct sync_run {
     char src[300];
     uint64_t target_accounts, target_memberships;
     wf_sync_digests dg;  /* first sync: item hashes from the reader thread */
+    wr_buf pre;          /* first sync: login\0 of each member given a rid before the accounts
+                          * were listed (member_rid), the k-th with rid pre_rid + k */
+    int64_t pre_rid;
+    int passed;          /* first sync: the memberships went in when the first account came */
 } sync_run;
 
 static int oom(wr_err *err)
@@ -558,7 +580,7 @@ static int bulk_account(sync_run *r, uint8_t *f, const char *id, const char *log
 {
     if (bulk_rejects(r, "account", id))
         return WR_OK;
-    int64_t rid = 0;
+    int64_t rid = (*f & A_MEMBER) ? *fmap_rid(&r->fresh, f) : 0;   /* reserved by member_rid */
     int rc = wf_bulk_account(r->bulk, id, login, disabled, &rid, err);
     if (rc)
         return rc;
@@ -577,6 +599,15 @@ static void bulk_orphan(void *arg, const char *id)
 static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
 {
     sync_run *r = arg;
+    if (r->bulk && r->ents.n && !r->passed) {
+        /* a first sync whose target listed its groups first: every
+         * membership is known, so they go in now, while the reader thread
+         * still receives the accounts */
+        r->passed = 1;
+        int rc = wf_bulk_pass(r->bulk, err);
+        if (rc)
+            return rc;
+    }
     r->target_accounts++;
     uint64_t k = hash2(login, NULL);
     char id[WF_SYNC_ID_CAP];
@@ -642,11 +673,33 @@ static int push(wr_buf *b, const void *v, size_t n, const sync_run *r, wr_err *e
     return wr_buf_append(b, v, n) ? over_cap(b, r, err) : WR_OK;
 }
 
-/* The rid of a listed member on the bulk path (0: no account of the target). */
-static int64_t fresh_rid(sync_run *r, const char *login)
+/* *rid: the rid of a listed member on the bulk path (0: no account of the
+ * target).  Until the first account is listed (a target that lists its
+ * groups first, as the LDAP connector does when asked), a member seen for
+ * the first time gets the rid its account will have (wf_bulk_reserve), so
+ * that its memberships can go in while the accounts are still being read;
+ * an account that never comes is settled after the listing
+ * (settle_unknown). */
+static int member_rid(sync_run *r, const char *login, int64_t *rid, wr_err *err)
 {
-    uint8_t *a = fmap_slot(&r->fresh, hash2(login, NULL), 0);
-    return a && (*a & A_TARGET) ? *fmap_rid(&r->fresh, a) : 0;
+    int reserve = r->target_accounts == 0;
+    uint8_t *a = fmap_slot(&r->fresh, hash2(login, NULL), reserve);
+    *rid = 0;
+    if (!a)
+        return reserve ? oom(err) : WR_OK;
+    if (!(*a & (A_TARGET | A_MEMBER))) {
+        int rc = push(&r->pre, login, strlen(login) + 1, r, err);
+        if (rc)
+            return rc;
+        /* consecutive: nothing else takes a rid until the first account */
+        int64_t id = wf_bulk_reserve(r->bulk);
+        if (!r->pre_rid)
+            r->pre_rid = id;
+        *a |= A_MEMBER;
+        *fmap_rid(&r->fresh, a) = id;
+    }
+    *rid = *fmap_rid(&r->fresh, a);
+    return WR_OK;
 }
 
 /* First sync: the group and its memberships go straight in.  No map of
@@ -682,7 +735,9 @@ static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name
     memset(first, 0, n);
     for (size_t i = 0; i < n; i++) {
         r->target_memberships++;
-        mkey k = {fresh_rid(r, members[i]), i};
+        mkey k = {0, i};
+        if ((rc = member_rid(r, members[i], &k.key, err)))
+            return rc;
         if (k.key) {
             if ((rc = push(&r->keys, &k, sizeof k, r, err)))
                 return rc;
@@ -714,7 +769,9 @@ static int bulk_group(sync_run *r, uint8_t *g, const char *ent, const char *name
             }
             continue;
         }
-        if (again && ((rc = wf_bulk_grant(r->bulk, fresh_rid(r, members[i]), erid, &added, err)) || !added))
+        int64_t rid;
+        if (again && ((rc = member_rid(r, members[i], &rid, err)) ||
+                      (rc = wf_bulk_grant(r->bulk, rid, erid, &added, err)) || !added))
             continue;
         if (sums && !diff_shows(u, r->cap)) {
             u->count++;
@@ -955,6 +1012,41 @@ static int tgt_group(void *arg, const char *name, const char *const *members, si
 
 /* ---- the run ------------------------------------------------------------------------------- */
 
+/* First sync: the members member_rid gave a rid whose account the target
+ * never listed (or listed under an id the store turned away) are unknown
+ * members after all.  Their memberships, counted as unmanaged when their
+ * groups were listed, move to unknown_members (count, digest and shown
+ * items), and their grants, already written, go. */
+static int settle_unknown(sync_run *r, wr_err *err)
+{
+    int rc = WR_OK;
+    int64_t rid = r->pre_rid;
+    for (size_t off = 0; off < r->pre.len && rc == WR_OK; rid++) {
+        const char *login = r->pre.data + off;
+        off += strlen(login) + 1;
+        uint8_t *a = fmap_slot(&r->fresh, hash2(login, NULL), 0);
+        if (a && (*a & A_TARGET) && *fmap_rid(&r->fresh, a) == rid)
+            continue;   /* listed, and added with this rid */
+        wr_stmt *st;
+        if ((rc = wr_stmt_prepare(r->ctx->store, "SELECT e.id FROM grants g JOIN entitlements e ON "
+                                  "e.rid=g.entitlement_rid WHERE g.account_rid=?1", &st, err)))
+            break;
+        wr_stmt_bind_int(st, 1, rid);
+        while ((rc = wr_stmt_step(st, err)) == 1) {
+            char item[WF_SYNC_ITEM_CAP];
+            uint8_t h[WR_SHA256_LEN];
+            member_item(r, login, wr_stmt_text(st, 0), item, sizeof item);
+            item_sha(item, h);
+            diff_drop(&r->d[D_UNMANAGED], item, h);
+            diff_add_h(&r->d[D_UNKNOWN_MEMBERS], r->cap, item, h);
+        }
+        wr_stmt_done(st);
+        if (rc == 0)
+            rc = wf_bulk_drop_grants(r->bulk, rid, err);
+    }
+    return rc;
+}
+
 int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_sync_opts *opts, json_t **out,
             wr_err *err)
 {
@@ -967,6 +1059,7 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
     r.dry_run = opts && opts->dry_run;
     r.cap = opts && opts->list_cap ? opts->list_cap : WR_SYNC_LIST_CAP;
     r.missing.max = (size_t)1 << 30;
+    r.pre.max = SYNC_MAX_PAIRS;
     r.cand.max = r.added.max = r.keys.max = r.held.max = SYNC_MAX_PAIRS;
     snprintf(r.src, sizeof r.src, "sync:%s", system);
     for (int i = 0; i < D_COUNT; i++) {
@@ -990,8 +1083,10 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
          * addition: the bulk-load path */
         /* Foreign keys are not checked for this transaction (a quarter
          * of its time at a million rows): every rid it writes was read or
-         * created in it, under BEGIN IMMEDIATE, and it deletes nothing
-         * but readiness cache rows, which nothing references. */
+         * created in it, under BEGIN IMMEDIATE (a grant may precede its
+         * account's row, whose rid member_rid reserved: settle_unknown
+         * deletes those whose account never came), and it deletes nothing
+         * else but readiness cache rows, which nothing references. */
         if ((rc = wr_store_exec(ctx->store, "PRAGMA foreign_keys=OFF", err)))
             goto out;
         fk_off = 1;
@@ -1010,7 +1105,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
         if ((rc = wr_inventory_importer_new(ctx->store, &io, &r.imp, err)))
             goto out;
     }
-    wr_connector_visitor v = {tgt_account, tgt_group, &r};
+    /* a first sync asks for the groups first (member_rid) */
+    wr_connector_visitor v = {tgt_account, tgt_group, &r, r.bulk != NULL};
     r.dg.system = r.bulk ? system : NULL;
     if ((rc = wf_sync_list(conn, &v, &r.dg, err)))
         goto out;
@@ -1033,7 +1129,8 @@ int wr_sync(wr_ctx *ctx, const wr_actor *actor, const char *system, const wr_syn
             goto out;
     }
     if (r.bulk) {
-        if ((rc = wf_bulk_orphans(r.bulk, bulk_orphan, &r, err)))
+        if ((rc = wf_bulk_pass(r.bulk, err)) || (rc = settle_unknown(&r, err)) ||
+            (rc = wf_bulk_orphans(r.bulk, bulk_orphan, &r, err)))
             goto out;
         char dg[3][2 * WR_SHA256_LEN + 8];
         diff_digest(&r.d[D_NEW_ACCOUNTS], dg[0]);
@@ -1107,5 +1204,6 @@ out:
     wr_buf_free(&r.keys);
     wr_buf_free(&r.held);
     wr_buf_free(&r.missing);
+    wr_buf_free(&r.pre);
     return rc;
 }

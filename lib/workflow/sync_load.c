@@ -53,7 +53,7 @@
 /* Groups queued at most (the merge's heap holds one cursor per group). */
 #define BULK_QUEUE_GROUPS ((size_t)1 << 20)
 /* Memberships the last pass must insert before setting the grants'
- * secondary indexes aside is worth its fixed cost (bulk_flush_last). */
+ * secondary indexes aside is worth its fixed cost (wf_bulk_pass). */
 #define BULK_ASIDE_MIN 65536
 
 struct wf_bulk {
@@ -249,15 +249,21 @@ static int acc_flush(wf_bulk *b, wr_err *err)
     return rc;
 }
 
+int64_t wf_bulk_reserve(wf_bulk *b)
+{
+    return b->next_acc++;
+}
+
 int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int64_t *rid, wr_err *err)
 {
     const char *status = disabled ? "disabled" : "active";
+    int64_t given = *rid ? *rid : b->next_acc;
     if (b->acc_rows && strlen(id) < WF_SYNC_ID_CAP - 1) {
-        int64_t r = b->next_acc;
-        if (wr_buf_append(&b->accq, &r, sizeof r) || wr_buf_append(&b->accq, status, strlen(status) + 1) ||
+        if (wr_buf_append(&b->accq, &given, sizeof given) || wr_buf_append(&b->accq, status, strlen(status) + 1) ||
             wr_buf_append(&b->accq, id, strlen(id) + 1) || wr_buf_append(&b->accq, login, strlen(login) + 1))
             return wr_fail(err, WR_ENOMEM, "out of memory");
-        *rid = b->next_acc++;
+        *rid = given;
+        b->next_acc += given == b->next_acc;
         return ++b->naccq == BULK_ROWS ? acc_flush(b, err) : WR_OK;
     }
     /* alone, now: the unique id may turn it away */
@@ -266,7 +272,7 @@ int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled,
         return rc;
     wr_stmt_bind_int(b->acc, 1, b->sys_rid);
     wr_stmt_bind_text(b->acc, 2, b->source);
-    wr_stmt_bind_int(b->acc, 3, b->next_acc);
+    wr_stmt_bind_int(b->acc, 3, given);
     wr_stmt_bind_text(b->acc, 4, id);
     wr_stmt_bind_text(b->acc, 5, login);
     wr_stmt_bind_text(b->acc, 6, status);
@@ -274,7 +280,8 @@ int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled,
     wr_stmt_done(b->acc);
     if (rc < 0)
         return rc;
-    *rid = wr_store_changes(b->s) == 1 ? b->next_acc++ : 0;   /* 0: the id was there */
+    *rid = wr_store_changes(b->s) == 1 ? given : 0;   /* 0: the id was there */
+    b->next_acc += *rid == b->next_acc;
     b->rows[B_ACC] += *rid != 0;
     return WR_OK;
 }
@@ -482,7 +489,7 @@ void wf_bulk_tune(wf_bulk *b, size_t queue, uint64_t aside_min)
  * 0.26 us a row (bench/RESULTS-ldap.md), so it pays while the table holds
  * no more rows than the pass adds; a first sync into a store that already
  * holds other systems' grants keeps the indexes live. */
-static int bulk_flush_last(wf_bulk *b, wr_err *err)
+int wf_bulk_pass(wf_bulk *b, wr_err *err)
 {
     const qgroup *g = (const qgroup *)b->groups.data;
     uint64_t queued = 0;
@@ -509,7 +516,26 @@ static int bulk_flush_last(wf_bulk *b, wr_err *err)
     if (rc == WR_OK)
         rc = inv_bulkidx_restore(b->s, &saved, err);
     free(saved);   /* after a failure: the caller's rollback restores the indexes */
+    /* the queue's memory back: a first sync that listed the groups first
+     * goes on reading its accounts */
+    wr_buf_free(&b->q);
+    wr_buf_free(&b->groups);
     return rc;
+}
+
+int wf_bulk_drop_grants(wf_bulk *b, int64_t account_rid, wr_err *err)
+{
+    int rc = b->groups.len ? bulk_flush(b, err) : WR_OK;
+    wr_stmt *st;
+    if (rc || (rc = wr_stmt_prepare(b->s, "DELETE FROM grants WHERE account_rid=?1", &st, err)))
+        return rc;
+    wr_stmt_bind_int(st, 1, account_rid);
+    rc = wr_stmt_step(st, err);
+    wr_stmt_done(st);
+    if (rc < 0)
+        return rc;
+    b->rows[B_GRANT] -= (uint64_t)wr_store_changes(b->s);
+    return WR_OK;
 }
 
 int wf_bulk_grant(wf_bulk *b, int64_t account_rid, int64_t entitlement_rid, int *added, wr_err *err)
@@ -525,7 +551,7 @@ int wf_bulk_finish(wf_bulk *b, const char *const digests[3], wf_bulk_stats *stat
     static const char *const kinds[3] = {"account", "entitlement", "grant"};
     int rc = acc_flush(b, err);
     if (rc == WR_OK)
-        rc = bulk_flush_last(b, err);
+        rc = wf_bulk_pass(b, err);
     for (int k = 0; k < 3 && rc == WR_OK; k++) {
         if (!b->rows[k])
             continue;

@@ -50,6 +50,7 @@ typedef struct pipe_q {
     wr_err err;
     wr_connector *conn;
     const char *system;            /* digests asked for: the system of the ids */
+    int groups_first;              /* the visitor's hint, passed on */
 } pipe_q;
 
 size_t wf_sync_join(char *out, size_t cap, const char *const *parts, int n)
@@ -156,7 +157,7 @@ static int put_group(void *arg, const char *name, const char *const *members, si
 static void *reader(void *arg)
 {
     pipe_q *q = arg;
-    wr_connector_visitor v = {put_account, put_group, q};
+    wr_connector_visitor v = {put_account, put_group, q, q->groups_first};
     int rc = wr_connector_list(q->conn, &v, &q->err);
     if (rc == WR_OK && q->cur.len)
         rc = submit(q, &q->err);
@@ -221,6 +222,7 @@ int wf_sync_list(wr_connector *conn, const wr_connector_visitor *v, wf_sync_dige
     q->conn = conn;
     q->cur.max = PIPE_RECORD_MAX;
     q->system = dg ? dg->system : NULL;
+    q->groups_first = v->groups_first;
     if (dg)
         dg->set = 0;
     pthread_t th;

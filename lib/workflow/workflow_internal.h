@@ -138,11 +138,24 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
 void wf_bulk_free(wf_bulk *b);
 /* NULL when text can be stored, else why not. */
 const char *wf_bulk_invalid(const char *text);
-/* *rid: the account's rid; 0 when the id was already there (nothing
- * added).  The row may wait to go in with others (at most BULK_ROWS, and
- * always before wf_bulk_orphans and wf_bulk_finish return); its identity
- * is the one whose id is the login, if any. */
+/* A rid for an account not listed yet (a first sync that lists groups
+ * first gives each member one when it first names it); the account
+ * then goes in with it (wf_bulk_account), or, never listed, its grants
+ * go (wf_bulk_drop_grants). */
+int64_t wf_bulk_reserve(wf_bulk *b);
+/* *rid: 0, or a rid from wf_bulk_reserve, on entry; on return the
+ * account's rid, 0 when the id was already there (nothing added).  The row
+ * may wait to go in with others (at most BULK_ROWS, and always before
+ * wf_bulk_orphans and wf_bulk_finish return); its identity is the one
+ * whose id is the login, if any. */
 int wf_bulk_account(wf_bulk *b, const char *id, const char *login, int disabled, int64_t *rid, wr_err *err);
+/* Inserts the queued memberships now, with the grants' secondary indexes
+ * set aside for it when that pays (sync_load.c); wf_bulk_finish does the
+ * same for what is left. */
+int wf_bulk_pass(wf_bulk *b, wr_err *err);
+/* Deletes the grants of account_rid (queued ones first go in); they no
+ * longer count as added. */
+int wf_bulk_drop_grants(wf_bulk *b, int64_t account_rid, wr_err *err);
 /* Calls fn with the id of each account this load added without an
  * identity, in the order they were added. */
 int wf_bulk_orphans(wf_bulk *b, void (*fn)(void *arg, const char *id), void *arg, wr_err *err);

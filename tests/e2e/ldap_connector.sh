@@ -5,8 +5,9 @@
 # disable/enable, idempotence, wrong credentials, an unreachable server and
 # a stopped server (timeouts) leaving Warrant unchanged, a crash between
 # apply and record settled by `warrant recover`, and drift found by
-# `warrant sync` after out-of-band ldapmodify, and a network that stops in
-# the middle of an answer (a relay, lib/stallproxy.py, in front of slapd).
+# `warrant sync` after out-of-band ldapmodify, a network that stops in the
+# middle of an answer (a relay, lib/stallproxy.py, in front of slapd), and
+# a system's first sync (groups listed first) against its dry run.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/org.sh"
 source "$WARRANT_SRC/scripts/lib/slapd.sh"
@@ -191,4 +192,42 @@ expect_eq "stall logs nothing" "$(log_size)" "$n0"
 expect_eq "stall imports nothing" "$(w --json inventory search --kind grants --system payroll | jq -r .total)" "$grants0"
 kill "$RELAY_PID" 2>/dev/null || true
 wait "$RELAY_PID" 2>/dev/null || true
+
+# a system's first sync asks LDAP for the groups first and writes the
+# memberships while the accounts are still read (lib/workflow/sync.c,
+# member_rid).  Its drift must be the first dry run's (which reads the
+# accounts first), and a member naming no account must end as an unknown
+# member, its grant, written before the accounts came, gone.
+printf 'dn: cn=viewer,%s\nchangetype: modify\nadd: member\nmember: uid=nosuch,ou=people,%s\n' "$G" "$LDAP_BASE" | lmodify
+FRESH="$T/fresh"
+wf() { WARRANT_DATA="$FRESH" "$WARRANT" "$@"; }
+fq() { sqlite3 "$FRESH/warrant.db" "$1"; }
+wf init >/dev/null
+wf import "$WARRANT_SRC/tests/fixtures/org/identities.csv" --kind identities >/dev/null
+wf import "$WARRANT_SRC/tests/fixtures/org/systems.csv" --kind systems >/dev/null
+wf system set-connector payroll ldap --config "$(cfg "$LDAP_URL" "$LDAP_PWFILE")" >/dev/null
+expect_ok "first dry run" wf --json sync payroll --dry-run
+DRY=$OUT
+expect_ok "first sync" wf --json sync payroll
+for k in unmanaged unknown_members orphans new_accounts new_groups; do
+  expect_eq "first sync: $k counted as by the dry run" "$(jget "$OUT" ".drift.$k.count")" "$(jget "$DRY" ".drift.$k.count")"
+  expect_eq "first sync: $k digest as the dry run's" "$(jget "$OUT" ".drift.$k.digest")" "$(jget "$DRY" ".drift.$k.digest")"
+done
+expect_eq "first sync: the unknown member" "$(jget "$OUT" '.drift.unknown_members.items | join(",")')" "payroll:nosuch payroll:viewer"
+expect_eq "first sync: its membership is not unmanaged" \
+  "$(jget "$OUT" '[.drift.unmanaged.items[] | select(startswith("payroll:nosuch"))] | length')" 0
+expect_eq "first sync: a grant per unmanaged membership" "$(fq "SELECT count(*) FROM grants")" "$(jget "$OUT" .drift.unmanaged.count)"
+expect_eq "first sync: every grant's account exists" \
+  "$(fq "SELECT count(*) FROM grants g LEFT JOIN accounts a ON a.rid=g.account_rid WHERE a.rid IS NULL")" 0
+expect_eq "first sync: foreign keys hold" "$(fq "PRAGMA foreign_key_check" | wc -l)" 0
+expect_eq "first sync: accounts as listed" "$(fq "SELECT count(*) FROM accounts")" "$(jget "$OUT" .target_accounts)"
+expect_eq "first sync: a whole database" "$(fq "PRAGMA integrity_check")" ok
+# the groups came first: rids follow the members of viewer (olivia,
+# orphan1, ...), not the people listing (olivia, sam, ..., orphan1 last)
+expect_eq "first sync: groups listed first" \
+  "$(fq "SELECT (SELECT rid FROM accounts WHERE id='payroll:orphan1') - (SELECT rid FROM accounts WHERE id='payroll:olivia')")" 1
+expect_ok "sync after the first" wf --json sync payroll
+expect_eq "then nothing unmanaged" "$(jget "$OUT" .drift.unmanaged.count)" 0
+expect_eq "then nothing missing" "$(jget "$OUT" .drift.missing.count)" 0
+expect_eq "still the unknown member" "$(jget "$OUT" .drift.unknown_members.count)" 1
 finish

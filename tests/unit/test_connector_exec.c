@@ -203,7 +203,7 @@ TEST(exec_protocol)
     json_decref(req);
     free(text);
     n_acc = n_dis = n_mem = 0;
-    wr_connector_visitor v = {on_account, on_group, NULL};
+    wr_connector_visitor v = {on_account, on_group, NULL, 0};
     CHECK_OK(wr_connector_list(c, &v, &err));
     CHECK_EQ_INT(n_acc, 2);
     CHECK_EQ_INT(n_dis, 1);

@@ -166,7 +166,7 @@ TEST(test_bulk_accounts_taken_id)
     CHECK_OK(wr_store_begin(s, &e));
     wf_bulk *b = NULL;
     CHECK_OK(wf_bulk_new(s, "app", "sync:app", &b, &e));
-    int64_t rid[4];
+    int64_t rid[4] = {0};
     const char *logins[4] = {"u0", "u1", "u2", "u3"};
     for (int i = 0; i < 4; i++) {
         char id[16];
@@ -204,7 +204,7 @@ static wf_bulk_stats load_groups(wr_store *s, const char *sys, int n, int ngroup
     wf_bulk *b = NULL;
     CHECK_OK(wf_bulk_new(s, sys, "sync:x", &b, &e));
     wf_bulk_tune(b, (size_t)4 << 20, 1);
-    int64_t *acc = malloc((size_t)n * sizeof *acc), *rids = malloc((size_t)n * sizeof *rids);
+    int64_t *acc = calloc((size_t)n, sizeof *acc), *rids = malloc((size_t)n * sizeof *rids);
     CHECK(acc && rids);
     for (int i = 0; i < n; i++) {
         char id[48], login[32];
