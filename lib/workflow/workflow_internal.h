@@ -141,7 +141,8 @@ const char *wf_bulk_invalid(const char *text);
 /* A rid for an account not listed yet (a first sync that lists groups
  * first gives each member one when it first names it); the account
  * then goes in with it (wf_bulk_account), or, never listed, its grants
- * go (wf_bulk_drop_grants). */
+ * go (wf_bulk_drop_grants).  Grants may so precede their account's row:
+ * the caller's transaction runs with foreign keys off (wr_sync does). */
 int64_t wf_bulk_reserve(wf_bulk *b);
 /* *rid: 0, or a rid from wf_bulk_reserve, on entry; on return the
  * account's rid, 0 when the id was already there (nothing added).  The row

@@ -292,4 +292,61 @@ TEST(test_bulk_indexes_aside)
     wr_ctx_close(ctx);
 }
 
-RUN_TESTS(T(test_bulk_passes_and_queue), T(test_bulk_accounts_taken_id), T(test_bulk_indexes_aside))
+/* Groups before accounts: members get reserved rids, their memberships go
+ * in (wf_bulk_pass) before any account row exists, the accounts then take
+ * the reserved rids, and the grants of a member whose account never came
+ * are dropped and no longer count. */
+TEST(test_bulk_reserved_rids)
+{
+    wr_err e = {0};
+    /* foreign keys off, as wr_sync has them for a first sync */
+    wr_ctx *ctx = open_ctx("syncload-reserve", "INSERT INTO systems(id, name) VALUES('app', 'App');"
+                                               "PRAGMA foreign_keys=OFF");
+    wr_store *s = ctx->store;
+    CHECK_OK(wr_store_begin(s, &e));
+    wf_bulk *b = NULL;
+    CHECK_OK(wf_bulk_new(s, "app", "sync:app", &b, &e));
+    wf_bulk_tune(b, (size_t)1 << 20, 1);
+    int64_t r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = wf_bulk_reserve(b);
+        CHECK(i == 0 || r[i] == r[i - 1] + 1);
+    }
+    int64_t g1 = 0, g2 = 0;
+    int added = 0;
+    CHECK_OK(wf_bulk_entitlement(b, "app:g1", "g1", &g1, &added, &e));
+    CHECK_OK(wf_bulk_entitlement(b, "app:g2", "g2", &g2, &added, &e));
+    CHECK_OK(wf_bulk_group_add(b, g1, r, 3, &e));
+    CHECK_OK(wf_bulk_group_add(b, g2, r + 1, 2, &e));
+    CHECK_OK(wf_bulk_pass(b, &e));
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants", 0), 5);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM accounts", 0), 0);   /* grants before their accounts */
+    /* u0 and u2 are listed (u1 never is), then an account no group names */
+    int64_t rid = r[2];
+    CHECK_OK(wf_bulk_account(b, "app:u2", "u2", 0, &rid, &e));
+    CHECK_EQ_INT(rid, r[2]);
+    rid = r[0];
+    CHECK_OK(wf_bulk_account(b, "app:u0", "u0", 1, &rid, &e));
+    CHECK_EQ_INT(rid, r[0]);
+    rid = 0;
+    CHECK_OK(wf_bulk_account(b, "app:u9", "u9", 0, &rid, &e));
+    CHECK_EQ_INT(rid, r[2] + 1);   /* the next after the reserved ones */
+    CHECK_OK(wf_bulk_drop_grants(b, r[1], &e));
+    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
+    wf_bulk_stats st;
+    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
+    wf_bulk_free(b);
+    CHECK_OK(wr_store_commit(s, &e));
+    CHECK_EQ_INT((int64_t)st.accounts, 3);
+    CHECK_EQ_INT((int64_t)st.grants, 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants", 0), 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants WHERE account_rid=?", r[1]), 0);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM grants g JOIN accounts a ON a.rid=g.account_rid", 0), 3);
+    CHECK_EQ_INT(count(s, "SELECT count(*) FROM accounts WHERE id='app:u0' AND status='disabled'", 0), 1);
+    CHECK_EQ_INT(inv_count(s, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    CHECK_EQ_INT(inv_integrity_errors(s), 0);
+    wr_ctx_close(ctx);
+}
+
+RUN_TESTS(T(test_bulk_passes_and_queue), T(test_bulk_accounts_taken_id), T(test_bulk_indexes_aside),
+          T(test_bulk_reserved_rids))
