@@ -52,6 +52,17 @@ static wr_ctx *open_ctx(const char *tag, const char *sql)
     return ctx;
 }
 
+/* wf_bulk_finish with placeholder digests, then wf_bulk_free. */
+static wf_bulk_stats finish_load(wf_bulk *b)
+{
+    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
+    wf_bulk_stats st;
+    wr_err e = {0};
+    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
+    wf_bulk_free(b);
+    return st;
+}
+
 TEST(test_bulk_passes_and_queue)
 {
     wr_err e = {0};
@@ -119,10 +130,7 @@ TEST(test_bulk_passes_and_queue)
     CHECK_EQ_INT(norphans, NACC);   /* no identities at all */
     CHECK_EQ_STR(orphans[0], "app:u0000");
     CHECK_EQ_STR(orphans[2], "app:u0002");
-    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
-    wf_bulk_stats st;
-    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
-    wf_bulk_free(b);
+    wf_bulk_stats st = finish_load(b);
     CHECK_OK(wr_store_commit(s, &e));
     CHECK_EQ_INT((int64_t)st.accounts, NACC);
     CHECK_EQ_INT((int64_t)st.entitlements, 4);
@@ -182,10 +190,7 @@ TEST(test_bulk_accounts_taken_id)
     CHECK_EQ_INT(norphans, 2);
     CHECK_EQ_STR(orphans[0], "app:u0");
     CHECK_EQ_STR(orphans[1], "app:u3");
-    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
-    wf_bulk_stats st;
-    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
-    wf_bulk_free(b);
+    wf_bulk_stats st = finish_load(b);
     CHECK_OK(wr_store_commit(s, &e));
     CHECK_EQ_INT((int64_t)st.accounts, 3);
     CHECK_EQ_INT(count(s, "SELECT count(*) FROM accounts a JOIN systems y ON y.rid=a.system_rid WHERE y.id='app'", 0),
@@ -225,10 +230,7 @@ static wf_bulk_stats load_groups(wr_store *s, const char *sys, int n, int ngroup
                 rids[m++] = acc[i];
         CHECK_OK(wf_bulk_group_add(b, erid, rids, m, &e));
     }
-    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
-    wf_bulk_stats st;
-    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
-    wf_bulk_free(b);
+    wf_bulk_stats st = finish_load(b);
     free(acc);
     free(rids);
     return st;
@@ -332,10 +334,7 @@ TEST(test_bulk_reserved_rids)
     CHECK_OK(wf_bulk_account(b, "app:u9", "u9", 0, &rid, &e));
     CHECK_EQ_INT(rid, r[2] + 1);   /* the next after the reserved ones */
     CHECK_OK(wf_bulk_drop_grants(b, r[1], &e));
-    const char *const digests[3] = {"sha256:a", "sha256:e", "sha256:g"};
-    wf_bulk_stats st;
-    CHECK_OK(wf_bulk_finish(b, digests, &st, &e));
-    wf_bulk_free(b);
+    wf_bulk_stats st = finish_load(b);
     CHECK_OK(wr_store_commit(s, &e));
     CHECK_EQ_INT((int64_t)st.accounts, 3);
     CHECK_EQ_INT((int64_t)st.grants, 3);
