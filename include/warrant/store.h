@@ -102,6 +102,10 @@ int wr_stmt_collect(wr_stmt *st, json_t *(*row)(wr_stmt *st, void *arg), void *a
 int wr_store_exec(wr_store *s, const char *sql, wr_err *err) WR_MUST_CHECK;
 /* Rows changed by the last statement. */
 int64_t wr_store_changes(wr_store *s);
+/* Sets the connection's page cache (PRAGMA cache_size: pages when size >
+ * 0, KiB when < 0) and, when old is not NULL, gives the setting it
+ * replaces, to put back with another call. */
+int wr_store_cache_size(wr_store *s, int64_t size, int64_t *old, wr_err *err) WR_MUST_CHECK;
 
 /* ---- migrations ------------------------------------------------------ */
 typedef struct wr_migration {

@@ -82,16 +82,13 @@ int inv_bulkidx_restore(wr_store *s, char **saved, wr_err *err)
     if (!*saved)
         return WR_OK;
     int64_t cache_size = 0;
-    int rc = inv_query_ints(s, "PRAGMA cache_size", NULL, &cache_size, NULL, err);
-    char fast[48], restore[48];
-    snprintf(fast, sizeof fast, "PRAGMA cache_size=-%d", SORT_RUN_KIB);
-    snprintf(restore, sizeof restore, "PRAGMA cache_size=%lld", (long long)cache_size);
-    if (rc == WR_OK && (rc = wr_store_exec(s, fast, err)) == WR_OK) {
+    int rc = wr_store_cache_size(s, -SORT_RUN_KIB, &cache_size, err);
+    if (rc == WR_OK) {
         rc = wr_store_exec(s, *saved, err);
         /* touches no file: putting back a value SQLite reported cannot fail */
         wr_err ignored = {0};
-        if (wr_store_exec(s, restore, &ignored) != WR_OK && rc == WR_OK)
-            rc = wr_fail(err, WR_EINTERNAL, "bulkidx: cannot restore %s", restore);
+        if (wr_store_cache_size(s, cache_size, NULL, &ignored) != WR_OK && rc == WR_OK)
+            rc = wr_fail(err, WR_EINTERNAL, "bulkidx: cannot restore cache_size=%lld", (long long)cache_size);
     }
     free(*saved);
     *saved = NULL;

@@ -105,6 +105,24 @@ int wr_store_exec(wr_store *s, const char *sql, wr_err *err)
     return WR_OK;
 }
 
+int wr_store_cache_size(wr_store *s, int64_t size, int64_t *old, wr_err *err)
+{
+    char sql[64];
+    if (old) {
+        wr_stmt *st;
+        int rc = wr_stmt_prepare(s, "PRAGMA cache_size", &st, err);
+        if (rc)
+            return rc;
+        rc = wr_stmt_step(st, err);
+        *old = rc == 1 ? wr_stmt_int(st, 0) : 0;
+        wr_stmt_done(st);
+        if (rc != 1)
+            return rc < 0 ? rc : wr_fail(err, WR_EINTERNAL, "store: PRAGMA cache_size gave no row");
+    }
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)size);
+    return wr_store_exec(s, sql, err);
+}
+
 /* The schema version of module `name` (0: none yet). */
 static int module_version(wr_store *s, const char *name, int *have, wr_err *err)
 {

@@ -513,13 +513,13 @@ int wf_bulk_pass(wf_bulk *b, wr_err *err)
     }
     if (rc == WR_OK)
         rc = bulk_flush(b, err);
+    /* the queue's memory back before the index's sort takes its own (and
+     * a first sync that listed the groups first goes on reading accounts) */
+    wr_buf_free(&b->q);
+    wr_buf_free(&b->groups);
     if (rc == WR_OK)
         rc = inv_bulkidx_restore(b->s, &saved, err);
     free(saved);   /* after a failure: the caller's rollback restores the indexes */
-    /* the queue's memory back: a first sync that listed the groups first
-     * goes on reading its accounts */
-    wr_buf_free(&b->q);
-    wr_buf_free(&b->groups);
     return rc;
 }
 

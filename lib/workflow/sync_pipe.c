@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PIPE_BLOCK ((size_t)256 << 10)
+#define PIPE_BLOCK ((size_t)128 << 10)
 #define PIPE_BLOCKS 4
 /* A single record (one group with its members) may not exceed this. */
 #define PIPE_RECORD_MAX ((size_t)1 << 30)

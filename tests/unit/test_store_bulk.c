@@ -11,7 +11,9 @@
  *    file, leaves a journal that the next open rolls back exactly;
  *  - an import of a big file into an empty table takes the mode, gives the
  *    rows the WAL path gives, and a refused (--strict) or killed import
- *    leaves nothing.
+ *    leaves nothing;
+ *  - a load's smaller or larger page cache (wr_store_cache_size) is set
+ *    and put back exactly.
  */
 #include "inv_fixture.h"
 #include "inventory/import.h"
@@ -354,7 +356,27 @@ TEST(test_killed_bulk_import_is_all_or_nothing)
     wr_buf_free(&csv);
 }
 
-RUN_TESTS(T(test_bulk_mode_needs_the_database_alone), T(test_open_during_a_bulk_load_waits_for_it),
+/* wr_store_cache_size gives the setting it replaces, in either form
+ * (KiB when negative, pages when positive), and putting it back restores
+ * it exactly. */
+TEST(test_cache_size_set_and_put_back)
+{
+    wr_store *s = open_store(test_tmpdir("bulk-cache"));
+    wr_err err = {0};
+    long long first = inv_count(s, "PRAGMA cache_size");
+    int64_t old = 0, old2 = 0;
+    CHECK_OK(wr_store_cache_size(s, -1024, &old, &err));
+    CHECK_EQ_INT(old, first);
+    CHECK_EQ_INT(inv_count(s, "PRAGMA cache_size"), -1024);
+    CHECK_OK(wr_store_cache_size(s, 300, &old2, &err));
+    CHECK_EQ_INT(old2, -1024);
+    CHECK_EQ_INT(inv_count(s, "PRAGMA cache_size"), 300);
+    CHECK_OK(wr_store_cache_size(s, old, NULL, &err));
+    CHECK_EQ_INT(inv_count(s, "PRAGMA cache_size"), first);
+    wr_store_close(s);
+}
+
+RUN_TESTS(T(test_bulk_mode_needs_the_database_alone), T(test_cache_size_set_and_put_back), T(test_open_during_a_bulk_load_waits_for_it),
           T(test_open_during_a_long_bulk_load_fails_clearly),
           T(test_killed_bulk_load_rolls_back_at_next_open), T(test_bulk_import_matches_the_wal_path),
           T(test_refused_bulk_import_leaves_nothing), T(test_killed_bulk_import_is_all_or_nothing))
