@@ -3,7 +3,11 @@
  * without and with a schema; loaded stores answer a hierarchy query.
  * Whenever jansson also accepts the text, the jansson value must give the
  * same outcome (same error message, or the same decision): text and DOM
- * go through one interpreter, so any difference is a bug.
+ * go through one interpreter, so any difference is a bug.  Except for a
+ * text holding a raw NUL byte, which no JSON text can (in a string it must
+ * be escaped, and it is no whitespace): the text parser rejects it where
+ * it stands, while jansson sometimes reads past it (`[1<NUL>]` loads as
+ * [1]), so the DOM path then fails, if at all, somewhere else.
  */
 #include "warrant/policy.h"
 
@@ -31,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!az && wr_authz_new(&az))
         abort();
     wr_err err, derr;
-    json_t *dom = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+    json_t *dom = memchr(data, 0, size) ? NULL
+                  : json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
     for (int with = 0; with < 2; with++) {
         wr_entities *e = NULL, *d = NULL;
         int rc = wr_entities_parse((const char *)data, size, with ? schema : NULL, &e, &err);

@@ -2,7 +2,8 @@
 # fuzz.sh [SECONDS] — builds the libFuzzer targets (scripts/build.sh fuzz)
 # and runs each fuzz/fuzz_<name>.c for SECONDS (default 20) starting from a
 # temporary copy of fuzz/corpus/<name>/ (the repository is not modified).
-# Fails on any crash, leak or sanitizer report.
+# Fails on any crash, leak or sanitizer report; the inputs that failed are
+# kept in build-fuzz/failed-<name>/ (the temporary copy is removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
@@ -23,7 +24,10 @@ for src in fuzz/fuzz_*.c; do
       -artifact_prefix="$work/artifacts-$short/" "$work/$short" > "$work/$short.log" 2>&1; then
     echo "fuzz: $short FAILED" >&2
     tail -n 60 "$work/$short.log" >&2
-    ls "$work/artifacts-$short" >&2 || true
+    mkdir -p "$dir/failed-$short"
+    cp "$work/artifacts-$short"/* "$dir/failed-$short/" 2>/dev/null || true
+    echo "fuzz: failing inputs kept in $dir/failed-$short/:" >&2
+    ls "$dir/failed-$short" >&2 || true
     status=1
   else
     grep -E "^#[0-9]+.*DONE|Done [0-9]+ runs" "$work/$short.log" | tail -n 1 || true
