@@ -1316,7 +1316,7 @@ static int run_import(wr_store *s, const char *name, const char *data, size_t le
     wr_id_new("imp", local.import_id, sizeof local.import_id);
     /* A bigger page cache keeps the id indexes in memory during a bulk
      * merge (SQLite's default is 2 MiB; this is at most 256 MiB). */
-    int rc = s ? wr_store_exec(s, "PRAGMA cache_size=-262144", err) : WR_OK;
+    int rc = s ? wr_store_cache_size(s, -262144, NULL, err) : WR_OK;
     int fk_off = 0, journal = 0;
     if (rc == WR_OK && s && (rc = checks_off_for_bulk(&im, name, &fk_off, err)) == WR_OK) {
         if (fk_off && len >= inv_bulk_journal_min_bytes)

@@ -105,20 +105,30 @@ int wr_store_exec(wr_store *s, const char *sql, wr_err *err)
     return WR_OK;
 }
 
+/* The first column of sql's first row (bound with text unless NULL) in
+ * *v, 0 when there is no row: 1 or 0 for a row or none, or a status. */
+static int query_int(wr_store *s, const char *sql, const char *text, int64_t *v, wr_err *err)
+{
+    wr_stmt *st;
+    *v = 0;
+    int rc = wr_stmt_prepare(s, sql, &st, err);
+    if (rc)
+        return rc;
+    if (text)
+        wr_stmt_bind_text(st, 1, text);
+    rc = wr_stmt_step(st, err);
+    if (rc == 1)
+        *v = wr_stmt_int(st, 0);
+    wr_stmt_done(st);
+    return rc;
+}
+
 int wr_store_cache_size(wr_store *s, int64_t size, int64_t *old, wr_err *err)
 {
     char sql[64];
-    if (old) {
-        wr_stmt *st;
-        int rc = wr_stmt_prepare(s, "PRAGMA cache_size", &st, err);
-        if (rc)
-            return rc;
-        rc = wr_stmt_step(st, err);
-        *old = rc == 1 ? wr_stmt_int(st, 0) : 0;
-        wr_stmt_done(st);
-        if (rc != 1)
-            return rc < 0 ? rc : wr_fail(err, WR_EINTERNAL, "store: PRAGMA cache_size gave no row");
-    }
+    int rc = old ? query_int(s, "PRAGMA cache_size", NULL, old, err) : 1;
+    if (rc != 1)
+        return rc < 0 ? rc : wr_fail(err, WR_EINTERNAL, "store: PRAGMA cache_size gave no row");
     snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)size);
     return wr_store_exec(s, sql, err);
 }
@@ -126,14 +136,9 @@ int wr_store_cache_size(wr_store *s, int64_t size, int64_t *old, wr_err *err)
 /* The schema version of module `name` (0: none yet). */
 static int module_version(wr_store *s, const char *name, int *have, wr_err *err)
 {
-    wr_stmt *st;
-    int rc = wr_stmt_prepare(s, "SELECT version FROM schema_version WHERE module=?", &st, err);
-    if (rc)
-        return rc;
-    wr_stmt_bind_text(st, 1, name);
-    rc = wr_stmt_step(st, err);
-    *have = rc == 1 ? (int)wr_stmt_int(st, 0) : 0;
-    wr_stmt_done(st);
+    int64_t v;
+    int rc = query_int(s, "SELECT version FROM schema_version WHERE module=?", name, &v, err);
+    *have = (int)v;
     return rc < 0 ? rc : WR_OK;
 }
 

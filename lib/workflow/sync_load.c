@@ -89,21 +89,6 @@ typedef struct qgroup {
 
 enum { B_ACC, B_ENT, B_GRANT };
 
-/* The first column of the first row of sql (bound with text unless NULL). */
-static int scalar_int(wr_store *s, const char *sql, const char *text, int64_t *v, wr_err *err)
-{
-    wr_stmt *st;
-    int rc = wr_stmt_prepare(s, sql, &st, err);
-    if (rc)
-        return rc;
-    if (text)
-        wr_stmt_bind_text(st, 1, text);
-    rc = wr_stmt_step(st, err);
-    *v = rc == 1 ? wr_stmt_int(st, 0) : 0;
-    wr_stmt_done(st);
-    return rc < 0 ? rc : WR_OK;
-}
-
 /* An INSERT of rows accounts: ?1 the system's rid, ?2 the source, then
  * (rid, id, login, status) a row; the identity is the one whose id is the
  * login, looked up in the statement. */
@@ -146,7 +131,7 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
      * per row), so they are known before the row goes in */
     int64_t taken = 0;
     if (rc == WR_OK)
-        rc = scalar_int(s, "SELECT coalesce(max(rid), 0) + 1 FROM accounts", NULL, &b->next_acc, err);
+        rc = inv_query_ints(s, "SELECT coalesce(max(rid), 0) + 1 FROM accounts", NULL, &b->next_acc, NULL, err);
     b->first_acc = b->next_acc;
     /* Rows may wait for a multi-row INSERT only if none can be turned
      * away by the unique id: no account id has the system's prefix yet
@@ -155,8 +140,8 @@ int wf_bulk_new(wr_store *s, const char *system, const char *source, wf_bulk **o
     char prefix[WF_MAX_ID * 2 + 2];
     snprintf(prefix, sizeof prefix, "%s:", system);
     if (rc == WR_OK)
-        rc = scalar_int(s, "SELECT count(*) FROM (SELECT 1 FROM accounts WHERE id >= ?1 AND "
-                        "id < substr(?1, 1, length(?1) - 1) || ';' LIMIT 1)", prefix, &taken, err);
+        rc = inv_query_ints(s, "SELECT count(*) FROM (SELECT 1 FROM accounts WHERE id >= ?1 AND "
+                            "id < substr(?1, 1, length(?1) - 1) || ';' LIMIT 1)", prefix, &taken, NULL, err);
     b->acc_rows = !taken;
     if (rc == WR_OK)
         rc = wr_stmt_prepare(s, "INSERT OR IGNORE INTO entitlements(id, system_rid, name, source) "
@@ -526,13 +511,7 @@ int wf_bulk_pass(wf_bulk *b, wr_err *err)
 int wf_bulk_drop_grants(wf_bulk *b, int64_t account_rid, wr_err *err)
 {
     int rc = b->groups.len ? bulk_flush(b, err) : WR_OK;
-    wr_stmt *st;
-    if (rc || (rc = wr_stmt_prepare(b->s, "DELETE FROM grants WHERE account_rid=?1", &st, err)))
-        return rc;
-    wr_stmt_bind_int(st, 1, account_rid);
-    rc = wr_stmt_step(st, err);
-    wr_stmt_done(st);
-    if (rc < 0)
+    if (rc || (rc = inv_exec_int(b->s, "DELETE FROM grants WHERE account_rid=?1", account_rid, err)))
         return rc;
     b->rows[B_GRANT] -= (uint64_t)wr_store_changes(b->s);
     return WR_OK;
