@@ -496,9 +496,18 @@ static int ldap_readback(void *state, const json_t *op, int *matches, wr_err *er
 
 /* ---- listing (paged, RFC 2696) ------------------------------------------------------------ */
 
+/* Appends the value v (len bytes) and a NUL to out: 1 when it did, 0
+ * when v holds a NUL (no login does, and the NULs separate them in out),
+ * < 0 when out is full. */
+static int login_put(wr_buf *out, const char *v, size_t len)
+{
+    if (memchr(v, 0, len))
+        return 0;
+    return wr_buf_append(out, v, len) || wr_buf_append(out, "", 1) ? -1 : 1;
+}
+
 /* Appends the login in a member DN "<user_attr>=<login>,..." (unescaped)
- * and a NUL to out: 1 when it did, 0 when dn names no account, < 0 when
- * out is full. */
+ * and a NUL to out: as login_put, and 0 when dn names no account. */
 static int login_of_dn(ldap_state *x, const struct berval *dn, wr_buf *out)
 {
     /* fast path for the common "uid=plain,..." (no escapes, no
@@ -509,7 +518,7 @@ static int login_of_dn(ldap_state *x, const struct berval *dn, wr_buf *out)
         while (p < end && *p != ',' && *p != '\\' && *p != '+' && *p != '"' && *p != ' ' && *p != ';' && *p != '<' && *p != '>')
             p++;
         if (p > v && (p == end || *p == ','))
-            return wr_buf_append(out, v, (size_t)(p - v)) || wr_buf_append(out, "", 1) ? -1 : 1;
+            return login_put(out, v, (size_t)(p - v));
     }
     LDAPDN ldn = NULL;
     int rc = 0;
@@ -520,8 +529,8 @@ static int login_of_dn(ldap_state *x, const struct berval *dn, wr_buf *out)
     }
     LDAPAVA *ava = ldn[0][0];
     if (ava->la_attr.bv_len == ua && strncasecmp(ava->la_attr.bv_val, x->user_attr, ua) == 0 &&
-        !(ava->la_flags & LDAP_AVA_BINARY) && !memchr(ava->la_value.bv_val, 0, ava->la_value.bv_len))
-        rc = wr_buf_append(out, ava->la_value.bv_val, ava->la_value.bv_len) || wr_buf_append(out, "", 1) ? -1 : 1;
+        !(ava->la_flags & LDAP_AVA_BINARY))
+        rc = login_put(out, ava->la_value.bv_val, ava->la_value.bv_len);
     ldap_dnfree(ldn);
     return rc;
 }
@@ -644,12 +653,9 @@ static int entry_logins(ldap_state *x, const struct berval *m, const struct berv
     for (size_t i = 0; m && m[i].bv_val && rc >= 0; i++)
         if ((rc = login_of_dn(x, &m[i], &x->text)) == 1)
             k++;
-    for (size_t i = 0; u && u[i].bv_val && rc >= 0; i++) {
-        if (memchr(u[i].bv_val, 0, u[i].bv_len))
-            continue;   /* no login holds a NUL */
-        rc = wr_buf_append(&x->text, u[i].bv_val, u[i].bv_len) || wr_buf_append(&x->text, "", 1) ? -1 : 0;
-        k += rc == 0;
-    }
+    for (size_t i = 0; u && u[i].bv_val && rc >= 0; i++)
+        if ((rc = login_put(&x->text, u[i].bv_val, u[i].bv_len)) == 1)
+            k++;
     if (rc >= 0 && wr_buf_reserve(&x->ptrs, k * sizeof(char *)))
         rc = -1;
     if (rc < 0)
@@ -672,10 +678,7 @@ static const char *first_value(ldap_state *x, const struct berval *v)
 {
     wr_buf_reset(&x->text);
     x->text.max = LDAP_ENTRY_TEXT_MAX;
-    if (!v || !v[0].bv_val || memchr(v[0].bv_val, 0, v[0].bv_len) || wr_buf_append(&x->text, v[0].bv_val, v[0].bv_len) ||
-        wr_buf_append(&x->text, "", 1))
-        return NULL;
-    return x->text.data;
+    return v && v[0].bv_val && login_put(&x->text, v[0].bv_val, v[0].bv_len) == 1 ? x->text.data : NULL;
 }
 
 static int on_group(ldap_state *x, LDAPMessage *e, void *arg, wr_err *err)
@@ -685,8 +688,8 @@ static int on_group(ldap_state *x, LDAPMessage *e, void *arg, wr_err *err)
     struct berval *v[3];
     int rc = entry_values(x, e, want, 3, v, err);
     /* the name on its own: entry_logins reuses x->text */
-    char *name = rc == WR_OK && v[0] && v[0][0].bv_val ? strndup(v[0][0].bv_val, v[0][0].bv_len) : NULL;
-    if (rc == WR_OK && v[0] && v[0][0].bv_val && !name)
+    char *name = NULL;
+    if (rc == WR_OK && v[0] && v[0][0].bv_val && !(name = strndup(v[0][0].bv_val, v[0][0].bv_len)))
         rc = wr_fail(err, WR_ENOMEM, "out of memory");
     if (name) {
         const char **mem = NULL;
