@@ -356,7 +356,6 @@ typedef struct sync_run {
     wr_buf pre;          /* first sync: login\0 of each member given a rid before the accounts
                           * were listed (member_rid), the k-th with rid pre_rid + k */
     int64_t pre_rid;
-    int passed;          /* first sync: the memberships went in when the first account came */
 } sync_run;
 
 static int oom(wr_err *err)
@@ -601,11 +600,11 @@ static void bulk_orphan(void *arg, const char *id)
 static int tgt_account(void *arg, const char *login, int disabled, wr_err *err)
 {
     sync_run *r = arg;
-    if (r->bulk && r->ents.n && !r->passed) {
-        /* a first sync whose target listed its groups first: every
-         * membership is known, so they go in now, while the reader thread
-         * still receives the accounts */
-        r->passed = 1;
+    if (r->bulk && r->ents.n && !r->target_accounts) {
+        /* the first account of a first sync whose target listed its groups
+         * first: every membership is known (member_rid reserves no more),
+         * so they go in now, while the reader thread still receives the
+         * accounts */
         int rc = wf_bulk_pass(r->bulk, err);
         if (rc)
             return rc;
