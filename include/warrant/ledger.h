@@ -66,7 +66,11 @@ int wr_ledger_keygen(const char *dir, const char *origin, wr_err *err) WR_MUST_C
  * mmap_size=0 and cache_size=8 MiB (plain reads suit random small rows;
  * wr_ledger_verify maps the file while it scans).  A proof at a size its
  * committed in-memory edge covers reads no checkpoint, and no database at
- * all when its tiles are cached; otherwise each proof or root runs in one
+ * all when its tiles are cached or its level-0 tile can be read from the
+ * tile file "ledger-tiles.cache" in the data directory (an untrusted copy
+ * of the level-0 tiles, every node checked against the tree above it;
+ * written by appends, created at the first append or proof; deleting it
+ * only slows proofs down); otherwise each proof or root runs in one
  * read snapshot of its own; a caller producing many proofs against one
  * state may hold wr_store_read_begin/end around them, which saves the
  * per-proof lock (but then sees no newer appends until read_end). */
@@ -93,7 +97,9 @@ int wr_ledger_prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t
 int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
                                 uint8_t (**proof)[32], size_t *nproof, wr_err *err) WR_MUST_CHECK;
 /* Recomputes everything from the entries; on damage returns WR_ECORRUPT
- * with *bad_index the first bad entry index. */
+ * with *bad_index the first bad entry index.  The tile file is not checked
+ * (proofs check every record they use); records beyond its end, e.g. of a
+ * log older than the file, are written as the tiles are rebuilt. */
 int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err) WR_MUST_CHECK;
 /* Writes the C2SP tlog-tiles export into outdir: checkpoint,
  * tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>] (N as x-prefixed

@@ -35,6 +35,8 @@ int wr_store_open(const char *dir, int flags, wr_store **out, wr_err *err) WR_MU
 void wr_store_close(wr_store *s);
 /* The data directory this store lives in (borrowed). */
 const char *wr_store_dir(const wr_store *s);
+/* Whether the store was opened WR_STORE_READONLY. */
+int wr_store_readonly(const wr_store *s);
 
 /* Transactions.  begin takes the write lock at once (BEGIN IMMEDIATE), so
  * two processes racing to change the same object serialise here and the

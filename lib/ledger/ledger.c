@@ -26,6 +26,8 @@
  *       assembled from them (lg_tlog_tile).
  *   ledger_checkpoint(size, root, note) the latest signed checkpoint
  *       (note.c), rewritten by every append in the same transaction.
+ * Beside it, the tile file (tile_file.c): an untrusted copy of the full
+ * level-0 tiles, written as they fill, read by proofs without a snapshot.
  *
  * In memory a wr_ledger keeps the right edge (lg_builder: one partial tile
  * per level, O(log n)), so an append hashes O(log n) nodes and writes the
@@ -42,8 +44,9 @@
  *
  * Proofs (cost at 10M entries: see bench/RESULTS-ledger.md).  A proof at a
  * size covered by an edge that is a committed state needs no checkpoint
- * check, and no database access at all if its tiles are cached (see
- * prove).  Otherwise it runs in one read snapshot (wr_store_read_begin):
+ * check, and no database access at all if its tiles are cached or its
+ * level-0 tile can be read from the tile file and checked against the
+ * level-4 node above it in memory (see prove, level0_node).  Otherwise it runs in one read snapshot (wr_store_read_begin):
  * the checkpoint check and the tile reads share one read lock.  Tiles
  * above level 0 are cached when first read, and once a connection has read
  * 1 in 16 of them one at a time (preload_due), all of them (up to the
@@ -133,6 +136,7 @@ struct wr_ledger {
     int preloaded;
     unsigned preload_after;   /* LG_PRELOAD_AUTO: preload_due's rule */
     lg_tier tier;   /* committed full tiles above level 0, read in bulk */
+    lg_tfile tf;    /* the tile file: level-0 tiles outside the database */
     int proof_cache;   /* the 8 MiB page cache for proofs is set (proof_mode) */
 };
 
@@ -209,6 +213,38 @@ static void cache_put(wr_ledger *l, unsigned level, const lg_tile *t)
     l->cache_tainted |= wr_store_in_transaction(l->s);
 }
 
+/* The tile file, opened at first use (a connection that never proves or
+ * appends does not touch it). */
+static int tfile_ready(wr_ledger *l)
+{
+    return l->tf.fd >= 0 || lg_tfile_open(&l->tf, wr_store_dir(l->s), wr_store_readonly(l->s));
+}
+
+/* A stored level-0 tile read from the database: written to the tile file
+ * if its record there was missing or failed (tile_file.c). */
+static void tfile_repair(wr_ledger *l, uint64_t n, const uint8_t *blob)
+{
+    if (l->tf.repair == n)
+        lg_tfile_put(&l->tf, n, blob);
+}
+
+/* Tree level 4 node n, the top of level-0 tile n, if it is in memory
+ * (upper tier, LRU cache or edge: all read from the database); out may be
+ * NULL.  Only such a node can vouch for a record of the tile file. */
+static int top_in_memory(wr_ledger *l, uint64_t n, uint8_t out[32])
+{
+    uint64_t n1 = n >> LG_TILE_H;
+    unsigned j = (unsigned)(n & (LG_TILE_W - 1));
+    const lg_tile *t = lg_tier_get(&l->tier, 1, n1);
+    if (!t && n1 < l->b->lv[1].n)
+        t = lg_cache_get(l->cache, tile_id(1, n1));
+    if (!t && n1 == l->b->lv[1].n && j < l->b->lv[1].w)
+        t = &l->b->lv[1];
+    if (t && out)
+        memcpy(out, t->h[j], 32);
+    return t != NULL;
+}
+
 /* A full tile, from the cache or the store. */
 static int full_tile(wr_ledger *l, unsigned level, uint64_t n, const lg_tile **out, wr_err *err)
 {
@@ -228,14 +264,21 @@ static int full_tile(wr_ledger *l, unsigned level, uint64_t n, const lg_tile **o
     }
     if (level > 0 && l->upper_misses < UINT_MAX)
         l->upper_misses++;
+    if (level == 0 && l->tf.repair == n) {
+        uint8_t blob[LG_FULL_BLOB];
+        lg_tile_encode(c, blob);
+        tfile_repair(l, n, blob);
+    }
     l->cache_tainted |= wr_store_in_transaction(l->s);
     *out = c;
     return WR_OK;
 }
 
-/* Ends the in-place read of a level-0 tile (before the snapshot ends). */
+/* Ends the in-place read of a level-0 tile (before the snapshot ends) and
+ * drops the tile file's record (the end of a proof). */
 static void held_release(wr_ledger *l)
 {
+    lg_tfile_release(&l->tf);
     if (l->held_id != UINT64_MAX) {
         wr_stmt_done(l->held);
         l->held_id = UINT64_MAX;
@@ -265,6 +308,7 @@ static int held_node(wr_ledger *l, unsigned level, uint64_t n, uint64_t id, unsi
         }
         l->held_blob = blob;
         l->held_id = id;
+        tfile_repair(l, n, blob);
     }
     /* a full tile is stored as the in-memory layout without the root */
     memcpy(out, l->held_blob + (lg_sub_off(r) + j) * 32, 32);
@@ -280,6 +324,52 @@ static int first_miss(wr_ledger *l, uint64_t id)
         return 0;
     *seen = id;
     return 1;
+}
+
+static int not_cached(wr_ledger *l, wr_err *err)
+{
+    l->uncached = 1;
+    return wr_fail(err, WR_ESTATE, "ledger: tile not cached");
+}
+
+/* Node (r, j) of full level-0 tile n (row id `id`), not in the cache.
+ * From the tile file if its top is in memory (no database read); else, or
+ * if the record fails, from the database: read in place on a first miss
+ * (`held`), into the cache on a second (the doorkeeper).  On a second
+ * miss a record that passes enters the cache whole. */
+static int level0_node(wr_ledger *l, uint64_t n, uint64_t id, unsigned r, uint64_t j,
+                       uint8_t out[32], wr_err *err)
+{
+    if (l->held_id == id)
+        return held_node(l, 0, n, id, r, j, out, err);
+    int again = -1;   /* the doorkeeper's verdict, asked once */
+    uint8_t top[32];
+    if (l->tf.held != n && l->tf.repair != n && tfile_ready(l) && top_in_memory(l, n, top)) {
+        again = !first_miss(l, id);
+        if (lg_tfile_load(&l->tf, n, top) && again) {
+            lg_tile *c = lg_cache_claim(l->cache, id);
+            if (c && lg_tfile_tile(&l->tf, c)) {
+                l->cache_tainted |= wr_store_in_transaction(l->s);
+                memcpy(out, c->h[lg_sub_off(r) + j], 32);
+                return WR_OK;
+            }
+            if (c)
+                lg_cache_remove(l->cache, id);
+        }
+    }
+    if (l->tf.held == n && lg_tfile_node(&l->tf, r, j, out))
+        return WR_OK;
+    if (l->cache_only)
+        return not_cached(l, err);
+    if (again < 0)
+        again = !first_miss(l, id);
+    if (!again)
+        return held_node(l, 0, n, id, r, j, out, err);
+    const lg_tile *t;
+    int rc = full_tile(l, 0, n, &t, err);
+    if (rc == WR_OK)
+        memcpy(out, t->h[lg_sub_off(r) + j], 32);
+    return rc;
 }
 
 /* lg_node_fn over the stored tree: node (h, i) must be complete. */
@@ -302,11 +392,10 @@ static int ledger_node(void *ctx, unsigned h, uint64_t i, uint8_t out[32], wr_er
             hit = lg_cache_get(l->cache, id);
         if (hit) {
             t = hit;
+        } else if (level == 0) {
+            return level0_node(l, n, id, r, j, out, err);
         } else if (l->cache_only) {
-            l->uncached = 1;
-            return wr_fail(err, WR_ESTATE, "ledger: tile not cached");
-        } else if (level == 0 && (l->held_id == id || first_miss(l, id))) {
-            return held_node(l, level, n, id, r, j, out, err);
+            return not_cached(l, err);
         } else {
             int rc = full_tile(l, level, n, &t, err);
             if (rc)
@@ -404,6 +493,11 @@ size_t lg_ledger_preloaded(const wr_ledger *l)
 size_t lg_ledger_cached(const wr_ledger *l)
 {
     return lg_cache_count(l->cache);
+}
+
+lg_tfile *lg_ledger_tfile(wr_ledger *l)
+{
+    return &l->tf;
 }
 
 /* Reads through a memory map (map = 1: verification's scan) or plain reads
@@ -580,6 +674,7 @@ int wr_ledger_open(wr_store *store, wr_ledger **out, wr_err *err)
     l->held_id = UINT64_MAX;
     l->preload_after = LG_PRELOAD_AUTO;
     lg_tier_init(&l->tier, LG_TIER_TILES);
+    lg_tfile_init(&l->tf);
     memo_clear(l);
     for (size_t i = 0; i < LG_SEEN_SLOTS; i++)
         l->seen[i] = UINT64_MAX;
@@ -602,6 +697,7 @@ void wr_ledger_close(wr_ledger *l)
     if (!l)
         return;
     held_release(l);
+    lg_tfile_close(&l->tf);
     lg_cache_free(l->cache);
     lg_tier_free(&l->tier);
     wr_wipe(&l->key, sizeof l->key);
@@ -624,6 +720,13 @@ static int on_full_store(void *ctx, unsigned level, const lg_tile *t, wr_err *er
     int rc = tile_write(l, level, t, err);
     if (rc)
         return rc;
+    if (level == 0 && tfile_ready(l)) {
+        /* inside the caller's transaction: should it roll back, the record
+         * fails its check and is rewritten (tile_file.c) */
+        uint8_t blob[LG_FULL_BLOB];
+        lg_tile_encode(t, blob);
+        lg_tfile_put(&l->tf, t->n, blob);
+    }
     cache_put(l, level, t);
     if (level + 1 < LG_LEVELS)
         l->dirty |= 2u << level;
@@ -858,13 +961,16 @@ static int prove_body(wr_ledger *l, const proof_req *q, uint8_t (*tmp)[32], size
 }
 
 /* Whether the level-0 tile a proof ends in (the leaf's, or old size - 1's)
- * is in memory: then, most likely, the whole proof is. */
+ * is in memory, or can be read from the tile file and checked against a
+ * node in memory: then, most likely, the whole proof can be made without
+ * the database. */
 static int proof_cached(wr_ledger *l, const proof_req *q)
 {
     if (q->consistency && (q->a == 0 || q->a >= q->size))
         return 1;   /* no hashes needed */
     uint64_t n = (q->consistency ? q->a - 1 : q->a) >> LG_TILE_H;
-    return n >= l->b->lv[0].n || lg_cache_get(l->cache, tile_id(0, n)) != NULL;
+    return n >= l->b->lv[0].n || lg_cache_get(l->cache, tile_id(0, n)) != NULL ||
+           (l->tf.repair != n && tfile_ready(l) && top_in_memory(l, n, NULL));
 }
 
 /* A proof at a size the in-memory edge covers, with that edge a committed
@@ -886,8 +992,10 @@ static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t
         l->uncached = 0;
         rc = prove_body(l, q, tmp, &n, err);
         l->cache_only = 0;
-        if (!l->uncached)
+        if (!l->uncached) {
+            lg_tfile_release(&l->tf);
             return rc ? rc : alloc_proof(tmp, n, proof, nproof, err);
+        }
     }
     proof_mode(l);
     if ((rc = wr_store_read_begin(l->s, err)))
@@ -933,6 +1041,7 @@ typedef struct verify_ctx {
      * 1 = on an unread row, 2 = at the end */
     wr_stmt *cur[LG_LEVELS];
     int cur_state[LG_LEVELS];
+    uint64_t tfile_end;  /* records in the tile file before the walk */
 } verify_ctx;
 
 static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...) WR_PRINTF(3, 4);
@@ -1033,6 +1142,11 @@ static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *
     }
     if (t->w == LG_TILE_W && level + 1 <= LG_LEVELS)
         v->child_bad[level + 1][t->n & (LG_TILE_W - 1)] = diff[LG_TILE_H - 1][0] | diff[LG_TILE_H - 1][1];
+    /* a log older than the tile file gets its records here (only those
+     * beyond the file's end: the rest are checked as proofs read them) */
+    if (level == 0 && t->w == LG_TILE_W && t->n >= v->tfile_end && rc == 1 &&
+        !diff[0][0] && memcmp(blob, v->blob, want) == 0)
+        lg_tfile_put(&v->l->tf, t->n, v->blob);
     return WR_OK;
 }
 
@@ -1133,7 +1247,8 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
     int rc = need_key(l, err);
     if (rc)
         return rc;
-    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}, {0}, {0}};
+    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}, {0}, {0}, 0};
+    v.tfile_end = tfile_ready(l) ? lg_tfile_records(&l->tf) : 0;
     lg_builder *b = malloc(sizeof *b);
     v.blob = malloc(LG_FULL_BLOB);
     if (!b || !v.blob) {

@@ -168,6 +168,44 @@ static inline size_t lg_tier_count(const lg_tier *t)
     return t->used;
 }
 
+/* ---- the tile file (tile_file.c) ----
+ * An untrusted copy of the full level-0 tiles beside the database, one
+ * 1024-byte record per tile, for proofs without a read snapshot.  Nothing
+ * read from it is used unless it hashes up to a level-4 node the caller
+ * holds from the database (see tile_file.c).  Every write is best effort. */
+#define LG_TFILE_REC 1024
+typedef struct lg_tfile {
+    int fd;              /* -1: none (not opened yet, or cannot be) */
+    int tried, writable;
+    uint64_t held;       /* tile whose record is in rec; UINT64_MAX none */
+    uint32_t valid;      /* nodes of rec proved (bit lg_sub_off(r) + j) */
+    uint64_t repair;     /* tile whose record was missing or failed; UINT64_MAX none */
+    uint64_t served, written;   /* statistics (tests, benchmarks) */
+    uint8_t top[32];     /* the level-4 node over `held`, from the database */
+    uint8_t rec[LG_TFILE_REC];
+} lg_tfile;
+
+void lg_tfile_init(lg_tfile *f);
+/* Opens (creating unless readonly) the tile file in dir, once; 1 if open. */
+int lg_tfile_open(lg_tfile *f, const char *dir, int readonly);
+void lg_tfile_close(lg_tfile *f);
+/* Records in the file (its size / LG_TFILE_REC). */
+uint64_t lg_tfile_records(const lg_tfile *f);
+/* Writes full level-0 tile n (its stored form, LG_FULL_BLOB bytes). */
+void lg_tfile_put(lg_tfile *f, uint64_t n, const uint8_t blob[LG_FULL_BLOB]);
+/* Reads record n and holds it, to be checked against top (the tree level 4
+ * node n); 0 if missing or not a record of tile n (repair = n). */
+int lg_tfile_load(lg_tfile *f, uint64_t n, const uint8_t top[32]) WR_MUST_CHECK;
+/* The same for a record in memory (LG_TFILE_REC bytes; fuzzing). */
+int lg_tfile_take(lg_tfile *f, uint64_t n, const uint8_t *rec, const uint8_t top[32]) WR_MUST_CHECK;
+/* Node (r, j) of the held tile, proved against top first; 0 (and the
+ * record dropped, repair = its tile) if it fails. */
+int lg_tfile_node(lg_tfile *f, unsigned r, uint64_t j, uint8_t out[32]) WR_MUST_CHECK;
+/* The whole held tile, every node proved, decoded into t. */
+int lg_tfile_tile(lg_tfile *f, lg_tile *t) WR_MUST_CHECK;
+/* Drops the held record (end of a proof). */
+void lg_tfile_release(lg_tfile *f);
+
 /* ---- signed notes (note.c) ---- */
 typedef struct lg_key {
     char name[256];
@@ -206,5 +244,7 @@ void lg_ledger_preload_set(wr_ledger *l, unsigned after, size_t max_tiles);
 /* Tiles in l's LRU cache and in its upper tier (tests). */
 size_t lg_ledger_cached(const wr_ledger *l);
 size_t lg_ledger_preloaded(const wr_ledger *l);
+/* l's tile file (tests, benchmarks: statistics, damage). */
+lg_tfile *lg_ledger_tfile(wr_ledger *l);
 
 #endif

@@ -373,6 +373,11 @@ const char *wr_store_dir(const wr_store *s)
     return s->dir;
 }
 
+int wr_store_readonly(const wr_store *s)
+{
+    return s->readonly;
+}
+
 int wr_store_begin(wr_store *s, wr_err *err)
 {
     if (s->in_tx)
