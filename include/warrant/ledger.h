@@ -97,9 +97,10 @@ int wr_ledger_prove_inclusion(wr_ledger *l, uint64_t idx, uint64_t size, uint8_t
 int wr_ledger_prove_consistency(wr_ledger *l, uint64_t old_size, uint64_t new_size,
                                 uint8_t (**proof)[32], size_t *nproof, wr_err *err) WR_MUST_CHECK;
 /* Recomputes everything from the entries; on damage returns WR_ECORRUPT
- * with *bad_index the first bad entry index.  The tile file is not checked
- * (proofs check every record they use); records beyond its end, e.g. of a
- * log older than the file, are written as the tiles are rebuilt. */
+ * with *bad_index the first bad entry index.  The tile file's records are
+ * compared with the rebuilt tiles too, and those that differ or are
+ * missing (e.g. a log older than the file) rewritten; that is not damage
+ * to the log (proofs check every record they use), so not an error. */
 int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err) WR_MUST_CHECK;
 /* Writes the C2SP tlog-tiles export into outdir: checkpoint,
  * tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>] (N as x-prefixed

@@ -1041,7 +1041,7 @@ typedef struct verify_ctx {
      * 1 = on an unread row, 2 = at the end */
     wr_stmt *cur[LG_LEVELS];
     int cur_state[LG_LEVELS];
-    uint64_t tfile_end;  /* records in the tile file before the walk */
+    lg_tfile_scan *tscan;   /* the tile file's records, NULL: no file */
 } verify_ctx;
 
 static void note_bad(verify_ctx *v, uint64_t idx, const char *fmt, ...) WR_PRINTF(3, 4);
@@ -1142,11 +1142,12 @@ static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *
     }
     if (t->w == LG_TILE_W && level + 1 <= LG_LEVELS)
         v->child_bad[level + 1][t->n & (LG_TILE_W - 1)] = diff[LG_TILE_H - 1][0] | diff[LG_TILE_H - 1][1];
-    /* a log older than the tile file gets its records here (only those
-     * beyond the file's end: the rest are checked as proofs read them) */
-    if (level == 0 && t->w == LG_TILE_W && t->n >= v->tfile_end && rc == 1 &&
-        !diff[0][0] && memcmp(blob, v->blob, want) == 0)
-        lg_tfile_put(&v->l->tf, t->n, v->blob);
+    /* the tile file's record of a sound full level-0 tile: rewritten if
+     * it differs or is missing (a log older than the file gets them all
+     * here); never an error, as proofs check every record they use */
+    if (level == 0 && t->w == LG_TILE_W && v->tscan && rc == 1 && !diff[0][0] &&
+        memcmp(blob, v->blob, want) == 0)
+        lg_tfile_scan_check(&v->l->tf, v->tscan, t->n, v->blob);
     return WR_OK;
 }
 
@@ -1247,31 +1248,31 @@ int wr_ledger_verify(wr_ledger *l, uint64_t *bad_index, wr_err *err)
     int rc = need_key(l, err);
     if (rc)
         return rc;
-    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}, {0}, {0}, 0};
-    v.tfile_end = tfile_ready(l) ? lg_tfile_records(&l->tf) : 0;
+    verify_ctx v = {l, UINT64_MAX, "", NULL, {{0}}, {0}, {0}, NULL};
+    if (tfile_ready(l))
+        v.tscan = calloc(1, sizeof *v.tscan);   /* none: the file is not checked */
     lg_builder *b = malloc(sizeof *b);
     v.blob = malloc(LG_FULL_BLOB);
     if (!b || !v.blob) {
         free(b);
         free(v.blob);
+        free(v.tscan);
         return no_mem(err);
     }
     lg_builder_reset(b);
     /* one read snapshot for the whole walk, over a memory map: a scan of
      * every page reads faster mapped (see wr_ledger_open) */
     read_mode(l, 1);
-    if ((rc = wr_store_read_begin(l->s, err))) {
-        free(b);
-        free(v.blob);
-        return rc;
+    if ((rc = wr_store_read_begin(l->s, err)) == WR_OK) {
+        rc = verify_run(l, &v, b, err);
+        for (unsigned level = 0; level < LG_LEVELS; level++)
+            if (v.cur[level])
+                wr_stmt_done(v.cur[level]);
+        wr_store_read_end(l->s);
     }
-    rc = verify_run(l, &v, b, err);
-    for (unsigned level = 0; level < LG_LEVELS; level++)
-        if (v.cur[level])
-            wr_stmt_done(v.cur[level]);
-    wr_store_read_end(l->s);
     free(b);
     free(v.blob);
+    free(v.tscan);
     if (rc)
         return rc;
     if (v.bad != UINT64_MAX) {

@@ -189,8 +189,6 @@ void lg_tfile_init(lg_tfile *f);
 /* Opens (creating unless readonly) the tile file in dir, once; 1 if open. */
 int lg_tfile_open(lg_tfile *f, const char *dir, int readonly);
 void lg_tfile_close(lg_tfile *f);
-/* Records in the file (its size / LG_TFILE_REC). */
-uint64_t lg_tfile_records(const lg_tfile *f);
 /* Writes full level-0 tile n (its stored form, LG_FULL_BLOB bytes). */
 void lg_tfile_put(lg_tfile *f, uint64_t n, const uint8_t blob[LG_FULL_BLOB]);
 /* Reads record n and holds it, to be checked against top (the tree level 4
@@ -205,6 +203,16 @@ int lg_tfile_node(lg_tfile *f, unsigned r, uint64_t j, uint8_t out[32]) WR_MUST_
 int lg_tfile_tile(lg_tfile *f, lg_tile *t) WR_MUST_CHECK;
 /* Drops the held record (end of a proof). */
 void lg_tfile_release(lg_tfile *f);
+/* Verification's pass over the file in tile order: records read
+ * LG_TFILE_SCAN at a time.  lg_tfile_scan_check makes record n hold blob
+ * (a rebuilt, checked tile), rewriting it if it differs or is missing;
+ * 1 if it did.  Start with an lg_tfile_scan whose count is 0. */
+#define LG_TFILE_SCAN 256
+typedef struct lg_tfile_scan {
+    uint64_t first, count;   /* the records in buf */
+    uint8_t buf[LG_TFILE_SCAN * LG_TFILE_REC];
+} lg_tfile_scan;
+int lg_tfile_scan_check(lg_tfile *f, lg_tfile_scan *sc, uint64_t n, const uint8_t blob[LG_FULL_BLOB]);
 
 /* ---- signed notes (note.c) ---- */
 typedef struct lg_key {

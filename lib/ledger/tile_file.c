@@ -35,8 +35,9 @@
  *
  * Writers (ledger.c): the appender as each level-0 tile fills, inside its
  * transaction; a proof that read a tile from the database because its
- * record was missing or failed; verification, for the tiles beyond the
- * file's end (logs written before the file existed).  Concurrent writers of
+ * record was missing or failed; verification, which compares every record
+ * with the tile it rebuilt and rewrites those that differ or are missing
+ * (e.g. a log written before the file existed).  Concurrent writers of
  * one record write the same bytes, or a record that fails validation.
  */
 #include "ledger_internal.h"
@@ -45,7 +46,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define LG_TFILE_NAME "ledger-tiles.cache"
@@ -83,28 +83,48 @@ void lg_tfile_close(lg_tfile *f)
     lg_tfile_init(f);
 }
 
-uint64_t lg_tfile_records(const lg_tfile *f)
+/* Record n as lg_tfile_put writes it. */
+static void rec_make(uint64_t n, const uint8_t blob[LG_FULL_BLOB], uint8_t rec[LG_TFILE_REC])
 {
-    struct stat sb;
-    if (f->fd < 0 || fstat(f->fd, &sb) != 0 || sb.st_size < 0)
-        return 0;
-    return (uint64_t)sb.st_size / LG_TFILE_REC;
+    memset(rec, 0, LG_TFILE_REC);
+    memcpy(rec, blob, LG_FULL_BLOB);
+    for (unsigned i = 0; i < 8; i++)
+        rec[LG_FULL_BLOB + i] = (uint8_t)(n >> (8 * i));
+    memcpy(rec + LG_FULL_BLOB + 8, magic, sizeof magic);
 }
 
 void lg_tfile_put(lg_tfile *f, uint64_t n, const uint8_t blob[LG_FULL_BLOB])
 {
     if (!f->writable || n > (uint64_t)INT64_MAX / LG_TFILE_REC - 1)
         return;
-    uint8_t rec[LG_TFILE_REC] = {0};
-    memcpy(rec, blob, LG_FULL_BLOB);
-    for (unsigned i = 0; i < 8; i++)
-        rec[LG_FULL_BLOB + i] = (uint8_t)(n >> (8 * i));
-    memcpy(rec + LG_FULL_BLOB + 8, magic, sizeof magic);
+    uint8_t rec[LG_TFILE_REC];
+    rec_make(n, blob, rec);
     /* best effort: a record that is not written is read from the database */
     ssize_t w = pwrite(f->fd, rec, sizeof rec, (off_t)(n * LG_TFILE_REC));
     if (w == (ssize_t)sizeof rec && f->repair == n)
         f->repair = NONE;
     f->written += w == (ssize_t)sizeof rec;
+}
+
+int lg_tfile_scan_check(lg_tfile *f, lg_tfile_scan *sc, uint64_t n, const uint8_t blob[LG_FULL_BLOB])
+{
+    if (f->fd < 0 || n > (uint64_t)INT64_MAX / LG_TFILE_REC - LG_TFILE_SCAN)
+        return 0;
+    if (n < sc->first || n >= sc->first + sc->count) {   /* next window */
+        ssize_t r = pread(f->fd, sc->buf, sizeof sc->buf, (off_t)(n * LG_TFILE_REC));
+        sc->first = n;
+        sc->count = r > 0 ? (uint64_t)r / LG_TFILE_REC : 0;
+        if (sc->count == 0)
+            sc->count = 1;   /* beyond the end: this record is missing */
+        if (r < LG_TFILE_REC)
+            memset(sc->buf, 0, LG_TFILE_REC);
+    }
+    uint8_t want[LG_TFILE_REC];
+    rec_make(n, blob, want);
+    if (memcmp(sc->buf + (n - sc->first) * LG_TFILE_REC, want, LG_TFILE_REC) == 0)
+        return 0;
+    lg_tfile_put(f, n, blob);
+    return 1;
 }
 
 int lg_tfile_take(lg_tfile *f, uint64_t n, const uint8_t *rec, const uint8_t top[32])

@@ -3,7 +3,8 @@
  * proofs read it without the database and are the reference's; a damaged,
  * missing, misplaced, truncated or stale record (a rolled-back append's)
  * is never served and is repaired from the database; a read-only store
- * writes nothing; verification fills the file of a log older than it; and
+ * writes nothing; verification rewrites records that differ and fills the
+ * file of a log older than it; and
  * the check itself, exhaustively: no single changed bit in a record gets a
  * wrong node through. */
 #include "check.h"
@@ -283,6 +284,33 @@ TEST(test_readonly_store_writes_nothing)
     wr_store_close(s);
 }
 
+TEST(test_verify_rewrites_records)
+{
+    build_log("tf-verify", ENTRIES);
+    uint8_t rec[LG_TFILE_REC];
+    CHECK(rec_read(20, rec));
+    rec[100] ^= 0x04;
+    rec_write(20, rec);
+    memset(rec, 0, sizeof rec);
+    rec_write(311, rec);
+    wr_err e = {0};
+    wr_store *s = NULL;
+    wr_ledger *l = NULL;
+    open_reader(0, &s, &l);
+    uint64_t bad = 0;
+    CHECK_OK(wr_ledger_verify(l, &bad, &e));   /* not damage to the log */
+    CHECK_EQ_INT(lg_ledger_tfile(l)->written, 2);
+    int same = 0;
+    for (uint64_t n = 0; n < TILES; n++)
+        same += rec_matches(s, n);
+    CHECK_EQ_INT(same, TILES);
+    /* a second verification finds nothing to rewrite */
+    CHECK_OK(wr_ledger_verify(l, &bad, &e));
+    CHECK_EQ_INT(lg_ledger_tfile(l)->written, 2);
+    wr_ledger_close(l);
+    wr_store_close(s);
+}
+
 TEST(test_old_log_filled_by_verify)
 {
     build_log("tf-old", ENTRIES);
@@ -397,4 +425,4 @@ TEST(test_check_lets_no_changed_bit_through)
 
 RUN_TESTS(T(test_appends_write_records), T(test_damage_never_served_and_repaired),
           T(test_rolled_back_record_not_served), T(test_readonly_store_writes_nothing),
-          T(test_old_log_filled_by_verify), T(test_check_lets_no_changed_bit_through))
+          T(test_verify_rewrites_records), T(test_old_log_filled_by_verify), T(test_check_lets_no_changed_bit_through))
