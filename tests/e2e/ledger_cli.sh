@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ledger_cli.sh — `warrant log`: checkpoint, key, entry, proofs, verify,
-# tiles; bad input; and a flipped byte in the database named by verify.
+# tiles; bad input; the tile file damaged or lost (proofs unchanged); and a
+# flipped byte in the database named by verify.
 source "$WARRANT_SRC/tests/e2e/lib/common.sh"
 WRITER="$(dirname "$WARRANT")/tests/ledger_writer"
 DB="$WARRANT_DATA/warrant.db"
@@ -49,6 +50,35 @@ expect_ok "tiles" w log tiles "$T/export"
 expect_eq "exported checkpoint" "$(cat "$T/export/checkpoint")" "$cp_text"
 expect_eq "partial tile size" "$(stat -c %s "$T/export/tile/0/000.p/5")" "160"
 [ -f "$T/export/tile/entries/000.p/5" ] && pass || fail "entry bundle missing"
+
+# the tile file (ledger-tiles.cache, lib/ledger/tile_file.c): proofs read
+# it, but changed, zeroed, truncated or deleted it changes no proof, and
+# verify rewrites it.  100 more entries make 6 full level-0 tiles.
+TF="$WARRANT_DATA/ledger-tiles.cache"
+more=(); for i in $(seq 6 105); do more+=("{\"i\":$i}"); done
+expect_ok "append 100" "$WRITER" "$WARRANT_DATA" append "${more[@]}"
+proofs() {
+  for i in 0 17 33 50 95 104; do w log prove inclusion "$i"; w log prove inclusion "$i" --size 97; done
+  for m in 1 16 31 64 100; do w log prove consistency "$m" 105; done
+}
+want=$(proofs)
+expect_eq "six records" "$(stat -c %s "$TF")" "$((6 * 1024))"
+cp "$TF" "$T/tiles.good"
+python3 - "$TF" <<'PY'
+import sys
+f = open(sys.argv[1], 'r+b'); b = bytearray(f.read())
+for k in range(0, len(b), 97): b[k] ^= 0x5a      # every record, header included
+f.seek(0); f.write(b); f.close()
+PY
+expect_eq "proofs despite a changed tile file" "$(proofs)" "$want"
+expect_ok "verify with a changed tile file" w log verify
+cmp -s "$TF" "$T/tiles.good" && pass || fail "verify did not rewrite the tile file"
+truncate -s 2500 "$TF"
+expect_eq "proofs despite a truncated tile file" "$(proofs)" "$want"
+rm -f "$TF"
+expect_eq "proofs without the tile file" "$(proofs)" "$want"
+expect_ok "verify refills the tile file" w log verify
+cmp -s "$TF" "$T/tiles.good" && pass || fail "verify did not refill the tile file"
 
 # flip one byte of entry 2 in the database: verify names index 2
 sqlite3 "$DB" "UPDATE ledger_entry SET data = CAST('{\"i\":9}' AS BLOB) WHERE idx = 2"
