@@ -46,8 +46,9 @@
  * size covered by an edge that is a committed state needs no checkpoint
  * check, and no database access at all if its tiles are cached or its
  * level-0 tile can be read from the tile file and checked against the
- * level-4 node above it in memory (see prove, level0_node).  Otherwise it runs in one read snapshot (wr_store_read_begin):
- * the checkpoint check and the tile reads share one read lock.  Tiles
+ * level-4 node above it in memory (see prove, level0_node).  Otherwise it
+ * runs in one read snapshot (wr_store_read_begin): the checkpoint check
+ * and the tile reads share one read lock.  Tiles
  * above level 0 are cached when first read, and once a connection has read
  * 1 in 16 of them one at a time (preload_due), all of them (up to the
  * tier's size) are read with one sequential scan per level into the tier
@@ -264,10 +265,10 @@ static int full_tile(wr_ledger *l, unsigned level, uint64_t n, const lg_tile **o
     }
     if (level > 0 && l->upper_misses < UINT_MAX)
         l->upper_misses++;
-    if (level == 0 && l->tf.repair == n) {
+    if (level == 0 && l->tf.repair == n) {   /* see tfile_repair */
         uint8_t blob[LG_FULL_BLOB];
         lg_tile_encode(c, blob);
-        tfile_repair(l, n, blob);
+        lg_tfile_put(&l->tf, n, blob);
     }
     l->cache_tainted |= wr_store_in_transaction(l->s);
     *out = c;
@@ -998,8 +999,10 @@ static int prove(wr_ledger *l, const proof_req *q, uint8_t (**proof)[32], size_t
         }
     }
     proof_mode(l);
-    if ((rc = wr_store_read_begin(l->s, err)))
+    if ((rc = wr_store_read_begin(l->s, err))) {
+        lg_tfile_release(&l->tf);
         return rc;
+    }
     if (!committed)
         rc = sync_upto(l, q->size, err);
     if (rc == WR_OK && !l->preloaded && preload_due(l) &&
