@@ -42,10 +42,10 @@
  */
 #include "ledger_internal.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LG_TFILE_NAME "ledger-tiles.cache"
@@ -68,11 +68,19 @@ int lg_tfile_open(lg_tfile *f, const char *dir, int readonly)
     char path[4096];
     if (!dir || snprintf(path, sizeof path, "%s/%s", dir, LG_TFILE_NAME) >= (int)sizeof path)
         return 0;
+    /* never through a symbolic link (records would be written wherever it
+     * points), and only a regular file */
     if (!readonly)
-        f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     f->writable = f->fd >= 0;
     if (f->fd < 0)   /* a read-only store, or a directory we may not write */
-        f->fd = open(path, O_RDONLY | O_CLOEXEC);
+        f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat sb;
+    if (f->fd >= 0 && (fstat(f->fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(f->fd);
+        f->fd = -1;
+        f->writable = 0;
+    }
     return f->fd >= 0;
 }
 

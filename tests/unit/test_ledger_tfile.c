@@ -4,7 +4,8 @@
  * missing, misplaced, truncated or stale record (a rolled-back append's)
  * is never served and is repaired from the database; a read-only store
  * writes nothing; verification rewrites records that differ and fills the
- * file of a log older than it; and
+ * file of a log older than it; a symbolic link in its place is not
+ * followed; and
  * the check itself, exhaustively: no single changed bit in a record gets a
  * wrong node through. */
 #include "check.h"
@@ -339,6 +340,29 @@ TEST(test_old_log_filled_by_verify)
     wr_store_close(s);
 }
 
+TEST(test_symlink_not_followed)
+{
+    build_log("tf-link", ENTRIES);
+    char p[4200], victim[4200];
+    tfile_path(p, sizeof p);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    FILE *v = fopen(victim, "w");
+    CHECK(v && fputs("not a tile file", v) >= 0);
+    if (v)
+        fclose(v);
+    CHECK(unlink(p) == 0 && symlink(victim, p) == 0);
+    wr_store *s = NULL;
+    wr_ledger *l = NULL;
+    open_reader(0, &s, &l);
+    check_all_proofs(l, ENTRIES);   /* from the database */
+    CHECK_EQ_INT(lg_ledger_tfile(l)->served, 0);
+    CHECK_EQ_INT(lg_ledger_tfile(l)->written, 0);
+    struct stat sb;
+    CHECK(stat(victim, &sb) == 0 && sb.st_size == 15);
+    wr_ledger_close(l);
+    wr_store_close(s);
+}
+
 static int keep_tile(void *ctx, unsigned level, const lg_tile *t, wr_err *err)
 {
     (void)err;
@@ -425,4 +449,4 @@ TEST(test_check_lets_no_changed_bit_through)
 
 RUN_TESTS(T(test_appends_write_records), T(test_damage_never_served_and_repaired),
           T(test_rolled_back_record_not_served), T(test_readonly_store_writes_nothing),
-          T(test_verify_rewrites_records), T(test_old_log_filled_by_verify), T(test_check_lets_no_changed_bit_through))
+          T(test_verify_rewrites_records), T(test_symlink_not_followed), T(test_old_log_filled_by_verify), T(test_check_lets_no_changed_bit_through))
