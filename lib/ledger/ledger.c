@@ -229,6 +229,14 @@ static void tfile_repair(wr_ledger *l, uint64_t n, const uint8_t *blob)
         lg_tfile_put(&l->tf, n, blob);
 }
 
+/* Full level-0 tile t into the tile file. */
+static void tfile_put_tile(wr_ledger *l, const lg_tile *t)
+{
+    uint8_t blob[LG_FULL_BLOB];
+    lg_tile_encode(t, blob);
+    lg_tfile_put(&l->tf, t->n, blob);
+}
+
 /* Tree level 4 node n, the top of level-0 tile n, if it is in memory
  * (upper tier, LRU cache or edge: all read from the database); out may be
  * NULL.  Only such a node can vouch for a record of the tile file. */
@@ -244,6 +252,14 @@ static int top_in_memory(wr_ledger *l, uint64_t n, uint8_t out[32])
     if (t && out)
         memcpy(out, t->h[j], 32);
     return t != NULL;
+}
+
+/* Whether the tile file may serve level-0 tile n: its record has not
+ * failed, and the node that checks it is in memory (copied to top, which
+ * may be NULL). */
+static int tfile_can_serve(wr_ledger *l, uint64_t n, uint8_t top[32])
+{
+    return l->tf.repair != n && tfile_ready(l) && top_in_memory(l, n, top);
 }
 
 /* A full tile, from the cache or the store. */
@@ -265,11 +281,8 @@ static int full_tile(wr_ledger *l, unsigned level, uint64_t n, const lg_tile **o
     }
     if (level > 0 && l->upper_misses < UINT_MAX)
         l->upper_misses++;
-    if (level == 0 && l->tf.repair == n) {   /* see tfile_repair */
-        uint8_t blob[LG_FULL_BLOB];
-        lg_tile_encode(c, blob);
-        lg_tfile_put(&l->tf, n, blob);
-    }
+    if (level == 0 && l->tf.repair == n)   /* see tfile_repair */
+        tfile_put_tile(l, c);
     l->cache_tainted |= wr_store_in_transaction(l->s);
     *out = c;
     return WR_OK;
@@ -345,7 +358,7 @@ static int level0_node(wr_ledger *l, uint64_t n, uint64_t id, unsigned r, uint64
         return held_node(l, 0, n, id, r, j, out, err);
     int again = -1;   /* the doorkeeper's verdict, asked once */
     uint8_t top[32];
-    if (l->tf.held != n && l->tf.repair != n && tfile_ready(l) && top_in_memory(l, n, top)) {
+    if (l->tf.held != n && tfile_can_serve(l, n, top)) {
         again = !first_miss(l, id);
         if (lg_tfile_load(&l->tf, n, top) && again) {
             lg_tile *c = lg_cache_claim(l->cache, id);
@@ -721,13 +734,10 @@ static int on_full_store(void *ctx, unsigned level, const lg_tile *t, wr_err *er
     int rc = tile_write(l, level, t, err);
     if (rc)
         return rc;
-    if (level == 0 && tfile_ready(l)) {
-        /* inside the caller's transaction: should it roll back, the record
-         * fails its check and is rewritten (tile_file.c) */
-        uint8_t blob[LG_FULL_BLOB];
-        lg_tile_encode(t, blob);
-        lg_tfile_put(&l->tf, t->n, blob);
-    }
+    /* inside the caller's transaction: should it roll back, the record
+     * fails its check and is rewritten (tile_file.c) */
+    if (level == 0 && tfile_ready(l))
+        tfile_put_tile(l, t);
     cache_put(l, level, t);
     if (level + 1 < LG_LEVELS)
         l->dirty |= 2u << level;
@@ -971,7 +981,7 @@ static int proof_cached(wr_ledger *l, const proof_req *q)
         return 1;   /* no hashes needed */
     uint64_t n = (q->consistency ? q->a - 1 : q->a) >> LG_TILE_H;
     return n >= l->b->lv[0].n || lg_cache_get(l->cache, tile_id(0, n)) != NULL ||
-           (l->tf.repair != n && tfile_ready(l) && top_in_memory(l, n, NULL));
+           tfile_can_serve(l, n, NULL);
 }
 
 /* A proof at a size the in-memory edge covers, with that edge a committed
@@ -1113,11 +1123,12 @@ static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *
     static const unsigned rows = LG_TILE_H;
     uint8_t diff[LG_TILE_H][LG_TILE_W];
     memset(diff, rc == 1 && width == (int64_t)t->w && len == want && blob ? 0 : 1, sizeof diff);
+    int sound = 0;   /* stored exactly as recomputed */
     if (rc == 0) {
         note_bad(v, first, "tile %u/%llu is missing", level, (unsigned long long)t->n);
     } else if (diff[0][0]) {
         note_bad(v, first, "tile %u/%llu has the wrong width", level, (unsigned long long)t->n);
-    } else if (memcmp(blob, v->blob, want) != 0) {
+    } else if (!(sound = memcmp(blob, v->blob, want) == 0)) {
         /* Name the damage where it starts: a node whose children agree
          * but which differs itself.  (A damaged entry changes every hash
          * above it; those inherited differences are not reported.) */
@@ -1148,8 +1159,7 @@ static int verify_tile(verify_ctx *v, unsigned level, const lg_tile *t, wr_err *
     /* the tile file's record of a sound full level-0 tile: rewritten if
      * it differs or is missing (a log older than the file gets them all
      * here); never an error, as proofs check every record they use */
-    if (level == 0 && t->w == LG_TILE_W && v->tscan && rc == 1 && !diff[0][0] &&
-        memcmp(blob, v->blob, want) == 0)
+    if (level == 0 && t->w == LG_TILE_W && v->tscan && sound)
         lg_tfile_scan_check(&v->l->tf, v->tscan, t->n, v->blob);
     return WR_OK;
 }

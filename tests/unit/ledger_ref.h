@@ -1,7 +1,7 @@
 /* ledger_ref.h — a naive RFC 9162 Merkle tree hash (the recursive
- * definition, §2.1.1) shared by the ledger tests as their reference; and
- * a digest of a log's proofs, to compare them byte for byte across layouts
- * and caches (include check.h first). */
+ * definition, §2.1.1) shared by the ledger tests as their reference; a
+ * digest of a log's proofs, to compare them byte for byte across layouts
+ * and caches (include check.h first); and appends of numbered entries. */
 #ifndef LEDGER_REF_H
 #define LEDGER_REF_H
 #include "warrant/ledger.h"
@@ -29,6 +29,19 @@ static inline void ref_mth(uint8_t (*lh)[32], uint64_t n, uint8_t out[32])
         ref_mth(lh + k, n - k, b);
         wr_merkle_node_hash(a, b, out);
     }
+}
+
+/* Appends count entries {"tag": tag, "i": 0 ... count-1} inside the
+ * caller's transaction; stops at the first failure. */
+static inline int ref_append_tagged(wr_ledger *l, const char *tag, int count, wr_err *err)
+{
+    int rc = WR_OK;
+    for (int i = 0; i < count && rc == WR_OK; i++) {
+        json_t *v = json_pack("{s:s,s:i}", "tag", tag, "i", i);
+        rc = wr_ledger_append(l, v, NULL, err);
+        json_decref(v);
+    }
+    return rc;
 }
 
 #ifdef CHECK_OK

@@ -14,11 +14,8 @@ static int append_many(wr_store *s, wr_ledger *l, const char *tag, int count, in
 {
     wr_err e = {0};
     int rc = wr_store_begin(s, &e);
-    for (int i = 0; i < count && rc == WR_OK; i++) {
-        json_t *v = json_pack("{s:s,s:i}", "tag", tag, "i", i);
-        rc = wr_ledger_append(l, v, NULL, &e);
-        json_decref(v);
-    }
+    if (rc == WR_OK)
+        rc = ref_append_tagged(l, tag, count, &e);
     if (rc == WR_OK && commit)
         rc = wr_store_commit(s, &e);
     else
@@ -113,11 +110,7 @@ TEST(test_reader_cache_survives_foreign_appends)
     /* the reader appends inside a transaction, completing tiles and
      * caching it, proves inside the transaction, then rolls back */
     CHECK_OK(wr_store_begin(s, &e));
-    for (int i = 0; i < 100; i++) {
-        json_t *v = json_pack("{s:s,s:i}", "tag", "rolled-back", "i", i);
-        CHECK_OK(wr_ledger_append(reader, v, NULL, &e));
-        json_decref(v);
-    }
+    CHECK_OK(ref_append_tagged(reader, "rolled-back", 100, &e));
     uint8_t (*proof)[32] = NULL, leaf[32];
     size_t np = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -202,11 +195,7 @@ TEST(test_proofs_from_committed_edge)
     check_proofs(reader, lh, 1000, 11);
     /* the reader's own appends, committed, inside and after the transaction */
     CHECK_OK(wr_store_begin(s, &e));
-    for (int i = 0; i < 40; i++) {
-        json_t *v = json_pack("{s:s,s:i}", "tag", "own", "i", i);
-        CHECK_OK(wr_ledger_append(reader, v, NULL, &e));
-        json_decref(v);
-    }
+    CHECK_OK(ref_append_tagged(reader, "own", 40, &e));
     check_proofs(reader, lh, 1070, 13);
     CHECK_OK(wr_store_commit(s, &e));
     free(lh);

@@ -26,7 +26,8 @@ static void tfile_path(char *out, size_t len)
     snprintf(out, len, "%s/ledger-tiles.cache", dir);
 }
 
-/* A log of `count` entries tagged `tag`, appended in transactions of 700. */
+/* A log of `count` entries, appended in transactions of 700 (tagged
+ * "tag/k" for the k-th). */
 static void build_log(const char *tag, int count)
 {
     wr_err e = {0};
@@ -36,13 +37,11 @@ static void build_log(const char *tag, int count)
     CHECK_OK(wr_store_open(dir, WR_STORE_CREATE, &s, &e));
     CHECK_OK(wr_ledger_keygen(dir, "test.example/tfile", &e));
     CHECK_OK(wr_ledger_open(s, &l, &e));
-    for (int i = 0; i < count;) {
+    for (int i = 0; i < count; i += 700) {
+        char part[64];
+        snprintf(part, sizeof part, "%s/%d", tag, i / 700);
         CHECK_OK(wr_store_begin(s, &e));
-        for (int k = 0; k < 700 && i < count; k++, i++) {
-            json_t *v = json_pack("{s:s,s:i}", "tag", tag, "i", i);
-            CHECK_OK(wr_ledger_append(l, v, NULL, &e));
-            json_decref(v);
-        }
+        CHECK_OK(ref_append_tagged(l, part, count - i < 700 ? count - i : 700, &e));
         CHECK_OK(wr_store_commit(s, &e));
     }
     wr_ledger_close(l);
@@ -232,11 +231,7 @@ TEST(test_rolled_back_record_not_served)
     /* an append completing tiles 250 .. 259, rolled back: its records were
      * written (inside the transaction) and are kept aside */
     CHECK_OK(wr_store_begin(s, &e));
-    for (int i = 0; i < 160; i++) {
-        json_t *v = json_pack("{s:s,s:i}", "tag", "rolled-back", "i", i);
-        CHECK_OK(wr_ledger_append(l, v, NULL, &e));
-        json_decref(v);
-    }
+    CHECK_OK(ref_append_tagged(l, "rolled-back", 160, &e));
     uint8_t stale[10][LG_TFILE_REC];
     for (int k = 0; k < 10; k++)
         CHECK(rec_read(250 + (uint64_t)k, stale[k]));
@@ -244,11 +239,7 @@ TEST(test_rolled_back_record_not_served)
     /* other entries fill the same indices and commit; then the rolled-back
      * records come back (a write of the commit's records lost) */
     CHECK_OK(wr_store_begin(s, &e));
-    for (int i = 0; i < 160; i++) {
-        json_t *v = json_pack("{s:s,s:i}", "tag", "kept", "i", i);
-        CHECK_OK(wr_ledger_append(l, v, NULL, &e));
-        json_decref(v);
-    }
+    CHECK_OK(ref_append_tagged(l, "kept", 160, &e));
     CHECK_OK(wr_store_commit(s, &e));
     for (int k = 0; k < 10; k++)
         rec_write(250 + (uint64_t)k, stale[k]);
